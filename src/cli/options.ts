@@ -1,0 +1,140 @@
+// The option table: every option spry knows, one entry each, with its parse function. Options
+// uWSGI has and spry will grow are listed too, so they fail with "not implemented yet" rather
+// than "unknown option".
+
+import { ConfigError } from '../errors.ts';
+import { DEFAULTS, type Https2ListenerConfig, type SpryConfig } from '../config/config.ts';
+import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
+import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
+import { parseHttps2 } from './https2.ts';
+import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
+import { parseInteger } from './numbers.ts';
+
+/** The configuration as options fill it in, before the required ones are checked. */
+interface ConfigDraft {
+  readonly https2: Https2ListenerConfig[];
+  module?: ModuleSpec;
+  httpTimeoutMs?: number;
+  /** One generated certificate, shared by every listener given no cert= and key=. */
+  readonly selfSigned: () => Promise<PemPair>;
+}
+
+export interface OptionSpec extends ArgvOptionShape {
+  readonly repeats: boolean;
+  /** How the value is written, for --help (`KEYVAL`, `SECONDS`). */
+  readonly valueHint?: string;
+  readonly summary: string;
+  readonly implemented: boolean;
+  /** `raw` is the option as the user spelled it, for messages. */
+  readonly apply: (value: string | undefined, raw: string, draft: ConfigDraft) => void | Promise<void>;
+}
+
+// Node's timers hold at most 2^31-1 ms.
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Handled by main before parsing; listed here so the tokeniser and --help know them. */
+const handledByMain = (): void => {};
+
+function notImplemented(
+  name: string,
+  shape: { aliases?: readonly string[]; takesValue?: boolean; repeats?: boolean; valueHint?: string },
+  summary: string,
+): OptionSpec {
+  return {
+    name,
+    aliases: shape.aliases ?? [],
+    takesValue: shape.takesValue ?? true,
+    repeats: shape.repeats ?? false,
+    ...(shape.valueHint === undefined ? {} : { valueHint: shape.valueHint }),
+    summary,
+    implemented: false,
+    apply: (_value, raw) => {
+      throw new ConfigError(raw, 'not implemented yet');
+    },
+  };
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'https2', aliases: [], takesValue: true, repeats: true, valueHint: 'KEYVAL', implemented: true,
+    summary: 'TLS router: addr=A[,cert=C,key=K][,spdy=1][,…]; ALPN picks h2, spdy/3.1, spdy/3, spdy/2 or http/1.1',
+    apply: async (value, raw, draft) => {
+      draft.https2.push(await parseHttps2(raw, value ?? '', draft.selfSigned));
+    },
+  },
+  {
+    name: 'module', aliases: [], takesValue: true, repeats: false, valueHint: 'PATH[:EXPORT]', implemented: true,
+    summary: 'the app: a Node (req, res) listener or a fetch-style handler exported by PATH',
+    apply: (value, raw, draft) => {
+      draft.module = parseModuleSpec(raw, value ?? '');
+    },
+  },
+  {
+    name: 'http-timeout', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    summary: `close client connections idle this long, SPDY included (default ${DEFAULTS.httpTimeoutMs / 1000})`,
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      draft.httpTimeoutMs = 1000 * parseInteger(raw, `"${text}"`, text, { min: 1, max: MAX_TIMEOUT_SECONDS, unit: 'seconds' });
+    },
+  },
+  notImplemented('http', { repeats: true, valueHint: 'ADDR' }, 'plain HTTP/1.1 router on ADDR'),
+  notImplemented('shared-socket', { repeats: true, valueHint: 'ADDR' }, 'bind ADDR in the master; referenced as =0, =1, … in order'),
+  notImplemented('http-to', { repeats: true, valueHint: 'ADDR' }, 'forward to backends over uwsgi (or http://… over HTTP)'),
+  notImplemented('socket', { repeats: true, valueHint: 'ADDR' }, 'serve the app over the uwsgi protocol'),
+  notImplemented('uid', { valueHint: 'USER' }, 'drop privileges to USER after binding'),
+  notImplemented('gid', { valueHint: 'GROUP' }, 'drop privileges to GROUP after binding'),
+  notImplemented('processes', { aliases: ['-p'], valueHint: 'N' }, 'run N workers sharing the listeners'),
+  notImplemented('master', { takesValue: false }, 'run a master process supervising the workers'),
+  notImplemented('ini', { repeats: true, valueHint: 'FILE' }, 'read options from section [spry] of FILE'),
+  notImplemented('cache2', { repeats: true, valueHint: 'KEYVAL' }, 'in-memory cache: name=…,items=…'),
+  notImplemented('load-file-in-cache', { repeats: true, valueHint: 'FILE' }, 'put FILE in the cache (source of SPDY/h2 push)'),
+  notImplemented('pidfile', { valueHint: 'FILE' }, 'write the master\'s pid to FILE'),
+  notImplemented('touch-reload', { repeats: true, valueHint: 'FILE' }, 'reload when FILE\'s mtime changes'),
+  {
+    name: 'help', aliases: ['-h'], takesValue: false, repeats: true, implemented: true,
+    summary: 'print this help and exit', apply: handledByMain,
+  },
+  {
+    name: 'version', aliases: [], takesValue: false, repeats: true, implemented: true,
+    summary: 'print spry\'s version and exit', apply: handledByMain,
+  },
+];
+
+export function tokenizeCommandLine(argv: readonly string[]): ArgvToken[] {
+  return tokenizeArgv(argv, OPTIONS);
+}
+
+/** Turns argv (without node and the script) into a checked configuration. */
+export async function parseCommandLine(argv: readonly string[]): Promise<SpryConfig> {
+  return parseTokens(tokenizeCommandLine(argv));
+}
+
+export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryConfig> {
+  let certificate: Promise<PemPair> | undefined;
+  const draft: ConfigDraft = {
+    https2: [],
+    selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
+  };
+
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    const spec = OPTIONS.find((option) => option.name === token.name);
+    if (spec === undefined) throw new ConfigError(token.raw, 'unknown option');
+    if (seen.has(spec.name) && !spec.repeats) throw new ConfigError(token.raw, 'given more than once');
+    seen.add(spec.name);
+    // In order, one at a time: the first bad option is the one reported.
+    await spec.apply(token.value, token.raw, draft);
+  }
+
+  if (draft.https2.length === 0) {
+    throw new ConfigError('--https2', 'at least one is required (e.g. --https2 addr=:8443)');
+  }
+  if (draft.module === undefined) {
+    throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler)');
+  }
+  return {
+    https2: draft.https2,
+    module: draft.module,
+    httpTimeoutMs: draft.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs,
+  };
+}

@@ -1,0 +1,75 @@
+// The typed configuration spry runs from, produced by src/cli from argv (and, later, ini files).
+// Every size carries its unit in its name; defaults live in DEFAULTS below, with the why.
+
+/** Where a listener binds: a TCP host/port, or a reference to a shared socket (`=N`). */
+export type ListenAddress =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'shared'; index: number };
+
+/** One `--https2` listener. */
+export interface Https2ListenerConfig {
+  /** The keyval exactly as written, for messages. */
+  readonly source: string;
+  readonly addr: ListenAddress;
+  /** PEM text of the certificate chain and key (read at startup; generated when absent). */
+  readonly cert: string;
+  readonly key: string;
+  /** True when cert/key were generated for localhost because none were given. */
+  readonly selfSigned: boolean;
+  readonly ciphers?: string;
+  /** PEM text of CA certificates used to verify client certificates (`clientca=`). */
+  readonly clientCa?: string;
+  /** Offer spdy/3.1, spdy/3 and spdy/2 by ALPN (`spdy=1`). */
+  readonly spdy: boolean;
+  /** Offer h2 by ALPN (`h2=0` turns it off). Reserved for the HTTP/2 front end. */
+  readonly h2: boolean;
+  readonly spdyTuning: SpdyTuning;
+}
+
+/** SPDY knobs; each has a default in DEFAULTS and may be set per listener. */
+export interface SpdyTuning {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS sent on connect; more concurrent client streams are refused. */
+  readonly maxConcurrentStreams: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE sent on connect: how much each upload may send ahead. */
+  readonly initialWindowBytes: number;
+  /** Session receive window on spdy/3.1 (raised from 64 KiB by a WINDOW_UPDATE on connect). */
+  readonly sessionWindowBytes: number;
+  /** Largest control frame (so largest compressed header block) accepted. */
+  readonly maxControlFrameBytes: number;
+  /** Largest inflated header block accepted. */
+  readonly maxHeaderBlockBytes: number;
+  /** Most header pairs in one block. */
+  readonly maxHeaderCount: number;
+  /** Largest DATA frame payload spry sends. */
+  readonly maxDataFrameBytes: number;
+}
+
+export interface SpryConfig {
+  readonly https2: readonly Https2ListenerConfig[];
+  /** The app module: `PATH:EXPORT` split; export defaults to `default` then `app`. */
+  readonly module?: { readonly path: string; readonly exportName?: string; readonly source: string };
+  /** Inactivity timeout for client connections, SPDY included. */
+  readonly httpTimeoutMs: number;
+}
+
+export const DEFAULTS = {
+  httpTimeoutMs: 60_000,
+  spdy: {
+    // uWSGI advertises no stream limit worth the name; 100 is the drafts' recommended floor, but
+    // a router behind which apps are cheap benefits from more. 1000 keeps a client from holding
+    // unbounded state while letting a page-heavy client pipeline freely.
+    maxConcurrentStreams: 1000,
+    // uWSGI sends 8 KiB, which throttles uploads to one window per round trip. 1 MiB per stream
+    // lets an upload run at link speed on a LAN while bounding what one stream can make us buffer.
+    initialWindowBytes: 1 << 20,
+    // The session window (3.1) covers all streams at once: 16 MiB.
+    sessionWindowBytes: 16 << 20,
+    // SPDY/3 requires accepting control frames of at least 8192 bytes; real browsers' cookie-heavy
+    // SYN_STREAMs stay well under 64 KiB.
+    maxControlFrameBytes: 64 << 10,
+    maxHeaderBlockBytes: 256 << 10,
+    maxHeaderCount: 256,
+    // 16 KiB DATA frames interleave streams fairly without drowning in frame headers.
+    maxDataFrameBytes: 16 << 10,
+  } satisfies SpdyTuning,
+} as const;

@@ -1,0 +1,54 @@
+// One error base class for spry, and the list of its codes.
+//
+// Three kinds of failure stay apart:
+//  - protocol violations by a peer: they carry the wire status the session must send
+//    (a SPDY RST_STREAM or GOAWAY status), see SpdyProtocolError;
+//  - operational failures (a dead or slow backend): mapped to an HTTP status in one table;
+//  - configuration errors: one line on stderr at startup, exit status 2, see ConfigError.
+
+export const ErrorCodes = {
+  // Configuration and command line.
+  SPRY_ERR_CONFIG: 'an option, keyval or file given at startup is invalid',
+  // SPDY framing, found by the frame decoder.
+  SPRY_ERR_SPDY_BAD_FRAME_LENGTH: 'a control frame has a length its type does not allow',
+  SPRY_ERR_SPDY_FRAME_TOO_LARGE: 'a frame is larger than this server accepts',
+  SPRY_ERR_SPDY_BAD_VERSION: 'a control frame carries a SPDY version other than the session\'s',
+  SPRY_ERR_SPDY_BAD_STREAM_ID: 'a frame names stream 0 or a stream id its type forbids',
+  SPRY_ERR_SPDY_BAD_STATUS: 'an RST_STREAM carries status 0 or an unknown status, or bad flags',
+  SPRY_ERR_SPDY_BAD_SETTINGS: 'a SETTINGS frame\'s entry count disagrees with its length',
+  SPRY_ERR_SPDY_BAD_WINDOW_DELTA: 'a WINDOW_UPDATE carries a delta of 0',
+  // SPDY header blocks.
+  SPRY_ERR_SPDY_COMPRESSION: 'a header block does not inflate with the session\'s zlib context',
+  SPRY_ERR_SPDY_HEADERS_TOO_LARGE: 'an inflated header block is larger than this server accepts',
+  SPRY_ERR_SPDY_BAD_HEADER_BLOCK: 'a header block is malformed (lengths, names, NULs, duplicates)',
+  SPRY_ERR_SPDY_TOO_MANY_HEADERS: 'a header block has more pairs than this server accepts',
+  // SPDY session and stream state.
+  SPRY_ERR_SPDY_STREAM_STATE: 'a frame is not allowed in its stream\'s state',
+  SPRY_ERR_SPDY_FLOW_CONTROL: 'a peer overflowed a flow-control window',
+  SPRY_ERR_SPDY_STREAM_RESET: 'the peer reset the stream',
+  SPRY_ERR_SPDY_SESSION_CLOSED: 'the session closed before the stream finished',
+  // Apps.
+  SPRY_ERR_APP_LOAD: 'the --module could not be loaded or has no usable export',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class SpryError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = 'SpryError';
+  }
+}
+
+/** A bad option, keyval or file: reported as one line, exit status 2. */
+export class ConfigError extends SpryError {
+  /** The option that was wrong, as the user wrote it (`--https2`, `cert=`, …). */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('SPRY_ERR_CONFIG', `${option}: ${message}`);
+    this.option = option;
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,71 @@
+// The protocol-neutral request/response every front end (SPDY, HTTP/2, HTTP/1.1) hands to the
+// app layer. Apps and upstreams see only this; nothing above the front ends knows the protocol
+// but through `RequestHead.protocol`, which exists to fill the uWSGI-style environment.
+
+/** `[name0, value0, name1, value1, …]`, names lower case, as Node's rawHeaders. */
+export type FlatHeaders = string[];
+
+/** Which protocol carried the request, and its per-protocol facts for the environment. */
+export type ProtocolMarker =
+  | { readonly kind: 'spdy'; readonly version: '2' | '3' | '3.1'; readonly streamId: number }
+  | { readonly kind: 'h2'; readonly streamId: number }
+  | { readonly kind: 'http/1.1' }
+  | { readonly kind: 'http/1.0' };
+
+export interface ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** True on TLS listeners. */
+  readonly secure: boolean;
+}
+
+export interface RequestHead {
+  readonly method: string;
+  /** The request target as sent: path and query, e.g. `/a/b?c=d`. */
+  readonly target: string;
+  /** `host[:port]` from :host / Host. */
+  readonly authority: string;
+  readonly scheme: string;
+  /** `1.1` for HTTP/1.1-semantics requests (what SPDY's :version says), `2.0` for h2. */
+  readonly httpVersion: string;
+  /** Regular request headers (no pseudo-headers), names lower case, repeated names repeated. */
+  readonly headers: FlatHeaders;
+  readonly connection: ConnectionInfo;
+  readonly protocol: ProtocolMarker;
+}
+
+/** Receives a request body with backpressure. */
+export interface BodySink {
+  /** A chunk (the sink owns it). Return false when full: delivery pauses until resumeBody(). */
+  data(chunk: Buffer): boolean;
+  end(): void;
+}
+
+export interface ServerExchange {
+  readonly head: RequestHead;
+  /** True once the client reset the request or its connection went away. */
+  readonly aborted: boolean;
+  /** True once the response status and headers have been handed to the protocol. */
+  readonly responded: boolean;
+
+  /** Starts delivering the request body (buffered chunks first). Call once. */
+  setBodySink(sink: BodySink): void;
+  /** Resumes delivery after data() returned false. */
+  resumeBody(): void;
+
+  /** Sends the response head. Hop-by-hop headers are dropped by the protocol as it requires. */
+  respond(status: number, headers: FlatHeaders, endStream: boolean): void;
+  /** Queues body bytes; false means the caller should wait for onDrain. */
+  write(chunk: Buffer, callback?: () => void): boolean;
+  /** Ends the body (after an optional last chunk); callback once the last byte is handed to the socket. */
+  end(chunk?: Buffer, callback?: () => void): void;
+  /** Abandons the exchange (the app failed after responding): RST_STREAM, or a closed connection. */
+  abort(): void;
+
+  /** Called when write() may be called again after it returned false. */
+  onDrain: (() => void) | null;
+  /** Called once if the exchange is aborted by the client or the connection (never after end). */
+  onAbort: ((reason: Error) => void) | null;
+}

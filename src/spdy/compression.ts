@@ -1,0 +1,145 @@
+// SPDY header compression (§5): one zlib stream per direction per session, primed with the
+// version's dictionary, each block ending with a SYNC_FLUSH. Both directions must see every
+// block, even for refused streams, or they fall out of step.
+//
+// pako's low-level zlib is used because it runs synchronously on a context that lives across
+// calls: node:zlib offers that only asynchronously (its sync API closes the context after one
+// call), and an async hop per header block would hold back every frame behind it.
+
+import {
+  ZStream,
+  Z_BUF_ERROR,
+  Z_DEFAULT_STRATEGY,
+  Z_NEED_DICT,
+  Z_OK,
+  Z_STREAM_END,
+  Z_SYNC_FLUSH,
+  zlibDeflate,
+  zlibDeflateEnd,
+  zlibDeflateInit2,
+  zlibDeflateSetDictionary,
+  zlibInflate,
+  zlibInflateEnd,
+  zlibInflateInit,
+  zlibInflateSetDictionary,
+} from 'pako';
+import { SpdySessionError } from './protocol-error.ts';
+
+/**
+ * Output goes to one scratch buffer shared by every session: all of this runs synchronously on
+ * one thread, and callers consume the result before the next call. Steady state allocates nothing.
+ */
+let scratch = Buffer.allocUnsafe(16 << 10);
+
+function growScratch(minBytes: number): void {
+  let size = scratch.length * 2;
+  while (size < minBytes) size *= 2;
+  const bigger = Buffer.allocUnsafe(size);
+  scratch.copy(bigger);
+  scratch = bigger;
+}
+
+export class HeaderInflater {
+  private readonly strm = new ZStream();
+  private readonly dictionary: Uint8Array;
+  private readonly maxOutputBytes: number;
+
+  constructor(dictionary: Uint8Array, maxOutputBytes: number) {
+    this.dictionary = dictionary;
+    this.maxOutputBytes = maxOutputBytes;
+    if (zlibInflateInit(this.strm) !== Z_OK) throw new Error('zlib inflateInit failed');
+  }
+
+  /**
+   * Inflates one header block. The result is a view into shared scratch memory, valid until
+   * the next call of any inflater or deflater. Throws SpdySessionError: any failure leaves the
+   * context unusable, so it is always a session error.
+   */
+  inflate(block: Uint8Array): Buffer {
+    const strm = this.strm;
+    strm.input = block;
+    strm.next_in = 0;
+    strm.avail_in = block.length;
+    strm.output = scratch;
+    strm.next_out = 0;
+    strm.avail_out = scratch.length;
+    for (;;) {
+      let status = zlibInflate(strm, Z_SYNC_FLUSH);
+      if (status === Z_NEED_DICT) {
+        if (zlibInflateSetDictionary(strm, this.dictionary) !== Z_OK) throw fail('the header block names an unknown zlib dictionary');
+        status = zlibInflate(strm, Z_SYNC_FLUSH);
+      }
+      if (status !== Z_OK && status !== Z_BUF_ERROR && status !== Z_STREAM_END) {
+        throw fail(`header block does not inflate (${strm.msg || `zlib status ${status}`})`);
+      }
+      const produced = strm.next_out;
+      if (produced > this.maxOutputBytes) {
+        throw new SpdySessionError('SPRY_ERR_SPDY_HEADERS_TOO_LARGE', `inflated header block exceeds ${this.maxOutputBytes} bytes`);
+      }
+      if (strm.avail_out !== 0 || status === Z_STREAM_END) {
+        if (strm.avail_in !== 0) throw fail('bytes follow the end of the compressed header block');
+        return scratch.subarray(0, produced);
+      }
+      // Output full: grow the scratch and go on where zlib stopped.
+      growScratch(produced + 1);
+      strm.output = scratch;
+      strm.avail_out = scratch.length - produced;
+    }
+  }
+
+  close(): void {
+    zlibInflateEnd(this.strm);
+  }
+}
+
+function fail(message: string): SpdySessionError {
+  return new SpdySessionError('SPRY_ERR_SPDY_COMPRESSION', message);
+}
+
+/** Deflate parameters: header blocks are small and repetitive, so a 4 KiB window and a small
+ * hash keep ~24 KiB per session instead of zlib's default ~270 KiB, at no cost in ratio that
+ * matters for blocks of a few hundred bytes. */
+const DEFLATE_LEVEL = 6;
+const DEFLATE_WINDOW_BITS = 12;
+const DEFLATE_MEM_LEVEL = 4;
+const Z_DEFLATED = 8;
+
+export class HeaderDeflater {
+  private readonly strm = new ZStream();
+
+  constructor(dictionary: Uint8Array) {
+    if (
+      zlibDeflateInit2(this.strm, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL, Z_DEFAULT_STRATEGY) !== Z_OK ||
+      zlibDeflateSetDictionary(this.strm, dictionary) !== Z_OK
+    ) {
+      throw new Error('zlib deflateInit failed');
+    }
+  }
+
+  /** Compresses one block; the result is a view into shared scratch memory (see inflate). */
+  deflate(block: Uint8Array): Buffer {
+    const strm = this.strm;
+    strm.input = block;
+    strm.next_in = 0;
+    strm.avail_in = block.length;
+    // A SYNC_FLUSHed block is at most a little larger than its input.
+    const bound = block.length + (block.length >>> 3) + 64;
+    if (scratch.length < bound) growScratch(bound);
+    strm.output = scratch;
+    strm.next_out = 0;
+    strm.avail_out = scratch.length;
+    for (;;) {
+      const status = zlibDeflate(strm, Z_SYNC_FLUSH);
+      if (status !== Z_OK && status !== Z_BUF_ERROR) throw new Error(`zlib deflate failed (status ${status})`);
+      if (strm.avail_out !== 0) return scratch.subarray(0, strm.next_out);
+      const produced = strm.next_out;
+      growScratch(produced + 1);
+      strm.output = scratch;
+      strm.avail_out = scratch.length - produced;
+    }
+  }
+
+  close(): void {
+    zlibDeflateEnd(this.strm);
+  }
+}

@@ -1,0 +1,125 @@
+// The uncompressed SPDY name/value block (§4): a pair count, then length-prefixed names and
+// values; lengths are 16 bits in v2 and 32 bits in v3. A value may hold several values
+// separated by NUL. Names are lower case and unique within a block.
+//
+// Headers travel as a flat list `[name0, value0, name1, value1, …]` (like Node's rawHeaders),
+// decoded as latin1 as Node's HTTP parser does.
+
+import { RstStatus } from './constants.ts';
+import { SpdySessionError, SpdyStreamError } from './protocol-error.ts';
+import type { SpdyVersion } from './versions.ts';
+
+export type FlatHeaders = string[];
+
+export interface HeaderBlockLimits {
+  readonly maxHeaderCount: number;
+}
+
+/**
+ * Parses an inflated block. Structural damage (lengths running past the block, trailing bytes)
+ * means the peer's framing cannot be trusted: a session error. Bad names or values are the
+ * stream's problem: a stream error (PROTOCOL_ERROR), after the block was fully inflated (§12).
+ * Values holding NUL-separated lists come back as one pair per value.
+ */
+export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders {
+  const wide = version.nvLengthBytes === 4;
+  const end = block.length;
+  let o = 0;
+  const readLength = (what: string): number => {
+    if (o + version.nvLengthBytes > end) throw structural(`header block ends inside a ${what} length`);
+    const n = wide ? block.readUInt32BE(o) : block.readUInt16BE(o);
+    o += version.nvLengthBytes;
+    if (wide && n > 0x7fff_ffff) throw structural(`header block has a negative ${what} length`);
+    return n;
+  };
+  const count = readLength('pair count');
+  if (count > limits.maxHeaderCount) {
+    throw new SpdyStreamError('SPRY_ERR_SPDY_TOO_MANY_HEADERS', streamId, RstStatus.FRAME_TOO_LARGE, `header block has ${count} pairs (limit ${limits.maxHeaderCount})`);
+  }
+  const out: FlatHeaders = [];
+  let seen: Set<string> | undefined;
+  let problem: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const nameLength = readLength('name');
+    if (o + nameLength > end) throw structural('a header name runs past the block');
+    const nameStart = o;
+    o += nameLength;
+    const valueLength = readLength('value');
+    if (o + valueLength > end) throw structural('a header value runs past the block');
+    const valueStart = o;
+    o += valueLength;
+    if (problem !== undefined) continue; // keep walking: structural damage later outranks it
+
+    problem = checkName(block, nameStart, nameStart + nameLength);
+    if (problem !== undefined) continue;
+    const name = block.toString('latin1', nameStart, nameStart + nameLength);
+    if (i > 0) {
+      seen ??= new Set([out[0]]);
+      if (seen.has(name)) {
+        problem = `header ${name} appears twice`;
+        continue;
+      }
+      seen.add(name);
+    }
+    if (valueLength === 0) {
+      if (!version.allowsEmptyValue) problem = `header ${name} has an empty value`;
+      else out.push(name, '');
+      continue;
+    }
+    const value = block.toString('latin1', valueStart, o);
+    const nul = block.indexOf(0, valueStart);
+    if (nul < 0 || nul >= o) {
+      out.push(name, value);
+      continue;
+    }
+    const parts = value.split('\0');
+    if (parts.some((part: string) => part.length === 0)) {
+      problem = `header ${name} has an empty value between NULs`;
+      continue;
+    }
+    for (const part of parts) out.push(name, part);
+  }
+  if (o !== end) throw structural(`${end - o} bytes follow the last header pair`);
+  if (problem !== undefined) throw new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
+  return out;
+}
+
+function structural(message: string): SpdySessionError {
+  return new SpdySessionError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', message);
+}
+
+/** Names must be non-empty, lower case, visible ASCII (§17.1). */
+function checkName(block: Buffer, start: number, end: number): string | undefined {
+  if (start === end) return 'a header name is empty';
+  for (let i = start; i < end; i++) {
+    const c = block[i];
+    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a)) {
+      return `header name ${JSON.stringify(block.toString('latin1', start, end))} has a character that is not lower-case visible ASCII`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Builds an uncompressed block from a flat list whose names are already lower case and unique
+ * (join repeated values with NUL before calling).
+ */
+export function encodeHeaderBlock(version: SpdyVersion, headers: FlatHeaders): Buffer {
+  const width = version.nvLengthBytes;
+  let size = width;
+  for (let i = 0; i < headers.length; i++) size += width + headers[i].length;
+  const block = Buffer.allocUnsafe(size);
+  let o = writeLength(block, 0, width, headers.length >>> 1);
+  for (let i = 0; i < headers.length; i++) {
+    const text = headers[i];
+    o = writeLength(block, o, width, text.length);
+    o += block.write(text, o, 'latin1');
+  }
+  return block;
+}
+
+function writeLength(block: Buffer, at: number, width: number, n: number): number {
+  if (width === 4) block.writeUInt32BE(n, at);
+  else block.writeUInt16BE(n, at);
+  return at + width;
+}

@@ -1,0 +1,695 @@
+// A SPDY session over one connection, for either end: it decodes frames, keeps the streams and
+// their windows, answers PINGs, honours RST_STREAM and GOAWAY, enforces the limits it announced,
+// and schedules outbound frames fairly across streams. Protocol errors become RST_STREAM or
+// GOAWAY here (§12); the codec below only reports them.
+
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { SpdyTuning } from '../config/config.ts';
+import { SpryError } from '../errors.ts';
+import type { ConnectionInfo, FlatHeaders } from '../exchange/exchange.ts';
+import { HeaderDeflater, HeaderInflater } from './compression.ts';
+import {
+  DEFAULT_WINDOW_BYTES,
+  FrameType,
+  GoawayStatus,
+  MAX_STREAM_ID,
+  MAX_WINDOW_BYTES,
+  RstStatus,
+  SettingsId,
+  rstStatusName,
+} from './constants.ts';
+import { FrameDecoder } from './frame-decoder.ts';
+import {
+  encodeDataHeader,
+  encodeGoaway,
+  encodeHeaders,
+  encodePing,
+  encodeRstStream,
+  encodeSettings,
+  encodeSynReply,
+  encodeSynStream,
+  encodeWindowUpdate,
+} from './frame-encoder.ts';
+import type { ControlFrame, FrameSink, GoawayFrame, SettingsEntry, SettingsFrame, SynStreamFrame } from './frames.ts';
+import { decodeHeaderBlock, encodeHeaderBlock } from './header-block.ts';
+import { SpdySessionError, SpdyStreamError, type SpdyProtocolError } from './protocol-error.ts';
+import { appendHeaders, replyHeaders, requestHeadFromHeaders } from './request-head.ts';
+import { type OutboundItem, SpdyStream, type StreamOwner } from './stream.ts';
+import type { SpdyVersion } from './versions.ts';
+
+export interface SpdySessionOptions {
+  readonly version: SpdyVersion;
+  readonly role: 'server' | 'client';
+  readonly tuning: SpdyTuning;
+  /** Close the connection after this long without traffic (0: never). */
+  readonly idleTimeoutMs: number;
+  readonly connection: ConnectionInfo;
+}
+
+/** Consumed bytes are returned to the peer in WINDOW_UPDATEs of at least this much. */
+const WINDOW_UPDATE_THRESHOLD_BYTES = 32 << 10;
+/** After GOAWAY for an error, how long the peer gets to read it before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+/** How many recently reset stream ids we remember, to drop their in-flight DATA quietly. */
+const RECENTLY_RESET_MEMORY = 64;
+
+export interface SpdySessionEvents {
+  /** Server: a new request stream. */
+  stream: [stream: SpdyStream];
+  /** Client: the server pushed a stream associated with `associatedStreamId`. */
+  push: [stream: SpdyStream, headers: FlatHeaders, associatedStreamId: number];
+  goaway: [lastGoodStreamId: number, status: number | undefined];
+  /** A protocol error by the peer (after the RST_STREAM or GOAWAY went out), for logs. */
+  protocolError: [error: SpdyProtocolError];
+  settings: [frame: SettingsFrame];
+  close: [];
+}
+
+export class SpdySession extends EventEmitter<SpdySessionEvents> implements FrameSink, StreamOwner {
+  readonly version: SpdyVersion;
+  readonly role: 'server' | 'client';
+  readonly socket: Socket;
+  readonly connection: ConnectionInfo;
+  private readonly tuning: SpdyTuning;
+  private readonly decoder: FrameDecoder;
+  private readonly inflater: HeaderInflater;
+  private deflater: HeaderDeflater | null = null;
+
+  readonly streams = new Map<number, SpdyStream>();
+  private peerStreamCount = 0;
+  /** Highest stream id the peer opened (GOAWAY's last-good-stream-id). */
+  private lastPeerStreamId = 0;
+  private nextLocalStreamId: number;
+  private readonly recentlyReset: number[] = [];
+
+  // Flow control, outbound: the peer's windows.
+  private sendFlowControl: boolean;
+  private peerInitialWindow = DEFAULT_WINDOW_BYTES;
+  private sessionSendWindow = DEFAULT_WINDOW_BYTES;
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS (limits our pushes / client requests). */
+  peerMaxConcurrentStreams = Infinity;
+  // Flow control, inbound: what we announced.
+  private readonly localInitialWindow: number;
+  private sessionRecvWindow = DEFAULT_WINDOW_BYTES;
+  private sessionPendingCredit = 0;
+
+  // Output scheduling.
+  private readonly control: Buffer[] = [];
+  private ready: SpdyStream[] = [];
+  private flushScheduled = false;
+
+  private goawaySent = false;
+  goawayReceived = false;
+  private closing = false;
+  destroyed = false;
+  private nextPingId: number;
+  private readonly pings = new Map<number, (rttMs: number) => void>();
+  private readonly flushBound = () => this.flush();
+
+  constructor(socket: Socket, options: SpdySessionOptions) {
+    super();
+    this.socket = socket;
+    this.version = options.version;
+    this.role = options.role;
+    this.tuning = options.tuning;
+    this.connection = options.connection;
+    this.nextLocalStreamId = this.role === 'client' ? 1 : 2;
+    this.nextPingId = this.role === 'client' ? 1 : 2;
+    this.sendFlowControl = this.version.flowControl !== 'opt-in';
+    this.localInitialWindow = this.tuning.initialWindowBytes;
+    this.decoder = new FrameDecoder(this.version, this, { maxControlFrameBytes: this.tuning.maxControlFrameBytes });
+    this.inflater = new HeaderInflater(this.version.dictionary, this.tuning.maxHeaderBlockBytes);
+
+    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
+    socket.on('drain', this.flushBound);
+    socket.on('close', () => this.onSocketClose());
+    socket.on('error', () => {}); // 'close' follows; the streams learn of it there
+    socket.on('end', () => this.onSocketClose());
+    if (options.idleTimeoutMs > 0) {
+      socket.setTimeout(options.idleTimeoutMs, () => this.onIdleTimeout());
+    }
+    this.sendInitialSettings();
+  }
+
+  // ── public API ───────────────────────────────────────────────────────────
+
+  /** Client: opens a request stream. `headers` are regular headers; the reserved ones are built here. */
+  request(
+    target: { method: string; path: string; host: string; scheme?: string },
+    headers: FlatHeaders = [],
+    options: { endStream?: boolean; priority?: number } = {},
+  ): SpdyStream {
+    if (this.role !== 'client') throw new Error('request() is for client sessions');
+    if (this.destroyed || this.goawaySent || this.goawayReceived) throw new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'the session is closing');
+    const id = this.nextLocalStreamId;
+    if (id > MAX_STREAM_ID) throw new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'stream ids are used up; open a new connection');
+    this.nextLocalStreamId += 2;
+    const stream = new SpdyStream(this, id, options.priority ?? 0, this.peerInitialWindow, this.localInitialWindow);
+    this.streams.set(id, stream);
+    const names = this.version.headers;
+    const block: FlatHeaders = [names.method, target.method, names.path, target.path, names.version, 'HTTP/1.1'];
+    const scheme = target.scheme ?? 'https';
+    block.push(names.host, target.host, names.scheme, scheme);
+    appendHeaders(block, headers);
+    stream.open(block, options.endStream ?? false);
+    return stream;
+  }
+
+  /** Sends a PING; resolves with the round-trip time when the peer echoes it. */
+  ping(): Promise<number> {
+    const id = this.nextPingId;
+    this.nextPingId = (this.nextPingId + 2) >>> 0;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      this.pings.set(id, () => resolve(performance.now() - started));
+      this.sendControl(encodePing(this.version, id));
+    });
+  }
+
+  /** Graceful close: GOAWAY(OK), no new streams, the connection ends when the last stream does. */
+  close(): void {
+    if (this.destroyed) return;
+    this.sendGoaway(GoawayStatus.OK);
+    this.closing = true;
+    if (this.streams.size === 0) this.endSocket();
+  }
+
+  /** Hard close: every stream is aborted and the socket destroyed. */
+  destroy(reason?: Error): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.socket.destroy();
+    this.teardown(reason ?? new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'the session was destroyed'));
+  }
+
+  // ── inbound: FrameSink ───────────────────────────────────────────────────
+
+  private onSocketData(chunk: Buffer): void {
+    if (this.destroyed || this.decoder.failed) return;
+    this.socket.cork();
+    this.decoder.push(chunk);
+    this.socket.uncork();
+  }
+
+  onControlFrame(frame: ControlFrame): void {
+    switch (frame.type) {
+      case FrameType.SYN_STREAM:
+        return this.onSynStream(frame);
+      case FrameType.SYN_REPLY:
+        return this.onReplyOrHeaders(frame.streamId, frame.headerBlock, frame.fin, true);
+      case FrameType.HEADERS:
+        return this.onReplyOrHeaders(frame.streamId, frame.headerBlock, frame.fin, false);
+      case FrameType.RST_STREAM: {
+        const stream = this.streams.get(frame.streamId);
+        if (stream !== undefined) {
+          this.forget(stream);
+          stream.terminate(new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${frame.streamId} (${rstStatusName(frame.status)})`));
+        }
+        return;
+      }
+      case FrameType.SETTINGS:
+        return this.onSettings(frame);
+      case FrameType.PING:
+        return this.onPing(frame.id);
+      case FrameType.GOAWAY:
+        return this.onGoaway(frame);
+      case FrameType.WINDOW_UPDATE:
+        return this.onWindowUpdate(frame.streamId, frame.delta);
+      case FrameType.NOOP:
+      case FrameType.CREDENTIAL:
+        return; // NOOP means nothing; client certificates by CREDENTIAL are not supported (ignored).
+    }
+  }
+
+  onData(streamId: number, chunk: Uint8Array, fin: boolean): void {
+    const length = chunk.length;
+    if (this.version.flowControl === 'stream-and-session') {
+      // Every DATA byte counts against the session window, even for streams we drop (§6).
+      this.sessionRecvWindow -= length;
+      if (this.sessionRecvWindow < 0) {
+        return this.fail(new SpdySessionError('SPRY_ERR_SPDY_FLOW_CONTROL', 'the peer overflowed the session window'));
+      }
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      this.returnSessionCredit(length);
+      if (this.goawaySent || this.recentlyReset.includes(streamId) || this.wasOpened(streamId)) return;
+      this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', streamId, RstStatus.INVALID_STREAM, `DATA on stream ${streamId}, which was never opened`));
+      return;
+    }
+    if (stream.remoteFin) {
+      this.returnSessionCredit(length);
+      this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', streamId, RstStatus.STREAM_ALREADY_CLOSED, `DATA after FIN on stream ${streamId}`));
+      return;
+    }
+    if (this.role === 'client' && !stream.isServerStream && stream.onResponse !== null && !stream.gotReply) {
+      this.returnSessionCredit(length);
+      this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', streamId, RstStatus.PROTOCOL_ERROR, `DATA before SYN_REPLY on stream ${streamId}`));
+      return;
+    }
+    stream.recvWindow -= length;
+    if (stream.recvWindow < 0 && this.version.flowControl !== 'opt-in') {
+      this.returnSessionCredit(length);
+      this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_FLOW_CONTROL', streamId, RstStatus.FLOW_CONTROL_ERROR, `the peer overflowed stream ${streamId}'s window`));
+      return;
+    }
+    stream.receiveData(chunk as Buffer, fin);
+  }
+
+  onProtocolError(error: SpdyProtocolError): void {
+    if (error.scope === 'session') this.fail(error);
+    else this.streamError(error);
+  }
+
+  private onSynStream(frame: SynStreamFrame): void {
+    const id = frame.streamId;
+    // Inflate first, always: the compression context must see every block (§5).
+    let headers: FlatHeaders;
+    let headerError: SpdyStreamError | undefined;
+    try {
+      headers = this.inflateHeaders(frame.headerBlock, id);
+    } catch (error) {
+      if (error instanceof SpdyStreamError) {
+        headerError = error;
+        headers = [];
+      } else {
+        return this.fail(asSessionError(error));
+      }
+    }
+    if (this.role === 'client') return this.onPushStream(frame, headers, headerError);
+
+    if (id % 2 === 0) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_BAD_STREAM_ID', id, RstStatus.PROTOCOL_ERROR, `client SYN_STREAM with even id ${id}`));
+    }
+    if (id <= this.lastPeerStreamId) {
+      if (this.streams.has(id)) {
+        return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_BAD_STREAM_ID', id, RstStatus.PROTOCOL_ERROR, `SYN_STREAM reuses open stream id ${id}`));
+      }
+      return this.fail(new SpdySessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', `SYN_STREAM id ${id} is not above the last one, ${this.lastPeerStreamId}`));
+    }
+    this.lastPeerStreamId = id;
+    if (frame.associatedStreamId !== 0 || frame.unidirectional) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.PROTOCOL_ERROR, `client SYN_STREAM ${id} is associated or unidirectional`));
+    }
+    if (this.goawaySent) return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.REFUSED_STREAM, `SYN_STREAM ${id} after GOAWAY`));
+    if (headerError !== undefined) return this.streamError(headerError);
+    if (this.peerStreamCount >= this.tuning.maxConcurrentStreams) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.REFUSED_STREAM, `more than ${this.tuning.maxConcurrentStreams} concurrent streams`));
+    }
+
+    const stream = new SpdyStream(this, id, frame.priority, this.peerInitialWindow, this.localInitialWindow);
+    stream.isServerStream = true;
+    this.streams.set(id, stream);
+    this.peerStreamCount++;
+    if (frame.fin) stream.receiveFin();
+    const parsed = requestHeadFromHeaders(this.version, id, headers, this.connection);
+    if (!parsed.ok) {
+      stream.respond(400, ['content-type', 'text/plain; charset=utf-8'], false);
+      stream.end(Buffer.from(`Bad Request: ${parsed.problem}\n`));
+      return;
+    }
+    stream.head = parsed.head;
+    this.emit('stream', stream);
+  }
+
+  private onPushStream(frame: SynStreamFrame, headers: FlatHeaders, headerError: SpdyStreamError | undefined): void {
+    const id = frame.streamId;
+    if (id % 2 !== 0 || id <= this.lastPeerStreamId) {
+      return this.fail(new SpdySessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', `server SYN_STREAM with id ${id}`));
+    }
+    this.lastPeerStreamId = id;
+    const associated = this.streams.get(frame.associatedStreamId);
+    if (associated === undefined || !frame.unidirectional) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.PROTOCOL_ERROR, `push ${id} is not unidirectional or names no open stream`));
+    }
+    if (headerError !== undefined) return this.streamError(headerError);
+    if (this.listenerCount('push') === 0) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.CANCEL, `push ${id} not wanted`));
+    }
+    const stream = new SpdyStream(this, id, frame.priority, this.peerInitialWindow, this.localInitialWindow);
+    stream.localFinQueued = true;
+    stream.localFin = true;
+    stream.responded = true;
+    stream.gotReply = true;
+    this.streams.set(id, stream);
+    this.emit('push', stream, headers, frame.associatedStreamId);
+    if (frame.fin) stream.receiveFin();
+  }
+
+  private onReplyOrHeaders(id: number, block: Uint8Array, fin: boolean, isReply: boolean): void {
+    let headers: FlatHeaders;
+    try {
+      headers = this.inflateHeaders(block, id);
+    } catch (error) {
+      if (error instanceof SpdyStreamError) return this.streamError(error);
+      return this.fail(asSessionError(error));
+    }
+    const stream = this.streams.get(id);
+    if (stream === undefined) {
+      if (this.recentlyReset.includes(id) || this.wasOpened(id)) return;
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.INVALID_STREAM, `${isReply ? 'SYN_REPLY' : 'HEADERS'} on unknown stream ${id}`));
+    }
+    if (stream.remoteFin) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.STREAM_ALREADY_CLOSED, `headers after FIN on stream ${id}`));
+    }
+    if (isReply) {
+      if (stream.isServerStream || this.role === 'server') {
+        return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, RstStatus.PROTOCOL_ERROR, `SYN_REPLY for client stream ${id}`));
+      }
+      if (stream.gotReply) {
+        const status = this.version.wire === 2 ? RstStatus.PROTOCOL_ERROR : RstStatus.STREAM_IN_USE;
+        return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, status, `second SYN_REPLY on stream ${id}`));
+      }
+      stream.gotReply = true;
+      stream.onResponse?.(headers);
+    } else {
+      stream.onHeaders?.(headers);
+    }
+    if (fin) stream.receiveFin();
+  }
+
+  private inflateHeaders(block: Uint8Array, streamId: number): FlatHeaders {
+    return decodeHeaderBlock(this.version, this.inflater.inflate(block), streamId, this.tuning);
+  }
+
+  private onSettings(frame: SettingsFrame): void {
+    const seen = new Set<number>();
+    for (const { id, value } of frame.entries) {
+      if (seen.has(id)) continue; // within one frame the first value wins (§7)
+      seen.add(id);
+      if (id === SettingsId.INITIAL_WINDOW_SIZE) {
+        if (value > MAX_WINDOW_BYTES) return this.fail(new SpdySessionError('SPRY_ERR_SPDY_FLOW_CONTROL', `INITIAL_WINDOW_SIZE of ${value}`));
+        // A SPDY/2 peer that announces a window flow-controls like v3 (node-spdy): honour it (§6).
+        this.sendFlowControl = true;
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const stream of this.streams.values()) {
+          stream.sendWindow += delta;
+          if (stream.sendWindow > MAX_WINDOW_BYTES) {
+            this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_FLOW_CONTROL', stream.id, RstStatus.FLOW_CONTROL_ERROR, `stream ${stream.id}'s window overflowed`));
+          } else if (delta > 0 && stream.queue.length > 0 && !stream.scheduled) {
+            this.wantsToSend(stream);
+          }
+        }
+      } else if (id === SettingsId.MAX_CONCURRENT_STREAMS) {
+        this.peerMaxConcurrentStreams = value;
+      }
+    }
+    this.emit('settings', frame);
+  }
+
+  private onPing(id: number): void {
+    const fromPeer = (id & 1) === (this.role === 'server' ? 1 : 0);
+    if (fromPeer) {
+      // Echo at once, ahead of any queued DATA.
+      this.sendControl(encodePing(this.version, id));
+      return;
+    }
+    const resolve = this.pings.get(id);
+    if (resolve !== undefined) {
+      this.pings.delete(id);
+      resolve(0);
+    }
+  }
+
+  private onGoaway(frame: GoawayFrame): void {
+    this.goawayReceived = true;
+    // Our streams above last-good were never seen by the peer: they may be retried elsewhere.
+    for (const stream of [...this.streams.values()]) {
+      if (!stream.isServerStream && stream.id > frame.lastGoodStreamId) {
+        this.forget(stream);
+        stream.terminate(new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', `stream ${stream.id} was refused by GOAWAY`));
+      }
+    }
+    this.emit('goaway', frame.lastGoodStreamId, frame.status);
+    if (this.streams.size === 0) this.endSocket();
+    else this.closing = true;
+  }
+
+  private onWindowUpdate(streamId: number, delta: number): void {
+    if (!this.sendFlowControl) return;
+    if (streamId === 0) {
+      if (this.version.flowControl !== 'stream-and-session') return; // meaningless before 3.1 (§6)
+      this.sessionSendWindow += delta;
+      if (this.sessionSendWindow > MAX_WINDOW_BYTES) {
+        return this.fail(new SpdySessionError('SPRY_ERR_SPDY_FLOW_CONTROL', 'the session window overflowed'));
+      }
+      this.scheduleFlush();
+      return;
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined || stream.localFin) return;
+    stream.sendWindow += delta;
+    if (stream.sendWindow > MAX_WINDOW_BYTES) {
+      return this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_FLOW_CONTROL', streamId, RstStatus.FLOW_CONTROL_ERROR, `stream ${streamId}'s window overflowed`));
+    }
+    if (stream.queue.length > 0 && !stream.scheduled) this.wantsToSend(stream);
+  }
+
+  // ── StreamOwner ──────────────────────────────────────────────────────────
+
+  wantsToSend(stream: SpdyStream): void {
+    stream.scheduled = true;
+    this.ready.push(stream);
+    this.scheduleFlush();
+  }
+
+  consumed(stream: SpdyStream, bytes: number): void {
+    if (!stream.remoteFin && !stream.closed) {
+      stream.pendingCredit += bytes;
+      if (stream.pendingCredit >= WINDOW_UPDATE_THRESHOLD_BYTES) {
+        const credit = stream.pendingCredit;
+        stream.pendingCredit = 0;
+        stream.recvWindow += credit;
+        this.sendControl(encodeWindowUpdate(this.version, stream.id, credit));
+      }
+    }
+    this.returnSessionCredit(bytes);
+  }
+
+  resetStream(stream: SpdyStream, status: number): void {
+    if (stream.closed) return;
+    this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', stream.id, status as SpdyStreamError['status'], `stream ${stream.id} reset locally`), false);
+  }
+
+  streamClosed(stream: SpdyStream): void {
+    this.forget(stream);
+  }
+
+  // ── outbound ─────────────────────────────────────────────────────────────
+
+  private sendInitialSettings(): void {
+    const entries: SettingsEntry[] = [{ id: SettingsId.INITIAL_WINDOW_SIZE, flags: 0, value: this.localInitialWindow }];
+    if (this.role === 'server') {
+      entries.unshift({ id: SettingsId.MAX_CONCURRENT_STREAMS, flags: 0, value: this.tuning.maxConcurrentStreams });
+    }
+    this.control.push(encodeSettings(this.version, entries));
+    if (this.version.flowControl === 'stream-and-session' && this.tuning.sessionWindowBytes > DEFAULT_WINDOW_BYTES) {
+      const delta = this.tuning.sessionWindowBytes - DEFAULT_WINDOW_BYTES;
+      this.sessionRecvWindow += delta;
+      this.control.push(encodeWindowUpdate(this.version, 0, delta));
+    }
+    this.scheduleFlush();
+  }
+
+  private returnSessionCredit(bytes: number): void {
+    if (this.version.flowControl !== 'stream-and-session' || bytes === 0) return;
+    this.sessionPendingCredit += bytes;
+    if (this.sessionPendingCredit >= WINDOW_UPDATE_THRESHOLD_BYTES) {
+      const credit = this.sessionPendingCredit;
+      this.sessionPendingCredit = 0;
+      this.sessionRecvWindow += credit;
+      this.sendControl(encodeWindowUpdate(this.version, 0, credit));
+    }
+  }
+
+  private sendControl(frame: Buffer): void {
+    this.control.push(frame);
+    this.scheduleFlush();
+  }
+
+  private sendGoaway(status: number): void {
+    if (this.goawaySent || this.destroyed) return;
+    this.goawaySent = true;
+    this.control.push(encodeGoaway(this.version, this.lastPeerStreamId, status));
+    this.flush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.destroyed) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flushBound);
+  }
+
+  /**
+   * Writes control frames first, then DATA round-robin, one frame per stream per turn, within
+   * the windows, until the socket asks us to wait ('drain' calls back here).
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.destroyed) return;
+    const socket = this.socket;
+    socket.cork();
+    if (this.control.length > 0) {
+      for (const frame of this.control) socket.write(frame);
+      this.control.length = 0;
+    }
+    let ready = this.ready;
+    while (ready.length > 0 && !socket.writableNeedDrain) {
+      // Take the whole round; streams that still have sendable data join the next one.
+      this.ready = [];
+      let i = 0;
+      for (; i < ready.length; i++) {
+        const stream = ready[i];
+        if (socket.writableNeedDrain || (this.sendFlowControl && this.version.flowControl === 'stream-and-session' && this.sessionSendWindow <= 0 && nextIsData(stream))) break;
+        const more = this.sendOneFrame(stream);
+        if (more) this.ready.push(stream);
+        else stream.scheduled = false;
+      }
+      if (i < ready.length) {
+        // Stopped early: the rest keep their turn ahead of the new round.
+        this.ready = ready.slice(i).concat(this.ready);
+        break;
+      }
+      ready = this.ready;
+    }
+    socket.uncork();
+  }
+
+  /** Sends the next frame of `stream`; returns true if it has more it can send now. */
+  private sendOneFrame(stream: SpdyStream): boolean {
+    if (stream.closed) return false;
+    const item = stream.queue[0];
+    if (item === undefined) return false;
+    if (item.kind === 'headers') {
+      stream.queue.shift();
+      this.socket.write(this.encodeHeaderFrame(stream, item));
+      if (item.fin) stream.finSent();
+      return stream.queue.length > 0;
+    }
+    const remaining = item.chunk.length;
+    let allowance = this.tuning.maxDataFrameBytes;
+    if (this.sendFlowControl) {
+      allowance = Math.min(allowance, stream.sendWindow);
+      if (this.version.flowControl === 'stream-and-session') allowance = Math.min(allowance, this.sessionSendWindow);
+    }
+    if (allowance <= 0 && remaining > 0) return false; // blocked: a WINDOW_UPDATE reschedules it
+    const length = Math.min(allowance, remaining);
+    const whole = length === remaining;
+    const fin = item.fin && whole;
+    this.socket.write(encodeDataHeader(stream.id, length, fin));
+    if (length > 0) this.socket.write(whole ? item.chunk : item.chunk.subarray(0, length));
+    stream.sendWindow -= length;
+    this.sessionSendWindow -= length;
+    stream.sent(length);
+    if (whole) {
+      stream.queue.shift();
+      item.callback?.();
+      if (fin) stream.finSent();
+    } else {
+      item.chunk = item.chunk.subarray(length);
+    }
+    return stream.queue.length > 0 && !stream.closed;
+  }
+
+  private encodeHeaderFrame(stream: SpdyStream, item: Extract<OutboundItem, { kind: 'headers' }>): Buffer {
+    const v = this.version;
+    this.deflater ??= new HeaderDeflater(v.dictionary);
+    if (item.frame === 'SYN_REPLY') {
+      const block = this.deflater.deflate(encodeHeaderBlock(v, replyHeaders(v, item.status ?? 200, item.headers)));
+      return encodeSynReply(v, stream.id, item.fin, block);
+    }
+    if (item.frame === 'SYN_STREAM') {
+      const block = this.deflater.deflate(encodeHeaderBlock(v, item.headers));
+      return encodeSynStream(v, { streamId: stream.id, associatedStreamId: item.associatedStreamId, priority: stream.priority, fin: item.fin, unidirectional: (item.associatedStreamId ?? 0) !== 0 }, block);
+    }
+    const block = this.deflater.deflate(encodeHeaderBlock(v, appendHeaders([], item.headers)));
+    return encodeHeaders(v, stream.id, item.fin, block);
+  }
+
+  // ── errors and teardown ──────────────────────────────────────────────────
+
+  /** RST_STREAM(status) for one stream; the session carries on. */
+  private streamError(error: SpdyStreamError, report = true): void {
+    const id = error.streamId;
+    this.control.push(encodeRstStream(this.version, id, error.status));
+    this.scheduleFlush();
+    this.recentlyReset.push(id);
+    if (this.recentlyReset.length > RECENTLY_RESET_MEMORY) this.recentlyReset.shift();
+    const stream = this.streams.get(id);
+    if (stream !== undefined) {
+      this.forget(stream);
+      stream.terminate(error);
+    }
+    if (report) this.emit('protocolError', error);
+  }
+
+  /** GOAWAY(status), then close hard: the peer can no longer be understood. */
+  private fail(error: SpdySessionError): void {
+    if (this.destroyed) return;
+    this.emit('protocolError', error);
+    this.sendGoaway(error.status);
+    this.endSocket();
+    this.teardown(error);
+  }
+
+  private onIdleTimeout(): void {
+    if (this.destroyed) return;
+    this.sendGoaway(GoawayStatus.OK);
+    this.endSocket();
+    this.teardown(new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'the connection was idle too long'));
+  }
+
+  private endSocket(): void {
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    timer.unref();
+  }
+
+  private onSocketClose(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.teardown(new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'the connection closed'));
+  }
+
+  private teardown(reason: Error): void {
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.ready = [];
+    for (const stream of streams) stream.terminate(reason);
+    if (this.destroyed && !this.closedEmitted) {
+      this.closedEmitted = true;
+      this.inflater.close();
+      this.deflater?.close();
+      this.emit('close');
+    }
+  }
+  private closedEmitted = false;
+
+  private forget(stream: SpdyStream): void {
+    if (this.streams.delete(stream.id)) {
+      if (stream.isServerStream) this.peerStreamCount--;
+      if (this.closing && this.streams.size === 0) this.endSocket();
+    }
+  }
+
+  /** True if the peer's parity says it opened this id already (so it is closed now). */
+  private wasOpened(streamId: number): boolean {
+    const peerParity = this.role === 'server' ? 1 : 0;
+    if ((streamId & 1) === peerParity) return streamId <= this.lastPeerStreamId;
+    return streamId < this.nextLocalStreamId;
+  }
+}
+
+function nextIsData(stream: SpdyStream): boolean {
+  const item = stream.queue[0];
+  return item !== undefined && item.kind === 'data' && item.chunk.length > 0;
+}
+
+function asSessionError(error: unknown): SpdySessionError {
+  if (error instanceof SpdySessionError) return error;
+  return new SpdySessionError('SPRY_ERR_SPDY_COMPRESSION', error instanceof Error ? error.message : String(error), GoawayStatus.INTERNAL_ERROR);
+}
+
+

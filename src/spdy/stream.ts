@@ -1,0 +1,266 @@
+// One SPDY stream: its windows, its inbound body (delivered with backpressure, credit returned
+// to the peer as it is consumed) and its outbound queue (framed by the session's scheduler).
+// On the server it is the protocol's ServerExchange; our client uses the same object.
+
+import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import { SpryError } from '../errors.ts';
+
+/** What a stream needs from its session. */
+export interface StreamOwner {
+  /** The stream has something to send: put it on the scheduler's ready list. */
+  wantsToSend(stream: SpdyStream): void;
+  /** `bytes` of inbound DATA were consumed: the peer may send that much more. */
+  consumed(stream: SpdyStream, bytes: number): void;
+  /** Send RST_STREAM(status) and forget the stream. */
+  resetStream(stream: SpdyStream, status: number): void;
+  /** Both directions are done: forget the stream. */
+  streamClosed(stream: SpdyStream): void;
+}
+
+/** An item on the outbound queue: a header block to compress at send time, or body bytes. */
+export type OutboundItem =
+  | {
+      readonly kind: 'headers';
+      readonly frame: 'SYN_STREAM' | 'SYN_REPLY' | 'HEADERS';
+      readonly headers: FlatHeaders;
+      readonly fin: boolean;
+      /** SYN_REPLY only: the response status. */
+      readonly status?: number;
+      /** SYN_STREAM only: a push names the stream it belongs to, and is unidirectional. */
+      readonly associatedStreamId?: number;
+    }
+  | { readonly kind: 'data'; chunk: Buffer; readonly fin: boolean; readonly callback: (() => void) | undefined };
+
+/** Above this many queued outbound bytes, write() asks the app to wait for drain. */
+const OUTBOUND_HIGH_WATER_BYTES = 64 << 10;
+
+export class SpdyStream implements ServerExchange {
+  readonly id: number;
+  readonly priority: number;
+  private readonly owner: StreamOwner;
+  /** Server side: the request. Client side: set by the client for its own bookkeeping. */
+  head!: RequestHead;
+
+  // Flow control: what we may still send, and what the peer may still send us.
+  sendWindow: number;
+  recvWindow: number;
+  /** Consumed bytes not yet returned to the peer with WINDOW_UPDATE. */
+  pendingCredit = 0;
+
+  // Inbound.
+  remoteFin = false;
+  private sink: BodySink | null = null;
+  private inbound: Buffer[] | null = null;
+  private inboundEnded = false;
+  private paused = false;
+
+  // Outbound.
+  readonly queue: OutboundItem[] = [];
+  queuedBytes = 0;
+  /** On the scheduler's ready list (or blocked on the window). */
+  scheduled = false;
+  /** The headers that open our side (SYN_REPLY, or SYN_STREAM for our own streams) were queued. */
+  responded = false;
+  /** FIN was queued: nothing more may be written. */
+  localFinQueued = false;
+  /** FIN went out on the wire. */
+  localFin = false;
+  private needDrain = false;
+
+  aborted = false;
+  closed = false;
+  /** Set by the session for streams the peer opened (requests to us). */
+  isServerStream = false;
+  /** Client side: the SYN_REPLY arrived. */
+  gotReply = false;
+
+  onDrain: (() => void) | null = null;
+  onAbort: ((reason: Error) => void) | null = null;
+  /** Client side: the response headers (SYN_REPLY) arrived. */
+  onResponse: ((headers: FlatHeaders) => void) | null = null;
+  /** Further header blocks (HEADERS frames). */
+  onHeaders: ((headers: FlatHeaders) => void) | null = null;
+
+  constructor(owner: StreamOwner, id: number, priority: number, sendWindow: number, recvWindow: number) {
+    this.owner = owner;
+    this.id = id;
+    this.priority = priority;
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+
+  // ── inbound ──────────────────────────────────────────────────────────────
+
+  setBodySink(sink: BodySink): void {
+    this.sink = sink;
+    this.drainInbound();
+  }
+
+  resumeBody(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.drainInbound();
+  }
+
+  /** Called by the session for each DATA piece (already charged to the windows). */
+  receiveData(chunk: Buffer, fin: boolean): void {
+    if (chunk.length > 0) {
+      if (this.sink !== null && !this.paused && this.inbound === null) {
+        this.deliver(chunk);
+      } else {
+        // Copy: the chunk is a view into the socket's buffer.
+        (this.inbound ??= []).push(Buffer.from(chunk));
+      }
+    }
+    if (fin) this.receiveFin();
+  }
+
+  receiveFin(): void {
+    if (this.remoteFin) return;
+    this.remoteFin = true;
+    this.inboundEnded = true;
+    if (this.inbound === null && this.sink !== null) this.sink.end();
+    this.maybeClose();
+  }
+
+  /** After the response is done, an unread upload is discarded, its credit returned at once. */
+  discardInbound(): void {
+    if (this.sink !== null && !this.paused) return;
+    let bytes = 0;
+    if (this.inbound !== null) for (const chunk of this.inbound) bytes += chunk.length;
+    this.inbound = null;
+    this.paused = false;
+    this.sink = DISCARD;
+    if (bytes > 0) this.owner.consumed(this, bytes);
+  }
+
+  private deliver(chunk: Buffer): void {
+    const length = chunk.length;
+    if (this.sink!.data(chunk) === false) this.paused = true;
+    this.owner.consumed(this, length);
+  }
+
+  private drainInbound(): void {
+    const queued = this.inbound;
+    if (this.sink === null) return;
+    if (queued !== null) {
+      while (queued.length > 0 && !this.paused) this.deliver(queued.shift()!);
+      if (queued.length > 0) return;
+      this.inbound = null;
+    }
+    if (this.inboundEnded && !this.paused) {
+      this.inboundEnded = false;
+      this.sink.end();
+    }
+  }
+
+  // ── outbound ─────────────────────────────────────────────────────────────
+
+  respond(status: number, headers: FlatHeaders, endStream: boolean): void {
+    if (this.responded) throw new SpryError('SPRY_ERR_SPDY_STREAM_STATE', `stream ${this.id} already responded`);
+    this.responded = true;
+    this.enqueue({ kind: 'headers', frame: 'SYN_REPLY', status, headers, fin: endStream });
+    if (endStream) this.finishLocal();
+  }
+
+  /** Queues a HEADERS frame (trailers when `fin`). */
+  sendHeaders(headers: FlatHeaders, fin: boolean): void {
+    if (this.localFinQueued) return;
+    this.enqueue({ kind: 'headers', frame: 'HEADERS', headers, fin });
+    if (fin) this.finishLocal();
+  }
+
+  write(chunk: Buffer, callback?: () => void): boolean {
+    if (this.localFinQueued || this.aborted) {
+      callback?.();
+      return false;
+    }
+    if (chunk.length === 0) {
+      callback?.();
+      return this.queuedBytes < OUTBOUND_HIGH_WATER_BYTES;
+    }
+    this.queuedBytes += chunk.length;
+    this.enqueue({ kind: 'data', chunk, fin: false, callback });
+    if (this.queuedBytes < OUTBOUND_HIGH_WATER_BYTES) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  end(chunk?: Buffer, callback?: () => void): void {
+    if (this.localFinQueued || this.aborted) {
+      callback?.();
+      return;
+    }
+    const last = chunk ?? EMPTY;
+    this.queuedBytes += last.length;
+    this.enqueue({ kind: 'data', chunk: last, fin: true, callback });
+    this.finishLocal();
+  }
+
+  abort(): void {
+    if (this.closed) return;
+    this.owner.resetStream(this, 6 /* INTERNAL_ERROR */);
+  }
+
+  /** Client side (and pushes): queue the SYN_STREAM that opens this stream. */
+  open(headers: FlatHeaders, fin: boolean, associatedStreamId = 0): void {
+    this.responded = true;
+    this.enqueue({ kind: 'headers', frame: 'SYN_STREAM', headers, fin, associatedStreamId });
+    if (fin) this.finishLocal();
+  }
+
+  private enqueue(item: OutboundItem): void {
+    this.queue.push(item);
+    if (!this.scheduled) this.owner.wantsToSend(this);
+  }
+
+  private finishLocal(): void {
+    this.localFinQueued = true;
+    // A server that has answered needs no more of the upload: what the app did not read is
+    // dropped and its window returned, so the client is never left stalled.
+    if (this.isServerStream && (!this.remoteFin || this.inbound !== null)) this.discardInbound();
+  }
+
+  /** Called by the scheduler after it took `bytes` of body off the queue. */
+  sent(bytes: number): void {
+    this.queuedBytes -= bytes;
+    if (this.needDrain && this.queuedBytes < OUTBOUND_HIGH_WATER_BYTES / 2) {
+      this.needDrain = false;
+      this.onDrain?.();
+    }
+  }
+
+  /** Called by the scheduler when the FIN has been written. */
+  finSent(): void {
+    this.localFin = true;
+    this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (this.localFin && this.remoteFin && !this.closed) {
+      this.closed = true;
+      this.owner.streamClosed(this);
+    }
+  }
+
+  /** The stream is gone (reset by either side, or the session ended): fail whatever waits. */
+  terminate(reason: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const wasDone = this.localFin && this.remoteFin;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.inbound = null;
+    if (!wasDone && !this.aborted) {
+      this.aborted = true;
+      this.onAbort?.(reason);
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+const DISCARD: BodySink = {
+  data: () => true,
+  end: () => {},
+};

@@ -1,0 +1,102 @@
+// End to end: spawn bin/spry.ts and check what a user sees for each kind of mistake: status 2 and
+// exactly one stderr line naming the culprit, with nothing on stdout.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
+const RUN_TIMEOUT_MS = 20_000;
+
+interface SpryRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runSpry(args: readonly string[]): Promise<SpryRun> {
+  return new Promise((resolve) => {
+    // process.execPath is the Node 24 running the tests, so bin/spry.ts's .ts imports work.
+    execFile(process.execPath, [BIN, ...args], { timeout: RUN_TIMEOUT_MS }, (error, stdout, stderr) => {
+      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+async function assertConfigError(args: readonly string[], expected: string | RegExp): Promise<void> {
+  const run = await runSpry(args);
+  assert.equal(run.status, 2, `exit status (stderr: ${run.stderr})`);
+  assert.equal(run.stdout, '');
+  const lines = run.stderr.split('\n');
+  assert.equal(lines.length, 2, `one stderr line, got ${JSON.stringify(run.stderr)}`);
+  assert.equal(lines[1], '');
+  if (typeof expected === 'string') assert.equal(lines[0], `spry: ${expected}`);
+  else assert.match(lines[0], expected);
+}
+
+const MODULE = ['--module', './examples/testapp.ts:testApp'];
+
+describe('spry on the command line', () => {
+  it('names an unknown option', async () => {
+    await assertConfigError(['--frobnicate', '--https2', 'addr=:8443', ...MODULE], '--frobnicate: unknown option');
+  });
+
+  it('names a malformed keyval pair', async () => {
+    await assertConfigError(['--https2', 'addr=:8443,spdy', ...MODULE], '--https2: "spdy" is not key=value');
+  });
+
+  it('names an unknown --https2 key', async () => {
+    await assertConfigError(['--https2', 'addr=:8443,certificate=x.pem', ...MODULE], /^spry: --https2: unknown key "certificate" \(known: /);
+  });
+
+  it('names a missing cert file and why it cannot be read', async () => {
+    await assertConfigError(['--https2', 'addr=:8443,cert=/x/y.crt,key=/x/y.key', ...MODULE], '--https2: cert=/x/y.crt: cannot read (ENOENT)');
+  });
+
+  it('says cert= needs key=', async () => {
+    await assertConfigError(['--https2', 'addr=:8443,cert=/x/y.crt', ...MODULE], '--https2: cert= given without key=');
+  });
+
+  it('names a bad port', async () => {
+    await assertConfigError(['--https2', 'addr=127.0.0.1:70000', ...MODULE], '--https2: addr=127.0.0.1:70000: port must be a number from 0 to 65535');
+  });
+
+  it('says at least one --https2 is required', async () => {
+    await assertConfigError(MODULE, '--https2: at least one is required (e.g. --https2 addr=:8443)');
+  });
+
+  it('says --module is required', async () => {
+    await assertConfigError(['--https2', 'addr=:8443'], /^spry: --module: required/);
+  });
+
+  it('names a bad --http-timeout', async () => {
+    await assertConfigError(['--https2', 'addr=:8443', ...MODULE, '--http-timeout=soon'],
+      '--http-timeout: "soon": must be a whole number of seconds from 1 to 2147483');
+  });
+
+  it('says a uWSGI option spry does not have yet is not implemented', async () => {
+    await assertConfigError(['--shared-socket', ':443', '--https2', 'addr==0', ...MODULE], '--shared-socket: not implemented yet');
+  });
+
+  it('names an option missing its value', async () => {
+    await assertConfigError(['--https2'], '--https2: needs a value');
+  });
+
+  it('prints usage on --help and exits 0', async () => {
+    const run = await runSpry(['--help']);
+    assert.equal(run.status, 0);
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /^Usage: spry /);
+    assert.match(run.stdout, /--https2 KEYVAL +TLS router/);
+    assert.match(run.stdout, /-p, --processes N +.*\(not implemented yet\)/);
+    assert.match(run.stdout, /\n {2}cert, crt +PEM certificate/);
+  });
+
+  it('prints the package version on --version', async () => {
+    const run = await runSpry(['--version']);
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /^spry \d+\.\d+\.\d+\n$/);
+  });
+});
