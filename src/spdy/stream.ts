@@ -23,7 +23,7 @@ export type OutboundItem =
       readonly kind: 'headers';
       readonly frame: 'SYN_STREAM' | 'SYN_REPLY' | 'HEADERS';
       readonly headers: FlatHeaders;
-      readonly fin: boolean;
+      fin: boolean;
       /** SYN_REPLY only: the response status. */
       readonly status?: number;
       /** SYN_STREAM only: a push names the stream it belongs to, and is unidirectional. */
@@ -192,6 +192,14 @@ export class SpdyStream implements ServerExchange {
       return;
     }
     const last = chunk ?? EMPTY;
+    const tail = this.queue[this.queue.length - 1];
+    if (last.length === 0 && tail !== undefined && tail.kind === 'headers') {
+      // Nothing follows the headers still queued: they carry the FIN themselves.
+      tail.fin = true;
+      this.finishLocal();
+      callback?.();
+      return;
+    }
     this.queuedBytes += last.length;
     this.enqueue({ kind: 'data', chunk: last, fin: true, callback });
     this.finishLocal();

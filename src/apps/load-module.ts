@@ -1,0 +1,66 @@
+// Loads `--module PATH:EXPORT` and decides how to run the export:
+//  - an object with a `fetch` method (a Hono app), or a function of one parameter: fetch style;
+//  - an object with a `callback()` method (a Koa app): its Node listener;
+//  - any other function (an Express app, a plain `(req, res)` handler): a Node listener.
+// With no EXPORT, `default` is tried, then `app`.
+
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RequestListener } from 'node:http';
+import { SpryError } from '../errors.ts';
+import type { RequestHead } from '../exchange/exchange.ts';
+import { logLine } from '../log.ts';
+import type { App } from './app.ts';
+import { type FetchHandler, fetchHandlerApp } from './fetch-handler.ts';
+import { nodeListenerApp } from './node-listener.ts';
+
+export interface ModuleSpec {
+  readonly path: string;
+  readonly exportName?: string;
+  readonly source: string;
+}
+
+export async function loadApp(spec: ModuleSpec): Promise<App> {
+  const specifier = spec.path.startsWith('file:') || !looksLikePath(spec.path) ? spec.path : pathToFileURL(resolve(spec.path)).href;
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${spec.source}: cannot load ${spec.path} (${reason})`);
+  }
+  const names = spec.exportName !== undefined ? [spec.exportName] : ['default', 'app'];
+  const name = names.find((candidate) => namespace[candidate] !== undefined);
+  if (name === undefined) {
+    const available = Object.keys(namespace).join(', ') || 'none';
+    throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${spec.source}: no export named ${names.join(' or ')} (exports: ${available})`);
+  }
+  return appFromExport(namespace[name], `${spec.source}`);
+}
+
+export function appFromExport(value: unknown, source: string): App {
+  if (typeof value === 'object' && value !== null) {
+    const candidate = value as { fetch?: unknown; callback?: unknown };
+    if (typeof candidate.fetch === 'function') {
+      const fetch = candidate.fetch as FetchHandler;
+      return fetchHandlerApp((request, env) => fetch.call(value, request, env), reportAppError);
+    }
+    if (typeof candidate.callback === 'function') {
+      return nodeListenerApp((candidate.callback as () => RequestListener).call(value), reportAppError);
+    }
+  }
+  if (typeof value === 'function') {
+    if (value.length === 1) return fetchHandlerApp(value as FetchHandler, reportAppError);
+    return nodeListenerApp(value as RequestListener, reportAppError);
+  }
+  throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${source}: the export is a ${typeof value}, not a request listener or fetch handler`);
+}
+
+function looksLikePath(path: string): boolean {
+  return path.startsWith('.') || isAbsolute(path) || /\.[cm]?[jt]s$/.test(path);
+}
+
+function reportAppError(error: unknown, head: RequestHead): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  logLine(`app error on ${head.method} ${head.target}: ${detail}`);
+}

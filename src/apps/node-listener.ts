@@ -1,0 +1,147 @@
+// Runs a Node `(req, res)` request listener (Express, Koa's callback(), plain handlers) on any
+// front end. Multiplexed streams get genuine http.IncomingMessage / http.ServerResponse objects
+// over a StreamSocket; HTTP/1.1 requests keep node:http's own objects.
+//
+// Every request also carries `req.environ` (the uWSGI-style environment) and node-spdy's
+// conventional `req.isSpdy`, `req.spdyVersion`, `req.spdyStream`.
+
+import { IncomingMessage, OutgoingMessage, ServerResponse, type RequestListener } from 'node:http';
+import { buildEnviron, type Environ } from '../exchange/environ.ts';
+import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { App } from './app.ts';
+import { StreamSocket } from './stream-socket.ts';
+
+/** What spry adds to every IncomingMessage it hands to an app. */
+export interface SpryRequestFields {
+  environ: Environ;
+  isSpdy: boolean;
+  spdyVersion: number | undefined;
+  spdyStream: number | undefined;
+}
+
+type ErrorReporter = (error: unknown, head: RequestHead) => void;
+
+export function nodeListenerApp(listener: RequestListener, reportError: ErrorReporter): App {
+  return {
+    style: 'node-listener',
+    serve(exchange) {
+      serveExchange(listener, exchange, reportError);
+    },
+    serveNode(req, res, head) {
+      decorate(req, head);
+      run(listener, req, res, head, reportError, () => res.destroy());
+    },
+  };
+}
+
+function decorate(req: IncomingMessage, head: RequestHead): void {
+  const fields = req as IncomingMessage & Partial<SpryRequestFields>;
+  const protocol = head.protocol;
+  let environ: Environ | undefined;
+  // Built on first use: most requests never look at it.
+  Object.defineProperty(fields, 'environ', {
+    configurable: true,
+    enumerable: true,
+    get: () => (environ ??= buildEnviron(head)),
+  });
+  fields.isSpdy = protocol.kind === 'spdy';
+  fields.spdyVersion = protocol.kind === 'spdy' ? Number(protocol.version) : undefined;
+  fields.spdyStream = protocol.kind === 'spdy' ? protocol.streamId : undefined;
+}
+
+function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {
+  const head = exchange.head;
+  const socket = new StreamSocket(exchange, {
+    onHead(status, headers) {
+      exchange.respond(status, headers, false);
+    },
+  });
+  const req = new IncomingMessage(socket as never);
+  req.method = head.method;
+  req.url = head.target;
+  req.httpVersionMajor = 1;
+  req.httpVersionMinor = 1;
+  req.httpVersion = '1.1';
+  const rawHeaders = head.headers.slice();
+  if (head.authority !== '' && !hasHeader(rawHeaders, 'host')) rawHeaders.push('host', head.authority);
+  req.rawHeaders = rawHeaders;
+  // As node:http's parser does: headers are computed from rawHeaders on first access.
+  (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(rawHeaders, rawHeaders.length);
+  decorate(req, head);
+
+  // Request body, with backpressure: when req's buffer is full, the stream's window stays shut.
+  (req as unknown as { _read(): void })._read = () => exchange.resumeBody();
+  exchange.setBodySink({
+    data: (chunk) => req.push(chunk),
+    end: () => {
+      req.complete = true;
+      req.push(null);
+    },
+  });
+
+  const res = new ServerResponse(req);
+  // Own properties survive a framework swapping the prototype: no chunked framing, ever.
+  res.useChunkedEncodingByDefault = false;
+  Object.defineProperty(res, 'chunkedEncoding', { configurable: true, get: () => false, set: () => {} });
+  res.shouldKeepAlive = true;
+  res.assignSocket(socket as never);
+
+  exchange.onDrain = () => {
+    clearNeedDrain(res);
+    res.emit('drain');
+  };
+  exchange.onAbort = (reason) => {
+    socket.close();
+    if (!req.complete || !req.readableEnded) req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET', cause: reason }));
+  };
+  res.once('prefinish', () => {
+    // All of the response has been written to the socket: end the stream.
+    exchange.end();
+  });
+  res.once('finish', () => {
+    socket.close(); // node:http's 'close' on the response follows from the socket's
+    if (req.complete) req.destroy();
+    else {
+      // Whatever the app left unread is discarded by the exchange.
+      req.on('end', () => req.destroy());
+      req.resume();
+    }
+  });
+
+  run(listener, req, res, head, reportError, () => exchange.abort());
+}
+
+function run(listener: RequestListener, req: IncomingMessage, res: ServerResponse, head: RequestHead, reportError: ErrorReporter, abort: () => void): void {
+  const fail = (error: unknown) => {
+    reportError(error, head);
+    if (!res.headersSent && !res.writableEnded) {
+      res.statusCode = 500;
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end('Internal Server Error\n');
+    } else if (!res.writableEnded) {
+      abort();
+    }
+  };
+  try {
+    const result: unknown = listener(req, res);
+    if (result instanceof Promise) result.catch(fail);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function hasHeader(headers: string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
+}
+
+/**
+ * OutgoingMessage remembers that a write returned false in a private symbol and reports it as
+ * `writableNeedDrain`; node:http clears it from its socket's 'drain'. We emit 'drain' ourselves,
+ * so we clear it too, or a later pipe() would wait for a drain that never comes.
+ */
+const kNeedDrain = Object.getOwnPropertySymbols(new OutgoingMessage()).find((symbol) => symbol.description === 'kNeedDrain');
+
+function clearNeedDrain(res: ServerResponse): void {
+  if (kNeedDrain !== undefined) (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
+}

@@ -1,0 +1,36 @@
+// The HTTP/1.1 front end: node:http parses and serialises; we hand it sockets (TLS ones from
+// the ALPN dispatcher, plain ones from --http listeners) with emit('connection').
+
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { App } from '../apps/app.ts';
+import { Http1Exchange } from './http1-exchange.ts';
+import { connectionInfo, requestHeadFromNode } from './request-head.ts';
+
+export interface Http1FrontEnd {
+  /** Serves HTTP/1.1 on an accepted (and, for TLS, handshaken) socket. */
+  accept(socket: Socket): void;
+  /** Stops keep-alive reuse: idle connections close now, busy ones after their response. */
+  close(): void;
+}
+
+export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number }): Http1FrontEnd {
+  const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, requestTimeout: 0 }, (req, res) => {
+    const head = requestHeadFromNode(req, connectionInfo(req.socket, options.secure));
+    if (app.serveNode !== undefined) app.serveNode(req, res, head);
+    else app.serve(new Http1Exchange(req, res, head));
+  });
+  // --http-timeout: a connection with no traffic for that long is closed, as on SPDY.
+  server.timeout = options.idleTimeoutMs;
+  server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
+  return {
+    accept(socket) {
+      server.emit('connection', socket);
+    },
+    close() {
+      server.closeIdleConnections();
+      // node:http closes busy connections after their current response once the server closes.
+      server.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// node:http's request and response as a ServerExchange, for apps that are not Node listeners
+// (fetch handlers) and for anything else written against the exchange.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+
+export class Http1Exchange implements ServerExchange {
+  readonly head: RequestHead;
+  aborted = false;
+  responded = false;
+  onDrain: (() => void) | null = null;
+  onAbort: ((reason: Error) => void) | null = null;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+
+  constructor(req: IncomingMessage, res: ServerResponse, head: RequestHead) {
+    this.req = req;
+    this.res = res;
+    this.head = head;
+    res.on('drain', () => this.onDrain?.());
+    res.on('close', () => {
+      if (!res.writableFinished && !this.aborted) {
+        this.aborted = true;
+        this.onAbort?.(new Error('the connection closed before the response finished'));
+      }
+    });
+  }
+
+  setBodySink(sink: BodySink): void {
+    const req = this.req;
+    req.on('data', (chunk: Buffer) => {
+      if (sink.data(chunk) === false) req.pause();
+    });
+    req.on('end', () => sink.end());
+  }
+
+  resumeBody(): void {
+    this.req.resume();
+  }
+
+  respond(status: number, headers: FlatHeaders, endStream: boolean): void {
+    this.responded = true;
+    const res = this.res;
+    res.statusCode = status;
+    for (let i = 0; i < headers.length; i += 2) res.appendHeader(headers[i], headers[i + 1]);
+    if (endStream) res.end();
+  }
+
+  write(chunk: Buffer, callback?: () => void): boolean {
+    return this.res.write(chunk, callback);
+  }
+
+  end(chunk?: Buffer, callback?: () => void): void {
+    if (chunk !== undefined) this.res.end(chunk, callback);
+    else this.res.end(callback);
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.res.destroy();
+  }
+}

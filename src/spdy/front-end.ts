@@ -1,0 +1,40 @@
+// The SPDY front end: one SpdySession per connection; each request stream goes to the app.
+
+import type { Socket } from 'node:net';
+import type { App } from '../apps/app.ts';
+import type { SpdyTuning } from '../config/config.ts';
+import type { ConnectionInfo } from '../exchange/exchange.ts';
+import { tracer } from '../log.ts';
+import { SpdySession } from './session.ts';
+import type { SpdyVersion } from './versions.ts';
+
+const trace = tracer('spdy');
+
+export interface SpdyFrontEnd {
+  accept(socket: Socket, version: SpdyVersion, connection: ConnectionInfo): void;
+  /** GOAWAY to every session; each closes when its last stream ends. */
+  close(): void;
+  readonly sessions: ReadonlySet<SpdySession>;
+}
+
+export function createSpdyFrontEnd(app: App, options: { tuning: SpdyTuning; idleTimeoutMs: number }): SpdyFrontEnd {
+  const sessions = new Set<SpdySession>();
+  let closing = false;
+  return {
+    sessions,
+    accept(socket, version, connection) {
+      const session = new SpdySession(socket, { version, role: 'server', tuning: options.tuning, idleTimeoutMs: options.idleTimeoutMs, connection });
+      sessions.add(session);
+      session.on('stream', (stream) => app.serve(stream));
+      session.on('close', () => sessions.delete(session));
+      if (trace !== undefined) {
+        session.on('protocolError', (error) => trace(`${connection.remoteAddress}:${connection.remotePort} ${error.code}: ${error.message}`));
+      }
+      if (closing) session.close();
+    },
+    close() {
+      closing = true;
+      for (const session of sessions) session.close();
+    },
+  };
+}
