@@ -1,0 +1,161 @@
+// spry's own SPDY client: a TLS connection that negotiates one SPDY version by ALPN and runs a
+// client-role SpdySession. Used by the tests and the benchmarks; small on purpose.
+
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { DEFAULTS, type SpdyTuning } from '../config/config.ts';
+import type { FlatHeaders } from '../exchange/exchange.ts';
+import { SpdySession } from './session.ts';
+import type { SpdyStream } from './stream.ts';
+import { type SpdyAlpn, SPDY_VERSIONS } from './versions.ts';
+
+export interface SpdyClientOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: SpdyAlpn;
+  /** The :host sent with each request (default host:port). */
+  readonly authority?: string;
+  readonly tls?: ConnectionOptions;
+  readonly tuning?: Partial<SpdyTuning>;
+}
+
+export interface SpdyResponse {
+  readonly status: number;
+  readonly headers: FlatHeaders;
+  readonly body: Buffer;
+  readonly streamId: number;
+}
+
+export interface RequestOptions {
+  readonly method?: string;
+  readonly headers?: FlatHeaders;
+  /** The request body: bytes, or chunks written with backpressure. */
+  readonly body?: Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
+  readonly priority?: number;
+}
+
+export class SpdyClient {
+  readonly session: SpdySession;
+  readonly authority: string;
+
+  private constructor(session: SpdySession, authority: string) {
+    this.session = session;
+    this.authority = authority;
+  }
+
+  static connect(options: SpdyClientOptions): Promise<SpdyClient> {
+    const version = SPDY_VERSIONS[options.protocol];
+    return new Promise((resolve, reject) => {
+      const socket: TLSSocket = tlsConnect({
+        host: options.host,
+        port: options.port,
+        ALPNProtocols: [options.protocol],
+        rejectUnauthorized: false,
+        ...options.tls,
+      });
+      socket.once('error', reject);
+      socket.once('secureConnect', () => {
+        socket.off('error', reject);
+        if (socket.alpnProtocol !== options.protocol) {
+          socket.destroy();
+          reject(new Error(`the server did not agree to ${options.protocol} (ALPN: ${socket.alpnProtocol || 'none'})`));
+          return;
+        }
+        const session = new SpdySession(socket, {
+          version,
+          role: 'client',
+          tuning: { ...DEFAULTS.spdy, ...options.tuning },
+          idleTimeoutMs: 0,
+          connection: {
+            remoteAddress: socket.remoteAddress ?? '',
+            remotePort: socket.remotePort ?? 0,
+            localAddress: socket.localAddress ?? '',
+            localPort: socket.localPort ?? 0,
+            secure: true,
+          },
+        });
+        resolve(new SpdyClient(session, options.authority ?? `${options.host}:${options.port}`));
+      });
+    });
+  }
+
+  /** Opens a stream; the caller drives its body and reads its response. */
+  open(path: string, options: RequestOptions & { endStream?: boolean } = {}): SpdyStream {
+    return this.session.request(
+      { method: options.method ?? 'GET', path, host: this.authority },
+      options.headers ?? [],
+      { endStream: options.endStream ?? options.body === undefined, priority: options.priority },
+    );
+  }
+
+  /** Sends a request and collects the whole response. */
+  request(path: string, options: RequestOptions = {}): Promise<SpdyResponse> {
+    const stream = this.open(path, options);
+    const response = collectResponse(stream, this.session);
+    if (options.body !== undefined) void writeBody(stream, options.body);
+    return response;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.session.destroyed) return resolve();
+      this.session.once('close', () => resolve());
+      this.session.close();
+    });
+  }
+}
+
+/** Resolves with the status, headers and body of a stream's response; rejects if it is reset. */
+export function collectResponse(stream: SpdyStream, session: SpdySession): Promise<SpdyResponse> {
+  return new Promise((resolve, reject) => {
+    let headers: FlatHeaders | undefined;
+    const chunks: Buffer[] = [];
+    stream.onResponse = (received) => {
+      headers = received;
+    };
+    stream.onAbort = reject;
+    stream.setBodySink({
+      data(chunk) {
+        chunks.push(chunk);
+        return true;
+      },
+      end() {
+        if (headers === undefined) return reject(new Error(`stream ${stream.id} ended without a reply`));
+        resolve({ status: statusOf(session, headers), headers, body: Buffer.concat(chunks), streamId: stream.id });
+      },
+    });
+  });
+}
+
+export function statusOf(session: SpdySession, headers: FlatHeaders): number {
+  const name = session.version.headers.status;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return Number.parseInt(headers[i + 1], 10);
+  return 0;
+}
+
+/** Writes a body with backpressure, then FIN. */
+export async function writeBody(stream: SpdyStream, body: Buffer | Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
+  if (Buffer.isBuffer(body)) {
+    stream.end(body);
+    return;
+  }
+  for await (const chunk of body) {
+    if (stream.aborted) return;
+    if (!stream.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        stream.onDrain = resolve;
+        const onAbort = stream.onAbort;
+        stream.onAbort = (reason) => {
+          resolve();
+          onAbort?.(reason);
+        };
+      });
+    }
+  }
+  stream.end();
+}
+
+/** The value of the first header named `name`, if any. */
+export function headerValue(headers: FlatHeaders, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
+}
