@@ -138,6 +138,12 @@ export class FrameDecoder {
     }
     this.controlVersion = (first >>> 16) & 0x7fff;
     this.controlType = first & 0xffff;
+    if (!isKnownType(this.controlType, this.version)) {
+      // Unknown control types are ignored, whatever their size, skipping exactly `length`
+      // bytes (§17.5); nothing is buffered.
+      this.skip(this.length);
+      return;
+    }
     const problem = this.checkControlLength(this.controlType, this.length);
     if (problem !== undefined) {
       this.fail(new SpdySessionError('SPRY_ERR_SPDY_BAD_FRAME_LENGTH', problem));
@@ -152,11 +158,6 @@ export class FrameDecoder {
           `control frame type ${this.controlType} of ${this.length} bytes exceeds the ${this.maxControlFrameBytes}-byte limit`,
         ),
       );
-      return;
-    }
-    if (!isKnownType(this.controlType, this.version)) {
-      // Unknown control types are ignored, skipping exactly `length` bytes (§17.5).
-      this.skip(this.length);
       return;
     }
     if (this.length === 0) {

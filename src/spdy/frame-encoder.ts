@@ -10,14 +10,14 @@ function controlFrame(version: SpdyVersion, type: number, flags: number, payload
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
   frame.writeUInt16BE(0x8000 | version.wire, 0);
   frame.writeUInt16BE(type, 2);
-  frame.writeUInt32BE(((flags & 0xff) << 24) | payloadBytes, 4);
+  frame.writeUInt32BE((((flags & 0xff) << 24) | payloadBytes) >>> 0, 4);
   return frame;
 }
 
 export function encodeDataHeader(streamId: number, payloadBytes: number, fin: boolean): Buffer {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   header.writeUInt32BE(streamId & 0x7fff_ffff, 0);
-  header.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24) | payloadBytes, 4);
+  header.writeUInt32BE((((fin ? FLAG_FIN : 0) << 24) | payloadBytes) >>> 0, 4);
   return header;
 }
 
@@ -72,9 +72,9 @@ export function encodeSettings(version: SpdyVersion, entries: readonly SettingsE
   for (const { id, flags, value } of entries) {
     if (version.settingsIdLittleEndian) {
       // v2: `id(24, little-endian) | flags(8)` (§3.4).
-      frame.writeUInt32LE(((flags & 0xff) << 24) | (id & 0xff_ffff), o);
+      frame.writeUInt32LE((((flags & 0xff) << 24) | (id & 0xff_ffff)) >>> 0, o);
     } else {
-      frame.writeUInt32BE(((flags & 0xff) << 24) | (id & 0xff_ffff), o);
+      frame.writeUInt32BE((((flags & 0xff) << 24) | (id & 0xff_ffff)) >>> 0, o);
     }
     frame.writeUInt32BE(value >>> 0, o + 4);
     o += 8;

@@ -34,7 +34,9 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   };
   const count = readLength('pair count');
   if (count > limits.maxHeaderCount) {
-    throw new SpdyStreamError('SPRY_ERR_SPDY_TOO_MANY_HEADERS', streamId, RstStatus.FRAME_TOO_LARGE, `header block has ${count} pairs (limit ${limits.maxHeaderCount})`);
+    // FRAME_TOO_LARGE is v3's; v2 has nothing closer than PROTOCOL_ERROR.
+    const status = version.maxRstStatus >= RstStatus.FRAME_TOO_LARGE ? RstStatus.FRAME_TOO_LARGE : RstStatus.PROTOCOL_ERROR;
+    throw new SpdyStreamError('SPRY_ERR_SPDY_TOO_MANY_HEADERS', streamId, status, `header block has ${count} pairs (limit ${limits.maxHeaderCount})`);
   }
   const out: FlatHeaders = [];
   let seen: Set<string> | undefined;

@@ -613,7 +613,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   /** RST_STREAM(status) for one stream; the session carries on. */
   private streamError(error: SpdyStreamError, report = true): void {
     const id = error.streamId;
-    this.control.push(encodeRstStream(this.version, id, error.status));
+    // A status the version does not define (v2 stops at 7) goes out as PROTOCOL_ERROR.
+    const status = error.status <= this.version.maxRstStatus ? error.status : RstStatus.PROTOCOL_ERROR;
+    this.control.push(encodeRstStream(this.version, id, status));
     this.scheduleFlush();
     this.recentlyReset.push(id);
     if (this.recentlyReset.length > RECENTLY_RESET_MEMORY) this.recentlyReset.shift();

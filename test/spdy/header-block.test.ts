@@ -1,0 +1,285 @@
+// The uncompressed name/value block (§4 of ../shared/reference/spdy-protocol.md): 16-bit counts
+// and lengths in v2, 32-bit in v3, against hand-written bytes; then every invalid case of §17.1,
+// each a stream error (RST_STREAM PROTOCOL_ERROR) or a session error (GOAWAY) as the notes rule.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeHeaderBlock, encodeHeaderBlock } from '../../src/spdy/header-block.ts';
+import { SpdySessionError, SpdyStreamError } from '../../src/spdy/protocol-error.ts';
+import type { SpdyVersion } from '../../src/spdy/versions.ts';
+import { ALL_VERSIONS, V2, V3, V31, V3_FAMILY, hex } from './harness.ts';
+
+const LIMITS = { maxHeaderCount: 100 };
+const STREAM_ID = 5;
+const PROTOCOL_ERROR = 1;
+const FRAME_TOO_LARGE = 11;
+
+/** Hex of an ASCII/latin1 string, so hand-written blocks stay readable. */
+function ascii(text: string): string {
+  return Buffer.from(text, 'latin1').toString('hex');
+}
+
+/** A length field of the version's width, in hex. */
+function len(version: SpdyVersion, n: number): string {
+  return (n >>> 0).toString(16).padStart(version.nvLengthBytes * 2, '0');
+}
+
+/** A block from a declared count and raw name/value byte strings (latin1), written field by field. */
+function block(version: SpdyVersion, count: number, pairs: readonly (readonly [string, string])[], trailing = ''): Buffer {
+  const parts = [len(version, count)];
+  for (const [name, value] of pairs) parts.push(len(version, name.length), ascii(name), len(version, value.length), ascii(value));
+  parts.push(trailing);
+  return hex(parts.join(''));
+}
+
+function decode(version: SpdyVersion, bytes: Buffer, limits = LIMITS): string[] {
+  return decodeHeaderBlock(version, bytes, STREAM_ID, limits);
+}
+
+function failsStream(version: SpdyVersion, bytes: Buffer, status = PROTOCOL_ERROR, code = 'SPRY_ERR_SPDY_BAD_HEADER_BLOCK', limits = LIMITS): void {
+  assert.throws(
+    () => decode(version, bytes, limits),
+    (error: unknown) => {
+      assert.ok(error instanceof SpdyStreamError, `expected a SpdyStreamError, got ${String(error)}`);
+      assert.equal(error.scope, 'stream');
+      assert.equal(error.streamId, STREAM_ID);
+      assert.equal(error.status, status);
+      assert.equal(error.code, code);
+      return true;
+    },
+  );
+}
+
+function failsSession(version: SpdyVersion, bytes: Buffer): void {
+  assert.throws(
+    () => decode(version, bytes),
+    (error: unknown) => {
+      assert.ok(error instanceof SpdySessionError, `expected a SpdySessionError, got ${String(error)}`);
+      assert.equal(error.scope, 'session');
+      assert.equal(error.status, PROTOCOL_ERROR);
+      assert.equal(error.code, 'SPRY_ERR_SPDY_BAD_HEADER_BLOCK');
+      return true;
+    },
+  );
+}
+
+const V2_METHOD_GET = '00 01 00 06 6d 65 74 68 6f 64 00 03 47 45 54';
+const V3_METHOD_GET = '00 00 00 01 00 00 00 07 3a 6d 65 74 68 6f 64 00 00 00 03 47 45 54';
+
+describe('header blocks: hand-written bytes', () => {
+  test('encodes the §4.1 v2 example {"method":"GET"} with 16-bit lengths', () => {
+    assert.equal(encodeHeaderBlock(V2, ['method', 'GET']).toString('hex'), hex(V2_METHOD_GET).toString('hex'));
+  });
+
+  test('encodes the §4.1 v3 example {":method":"GET"} with 32-bit lengths', () => {
+    for (const version of V3_FAMILY) assert.equal(encodeHeaderBlock(version, [':method', 'GET']).toString('hex'), hex(V3_METHOD_GET).toString('hex'));
+  });
+
+  test('decodes the §4.1 examples', () => {
+    assert.deepEqual(decode(V2, hex(V2_METHOD_GET)), ['method', 'GET']);
+    for (const version of V3_FAMILY) assert.deepEqual(decode(version, hex(V3_METHOD_GET)), [':method', 'GET']);
+  });
+
+  test('encodes and decodes a v2 request block of three pairs, in order', () => {
+    const bytes = hex(`00 03 | 00 06 ${ascii('method')} 00 03 ${ascii('GET')} | 00 03 ${ascii('url')} 00 01 ${ascii('/')} | 00 07 ${ascii('version')} 00 08 ${ascii('HTTP/1.1')}`);
+    const headers = ['method', 'GET', 'url', '/', 'version', 'HTTP/1.1'];
+    assert.equal(encodeHeaderBlock(V2, headers).toString('hex'), bytes.toString('hex'));
+    assert.deepEqual(decode(V2, bytes), headers);
+  });
+
+  test('encodes and decodes a v3 response block of two pairs, in order', () => {
+    const bytes = hex(`00 00 00 02 | 00 00 00 07 ${ascii(':status')} 00 00 00 06 ${ascii('200 OK')} | 00 00 00 08 ${ascii(':version')} 00 00 00 08 ${ascii('HTTP/1.1')}`);
+    const headers = [':status', '200 OK', ':version', 'HTTP/1.1'];
+    assert.equal(encodeHeaderBlock(V3, headers).toString('hex'), bytes.toString('hex'));
+    assert.deepEqual(decode(V3, bytes), headers);
+  });
+
+  test('encodes and decodes a block of zero pairs', () => {
+    assert.equal(encodeHeaderBlock(V2, []).toString('hex'), '0000');
+    assert.equal(encodeHeaderBlock(V3, []).toString('hex'), '00000000');
+    assert.deepEqual(decode(V2, hex('00 00')), []);
+    assert.deepEqual(decode(V31, hex('00 00 00 00')), []);
+  });
+
+  test('writes a 300-byte value with a 16-bit length in v2 and a 32-bit length in v3', () => {
+    const value = 'v'.repeat(300);
+    assert.equal(encodeHeaderBlock(V2, ['x', value]).toString('hex'), hex(`00 01 00 01 78 01 2c ${ascii(value)}`).toString('hex'));
+    assert.equal(encodeHeaderBlock(V3, ['x', value]).toString('hex'), hex(`00 00 00 01 00 00 00 01 78 00 00 01 2c ${ascii(value)}`).toString('hex'));
+  });
+
+  test('reads a v3 value longer than 65535 bytes through its 32-bit length', () => {
+    const value = 'w'.repeat(70_000);
+    const bytes = hex(`00 00 00 01 00 00 00 01 78 00 01 11 70 ${ascii(value)}`);
+    assert.deepEqual(decode(V3, bytes), ['x', value]);
+    assert.equal(encodeHeaderBlock(V3, ['x', value]).toString('hex'), bytes.toString('hex'));
+  });
+
+  test('reads a v2 value of 65535 bytes, the most a 16-bit length holds', () => {
+    const value = 'z'.repeat(0xffff);
+    const bytes = hex(`00 01 00 01 78 ff ff ${ascii(value)}`);
+    assert.deepEqual(decode(V2, bytes), ['x', value]);
+    assert.equal(encodeHeaderBlock(V2, ['x', value]).toString('hex'), bytes.toString('hex'));
+  });
+
+  test('returns NUL-separated values as repeated pairs, in order', () => {
+    const v3 = hex(`00 00 00 02 | 00 00 00 0a ${ascii('set-cookie')} 00 00 00 05 61 00 62 00 63 | 00 00 00 01 ${ascii('x')} 00 00 00 01 ${ascii('y')}`);
+    assert.deepEqual(decode(V3, v3), ['set-cookie', 'a', 'set-cookie', 'b', 'set-cookie', 'c', 'x', 'y']);
+    const v2 = hex(`00 01 | 00 04 ${ascii('vary')} 00 0e ${ascii('accept')} 00 ${ascii('cookies')}`);
+    assert.deepEqual(decode(V2, v2), ['vary', 'accept', 'vary', 'cookies']);
+  });
+
+  test('encodes a NUL-joined value as one pair', () => {
+    assert.equal(encodeHeaderBlock(V3, ['set-cookie', 'a\0b']).toString('hex'), hex(`00 00 00 01 00 00 00 0a ${ascii('set-cookie')} 00 00 00 03 61 00 62`).toString('hex'));
+  });
+
+  test('accepts an empty value in v3', () => {
+    for (const version of V3_FAMILY) assert.deepEqual(decode(version, hex(`00 00 00 01 00 00 00 01 ${ascii('x')} 00 00 00 00`)), ['x', '']);
+  });
+
+  test('reads names with digits, dashes and a leading colon, and values as latin1', () => {
+    const bytes = block(V3, 2, [[':x-2', 'caf\u00e9'], ['a.b_c', 'v']]);
+    assert.deepEqual(decode(V3, bytes), [':x-2', 'caf\u00e9', 'a.b_c', 'v']);
+    assert.equal(encodeHeaderBlock(V3, [':x-2', 'caf\u00e9', 'a.b_c', 'v']).toString('hex'), bytes.toString('hex'));
+  });
+
+  test('accepts exactly maxHeaderCount pairs', () => {
+    const pairs = Array.from({ length: 100 }, (_, i) => [`h${i}`, 'v'] as const);
+    for (const version of ALL_VERSIONS) assert.equal(decode(version, block(version, 100, pairs)).length, 200);
+  });
+
+  test('round-trips blocks through encode and decode', () => {
+    const lists = [[], ['a', 'b'], ['accept', '*/*', 'user-agent', 'x'.repeat(1000), 'cookie', 'a=1; b=2'], ['x-many', 'one', 'x-many', 'two']];
+    for (const version of ALL_VERSIONS) {
+      for (const list of lists) {
+        const encoded = list[0] === 'x-many' ? ['x-many', 'one\0two'] : list;
+        assert.deepEqual(decode(version, encodeHeaderBlock(version, encoded)), list);
+      }
+    }
+  });
+});
+
+describe('header blocks: invalid names and values are stream errors (PROTOCOL_ERROR)', () => {
+  for (const version of ALL_VERSIONS) {
+    describe(version.alpn, () => {
+      test('refuses a zero-length name', () => {
+        failsStream(version, block(version, 1, [['', 'v']]));
+        failsStream(version, block(version, 2, [['ok', 'v'], ['', 'v']]));
+      });
+
+      test('refuses a name that is only NUL', () => {
+        failsStream(version, block(version, 1, [['\0', 'v']]));
+      });
+
+      test('refuses an uppercase name', () => {
+        failsStream(version, block(version, 1, [['Host', 'example.com']]));
+        failsStream(version, block(version, 1, [['X', 'v']]));
+      });
+
+      test('refuses a non-ASCII name', () => {
+        failsStream(version, block(version, 1, [['x\u00ff', 'v']]));
+        failsStream(version, block(version, 1, [['\u0080', 'v']]));
+      });
+
+      test('refuses a name with a space or a control character', () => {
+        failsStream(version, block(version, 1, [['a b', 'v']]));
+        failsStream(version, block(version, 1, [['a\tb', 'v']]));
+        failsStream(version, block(version, 1, [['a\x7f', 'v']]));
+      });
+
+      test('refuses the same name twice', () => {
+        failsStream(version, block(version, 2, [['accept', 'a'], ['accept', 'b']]));
+        failsStream(version, block(version, 3, [['a', '1'], ['b', '2'], ['a', '3']]));
+      });
+
+      test('refuses a value that is only NUL, or starts or ends with NUL, or has two NULs in a row', () => {
+        failsStream(version, block(version, 1, [['x', '\0']]));
+        failsStream(version, block(version, 1, [['x', '\0a']]));
+        failsStream(version, block(version, 1, [['x', 'a\0']]));
+        failsStream(version, block(version, 1, [['x', 'a\0\0b']]));
+        failsStream(version, block(version, 2, [['y', 'ok'], ['x', 'a\0b\0']]));
+      });
+
+      test('refuses a bad name even after a good pair, once the block has been read to its end', () => {
+        failsStream(version, block(version, 3, [['a', '1'], ['B', '2'], ['c', '3']]));
+      });
+
+      test('refuses a count above maxHeaderCount with a stream error', () => {
+        const pairs = Array.from({ length: 101 }, (_, i) => [`h${i}`, 'v'] as const);
+        assert.throws(
+          () => decode(version, block(version, 101, pairs)),
+          (error: unknown) => error instanceof SpdyStreamError && error.code === 'SPRY_ERR_SPDY_TOO_MANY_HEADERS' && error.streamId === STREAM_ID,
+        );
+      });
+    });
+  }
+
+  test('refuses an empty value in v2', () => {
+    failsStream(V2, hex(`00 01 00 01 ${ascii('x')} 00 00`));
+    failsStream(V2, block(V2, 2, [['a', '1'], ['b', '']]));
+  });
+
+  test('refuses a count above maxHeaderCount with FRAME_TOO_LARGE in v3', () => {
+    const pairs = Array.from({ length: 3 }, (_, i) => [`h${i}`, 'v'] as const);
+    for (const version of V3_FAMILY) failsStream(version, block(version, 3, pairs), FRAME_TOO_LARGE, 'SPRY_ERR_SPDY_TOO_MANY_HEADERS', { maxHeaderCount: 2 });
+  });
+
+  test('refuses a count above maxHeaderCount in v2 with a status SPDY/2 defines (1-7; FRAME_TOO_LARGE is v3 only)', () => {
+    const pairs = Array.from({ length: 3 }, (_, i) => [`h${i}`, 'v'] as const);
+    assert.throws(
+      () => decode(V2, block(V2, 3, pairs), { maxHeaderCount: 2 }),
+      (error: unknown) => {
+        assert.ok(error instanceof SpdyStreamError);
+        assert.equal(error.code, 'SPRY_ERR_SPDY_TOO_MANY_HEADERS');
+        assert.ok(error.status >= 1 && error.status <= V2.maxRstStatus, `RST_STREAM status ${error.status} does not exist in SPDY/2`);
+        return true;
+      },
+    );
+  });
+});
+
+describe('header blocks: structural damage is a session error', () => {
+  for (const version of ALL_VERSIONS) {
+    describe(version.alpn, () => {
+      test('refuses a block with no count', () => {
+        failsSession(version, Buffer.alloc(0));
+        failsSession(version, Buffer.alloc(version.nvLengthBytes - 1));
+      });
+
+      test('refuses bytes after the last pair', () => {
+        failsSession(version, block(version, 1, [['x', 'y']], '00'));
+        failsSession(version, block(version, 0, [], '00 00 00 00'));
+      });
+
+      test('refuses fewer pairs than declared', () => {
+        failsSession(version, block(version, 2, [['x', 'y']]));
+        failsSession(version, block(version, 1, []));
+      });
+
+      test('refuses a pair cut inside a length, a name or a value', () => {
+        const whole = block(version, 1, [['name', 'value']]);
+        for (let end = version.nvLengthBytes; end < whole.length; end++) failsSession(version, whole.subarray(0, end));
+      });
+
+      test('refuses a name or value length running past the block', () => {
+        failsSession(version, hex(`${len(version, 1)} ${len(version, 9)} ${ascii('abc')}`));
+        failsSession(version, hex(`${len(version, 1)} ${len(version, 1)} ${ascii('a')} ${len(version, 9)} ${ascii('abc')}`));
+      });
+
+      test('lets structural damage outrank a bad name found earlier in the block', () => {
+        failsSession(version, block(version, 1, [['Bad', 'v']], 'ff'));
+        failsSession(version, block(version, 2, [['Bad', 'v']]));
+      });
+    });
+  }
+
+  test('refuses a negative (top bit set) count in v3', () => {
+    for (const version of V3_FAMILY) failsSession(version, hex('80 00 00 01'));
+    failsSession(V3, hex('ff ff ff ff'));
+  });
+
+  test('refuses a negative name or value length in v3', () => {
+    failsSession(V3, hex(`00 00 00 01 80 00 00 01 ${ascii('x')} 00 00 00 01 ${ascii('y')}`));
+    failsSession(V3, hex(`00 00 00 01 00 00 00 01 ${ascii('x')} 80 00 00 01 ${ascii('y')}`));
+    failsSession(V31, hex(`00 00 00 01 00 00 00 01 ${ascii('x')} ff ff ff ff`));
+  });
+});
