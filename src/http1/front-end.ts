@@ -15,8 +15,21 @@ export interface Http1FrontEnd {
 }
 
 export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number }): Http1FrontEnd {
+  // Requests in flight per connection. node:http tracks idle connections only for servers it
+  // listens with itself, so a graceful close needs this count.
+  const inFlight = new Map<Socket, number>();
+  let closing = false;
+
   const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, requestTimeout: 0 }, (req, res) => {
-    const head = requestHeadFromNode(req, connectionInfo(req.socket, options.secure));
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    if (closing) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      if (inFlight.has(socket)) inFlight.set(socket, left);
+      if (closing && left === 0) socket.end();
+    });
+    const head = requestHeadFromNode(req, connectionInfo(socket, options.secure));
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
     else app.serve(new Http1Exchange(req, res, head));
   });
@@ -25,12 +38,17 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
   return {
     accept(socket) {
+      inFlight.set(socket, 0);
+      socket.once('close', () => inFlight.delete(socket));
+      if (closing) {
+        socket.destroy();
+        return;
+      }
       server.emit('connection', socket);
     },
     close() {
-      server.closeIdleConnections();
-      // node:http closes busy connections after their current response once the server closes.
-      server.close();
+      closing = true;
+      for (const [socket, count] of inFlight) if (count === 0) socket.end();
     },
   };
 }

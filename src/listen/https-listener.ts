@@ -36,8 +36,9 @@ export async function startHttpsListener(config: Https2ListenerConfig, app: App,
     key: config.key,
     ciphers: config.ciphers,
     ca: config.clientCa,
+    // clientca=: only clients with a certificate that CA signed get through the handshake.
     requestCert: config.clientCa !== undefined,
-    rejectUnauthorized: false,
+    rejectUnauthorized: config.clientCa !== undefined,
     ALPNProtocols: protocols,
     // A handshake that never completes must not hold a socket forever.
     handshakeTimeout: Math.min(options.idleTimeoutMs, 30_000),

@@ -1,0 +1,97 @@
+// uWSGI's documented SPDY router command, in spry's dialect, run as a user would run it: a real
+// spry process with certificate files, fetched over every SPDY version and over HTTPS, then
+// stopped with SIGTERM.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { SpdyClient } from '../../src/spdy/client.ts';
+import { testCertificate } from '../helpers/server.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+let dir: string;
+let spry: ChildProcess;
+let port: number;
+let stderr = '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spry-e2e-'));
+  const { cert, key } = await testCertificate();
+  await writeFile(join(dir, 'foobart.crt'), cert);
+  await writeFile(join(dir, 'foobar.key'), key);
+  spry = spawn(
+    process.execPath,
+    [BIN, '--https2', `addr=127.0.0.1:0,cert=${join(dir, 'foobart.crt')},key=${join(dir, 'foobar.key')},spdy=1`, '--module', './examples/testapp.ts:testApp', '--http-timeout', '30'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  port = await new Promise<number>((resolve, reject) => {
+    spry.stderr!.setEncoding('utf8');
+    spry.stderr!.on('data', (text: string) => {
+      stderr += text;
+      const match = /serving node-listener app \S+ on https:\/\/127\.0\.0\.1:(\d+) \(spdy\/3\.1, spdy\/3, spdy\/2, http\/1\.1\)/.exec(stderr);
+      if (match) resolve(Number(match[1]));
+    });
+    spry.once('exit', (code) => reject(new Error(`spry exited with ${code}: ${stderr}`)));
+  });
+});
+
+after(async () => {
+  if (spry.exitCode === null) spry.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('spry --https2 addr=…,cert=…,key=…,spdy=1 --module ./examples/testapp.ts:testApp', () => {
+  for (const protocol of ['spdy/3.1', 'spdy/3', 'spdy/2'] as const) {
+    test(`serves the test app's environment over ${protocol} with SPDY=on, its version and an odd stream id`, async () => {
+      const client = await SpdyClient.connect({ host: '127.0.0.1', port, protocol });
+      try {
+        const first = await client.request('/environ.json');
+        const second = await client.request('/environ.json?again=1');
+        assert.equal(first.status, 200);
+        const env = JSON.parse(first.body.toString()) as Record<string, string>;
+        assert.equal(env.SPDY, 'on');
+        assert.equal(env['SPDY.version'], protocol.slice(5));
+        assert.equal(env['SPDY.stream'], '1');
+        assert.equal(JSON.parse(second.body.toString())['SPDY.stream'], '3');
+        assert.equal(env.HTTPS, 'on');
+        assert.equal(env.REQUEST_METHOD, 'GET');
+        assert.equal(env.SERVER_PROTOCOL, 'HTTP/1.1');
+        assert.equal(env.REMOTE_ADDR, '127.0.0.1');
+        const page = await client.request('/');
+        assert.match(page.body.toString(), new RegExp(`SPDY/${protocol.slice(5).replace('.', '\\.')} \\(stream 5\\)`));
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  test('serves plain HTTPS (HTTP/1.1) to a client that negotiates no SPDY, without SPDY variables', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsRequest({ host: '127.0.0.1', port, path: '/environ.json', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      })
+        .on('error', reject)
+        .end();
+    });
+    const env = JSON.parse(body) as Record<string, string>;
+    assert.equal(env.SERVER_PROTOCOL, 'HTTP/1.1');
+    assert.equal(env.HTTPS, 'on');
+    assert.equal(env.SPDY, undefined);
+  });
+
+  test('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => spry.once('exit', (code) => resolve(code)));
+    spry.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+});
