@@ -121,6 +121,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.decoder = new FrameDecoder(this.version, this, { maxControlFrameBytes: this.tuning.maxControlFrameBytes });
     this.inflater = new HeaderInflater(this.version.dictionary, this.tuning.maxHeaderBlockBytes);
 
+    // Frames leave whole (the scheduler corks); Nagle would only hold a reply back until the
+    // peer's delayed ACK of our SETTINGS (40 ms on Linux).
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
     socket.on('drain', this.flushBound);
     socket.on('close', () => this.onSocketClose());
