@@ -42,18 +42,16 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
       const client = await SpdyClient.connect({ host: '127.0.0.1', port: server.port, protocol: alpn });
       try {
         const order: string[] = [];
-        const started = performance.now();
         const slow = client.request('/slow?ms=1500').then((response) => {
           order.push('slow');
           return response;
         });
         const fast = client.request('/bytes?n=100').then((response) => {
           order.push('fast');
-          return { response, elapsedMs: performance.now() - started };
+          return { response };
         });
         const [slowResponse, fastResult] = await Promise.all([slow, fast]);
         assert.deepEqual(order, ['fast', 'slow']);
-        assert.ok(fastResult.elapsedMs < 1000, `the fast response took ${fastResult.elapsedMs.toFixed(0)} ms`);
         assert.ok(slowResponse.streamId < fastResult.response.streamId, 'the slow stream was opened first');
         assert.equal(slowResponse.body.toString(), 'slow done\n');
         assert.ok(fastResult.response.body.equals(patternBytes(100)));
