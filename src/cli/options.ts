@@ -3,7 +3,8 @@
 // than "unknown option".
 
 import { ConfigError } from '../errors.ts';
-import { DEFAULTS, type Https2ListenerConfig, type SpryConfig } from '../config/config.ts';
+import { DEFAULTS, type HttpListenerConfig, type Https2ListenerConfig, type SpryConfig } from '../config/config.ts';
+import { parseAddress } from './address.ts';
 import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
 import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
 import { parseHttps2 } from './https2.ts';
@@ -13,6 +14,7 @@ import { parseInteger } from './numbers.ts';
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
   readonly https2: Https2ListenerConfig[];
+  readonly http: HttpListenerConfig[];
   module?: ModuleSpec;
   httpTimeoutMs?: number;
   /** One generated certificate, shared by every listener given no cert= and key=. */
@@ -77,7 +79,14 @@ export const OPTIONS: readonly OptionSpec[] = [
       draft.httpTimeoutMs = 1000 * parseInteger(raw, `"${text}"`, text, { min: 1, max: MAX_TIMEOUT_SECONDS, unit: 'seconds' });
     },
   },
-  notImplemented('http', { repeats: true, valueHint: 'ADDR' }, 'plain HTTP/1.1 router on ADDR'),
+  {
+    name: 'http', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    summary: 'plain router on ADDR: HTTP/1.1, and HTTP/2 with prior knowledge (h2c)',
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      draft.http.push({ source: text, addr: parseAddress(raw, text) });
+    },
+  },
   notImplemented('shared-socket', { repeats: true, valueHint: 'ADDR' }, 'bind ADDR in the master; referenced as =0, =1, … in order'),
   notImplemented('http-to', { repeats: true, valueHint: 'ADDR' }, 'forward to backends over uwsgi (or http://… over HTTP)'),
   notImplemented('socket', { repeats: true, valueHint: 'ADDR' }, 'serve the app over the uwsgi protocol'),
@@ -113,6 +122,7 @@ export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryCon
   let certificate: Promise<PemPair> | undefined;
   const draft: ConfigDraft = {
     https2: [],
+    http: [],
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
   };
 
@@ -126,14 +136,15 @@ export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryCon
     await spec.apply(token.value, token.raw, draft);
   }
 
-  if (draft.https2.length === 0) {
-    throw new ConfigError('--https2', 'at least one is required (e.g. --https2 addr=:8443)');
+  if (draft.https2.length === 0 && draft.http.length === 0) {
+    throw new ConfigError('--https2', 'at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
   }
   if (draft.module === undefined) {
     throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler)');
   }
   return {
     https2: draft.https2,
+    http: draft.http,
     module: draft.module,
     httpTimeoutMs: draft.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs,
   };

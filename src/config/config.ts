@@ -44,8 +44,16 @@ export interface SpdyTuning {
   readonly maxDataFrameBytes: number;
 }
 
+/** One `--http` listener: plain HTTP/1.1, and h2c with prior knowledge. */
+export interface HttpListenerConfig {
+  /** The address exactly as written, for messages. */
+  readonly source: string;
+  readonly addr: ListenAddress;
+}
+
 export interface SpryConfig {
   readonly https2: readonly Https2ListenerConfig[];
+  readonly http: readonly HttpListenerConfig[];
   /** The app module: `PATH:EXPORT` split; export defaults to `default` then `app`. */
   readonly module?: { readonly path: string; readonly exportName?: string; readonly source: string };
   /** Inactivity timeout for client connections, SPDY included. */

@@ -1,15 +1,16 @@
-// One --https2 listener: a TLS server whose connections the ALPN dispatcher hands to SPDY or
-// HTTP/1.1 (and HTTP/2, issue 3), all serving the same app.
+// One --https2 listener: a TLS server whose connections the ALPN dispatcher hands to HTTP/2,
+// SPDY or HTTP/1.1, all serving the same app.
 
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { Https2ListenerConfig } from '../config/config.ts';
-import { ConfigError } from '../errors.ts';
 import { createHttp1FrontEnd } from '../http1/front-end.ts';
+import { createHttp2FrontEnd } from '../http2/front-end.ts';
 import { tracer } from '../log.ts';
 import { createSpdyFrontEnd } from '../spdy/front-end.ts';
 import { alpnProtocols, dispatch, type FrontEnds } from './alpn.ts';
+import { bind, closeGracefully } from './bind.ts';
 
 const trace = tracer('tls');
 
@@ -25,10 +26,10 @@ export interface HttpsListener {
 }
 
 export async function startHttpsListener(config: Https2ListenerConfig, app: App, options: { idleTimeoutMs: number }): Promise<HttpsListener> {
-  if (config.addr.kind !== 'tcp') throw new ConfigError('--https2', `${config.source}: shared sockets are not supported yet`);
   const protocols = alpnProtocols(config);
   const frontEnds: FrontEnds = {
     spdy: config.spdy ? createSpdyFrontEnd(app, { tuning: config.spdyTuning, idleTimeoutMs: options.idleTimeoutMs }) : undefined,
+    http2: config.h2 ? createHttp2FrontEnd(app, { secure: true, idleTimeoutMs: options.idleTimeoutMs, maxConcurrentStreams: config.spdyTuning.maxConcurrentStreams }) : undefined,
     http1: createHttp1FrontEnd(app, { secure: true, idleTimeoutMs: options.idleTimeoutMs }),
   };
   const server: TlsServer = createTlsServer({
@@ -54,31 +55,17 @@ export async function startHttpsListener(config: Https2ListenerConfig, app: App,
     socket.destroy();
   });
 
-  const { host, port } = config.addr;
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      reject(new ConfigError('--https2', `${config.source}: cannot listen on ${host}:${port} (${error.code ?? error.message})`));
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  await bind(server, config.addr, '--https2', config.source);
 
   return {
     config,
     protocols,
     address: server.address() as AddressInfo,
     close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      return closeGracefully(server, sockets, CLOSE_GRACE_MS, () => {
         frontEnds.spdy?.close();
+        frontEnds.http2?.close();
         frontEnds.http1.close();
-        const timer = setTimeout(() => {
-          for (const socket of sockets) socket.destroy();
-        }, CLOSE_GRACE_MS);
-        timer.unref();
       });
     },
   };

@@ -1,0 +1,106 @@
+// One node:http2 server stream as a ServerExchange. node:http2 does the framing, HPACK and flow
+// control: reading the stream's body is what opens its window, so pausing it is backpressure.
+
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { BodySink, ConnectionInfo, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+
+/** Connection-specific headers are forbidden in HTTP/2 (RFC 9113 §8.2.2): node:http2 throws. */
+const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
+
+export class Http2Exchange implements ServerExchange {
+  readonly head: RequestHead;
+  aborted = false;
+  responded = false;
+  onDrain: (() => void) | null = null;
+  onAbort: ((reason: Error) => void) | null = null;
+  private readonly stream: ServerHttp2Stream;
+  private ended = false;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo) {
+    this.stream = stream;
+    this.head = requestHead(stream, headers, rawHeaders, connection);
+    stream.on('drain', () => this.onDrain?.());
+    stream.on('close', () => {
+      if (this.ended && stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
+      if (this.aborted) return;
+      this.aborted = true;
+      this.onAbort?.(new Error(`the client reset stream ${stream.id} (code ${stream.rstCode})`));
+    });
+    stream.on('error', () => {}); // 'close' follows and reports it
+  }
+
+  setBodySink(sink: BodySink): void {
+    const stream = this.stream;
+    stream.on('data', (chunk: Buffer) => {
+      if (sink.data(chunk) === false) stream.pause();
+    });
+    stream.on('end', () => sink.end());
+  }
+
+  resumeBody(): void {
+    this.stream.resume();
+  }
+
+  respond(status: number, headers: FlatHeaders, endStream: boolean): void {
+    this.responded = true;
+    if (this.aborted || this.stream.destroyed) return;
+    const out: OutgoingHttpHeaders = { ':status': status };
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i].toLowerCase();
+      if (CONNECTION_HEADERS.has(name)) continue;
+      const value = headers[i + 1];
+      const previous = out[name];
+      if (previous === undefined) out[name] = value;
+      else if (Array.isArray(previous)) previous.push(value);
+      else out[name] = [String(previous), value];
+    }
+    if (endStream) this.ended = true;
+    this.stream.respond(out, { endStream });
+  }
+
+  write(chunk: Buffer, callback?: () => void): boolean {
+    if (this.aborted || this.stream.destroyed) {
+      callback?.();
+      return false;
+    }
+    return this.stream.write(chunk, callback);
+  }
+
+  end(chunk?: Buffer, callback?: () => void): void {
+    this.ended = true;
+    if (this.aborted || this.stream.destroyed) {
+      callback?.();
+      return;
+    }
+    if (chunk !== undefined) this.stream.end(chunk, callback);
+    else this.stream.end(callback);
+  }
+
+  abort(): void {
+    if (this.stream.destroyed) return;
+    this.aborted = true;
+    this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo): RequestHead {
+  const flat: FlatHeaders = [];
+  if (rawHeaders !== undefined) {
+    for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].charCodeAt(0) !== 58 /* ':' */) flat.push(rawHeaders[i], rawHeaders[i + 1]);
+  } else {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.charCodeAt(0) === 58 || value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) flat.push(name, one);
+    }
+  }
+  return {
+    method: String(headers[':method'] ?? 'GET'),
+    target: String(headers[':path'] ?? '/'),
+    authority: String(headers[':authority'] ?? headers.host ?? ''),
+    scheme: String(headers[':scheme'] ?? (connection.secure ? 'https' : 'http')),
+    httpVersion: '2.0',
+    headers: flat,
+    connection,
+    protocol: { kind: 'h2', streamId: stream.id ?? 0 },
+  };
+}
