@@ -63,8 +63,8 @@ describe('spry on the command line', () => {
     await assertConfigError(['--https2', 'addr=127.0.0.1:70000', ...MODULE], '--https2: addr=127.0.0.1:70000: port must be a number from 0 to 65535');
   });
 
-  it('says at least one --https2 is required', async () => {
-    await assertConfigError(MODULE, '--https2: at least one is required (e.g. --https2 addr=:8443)');
+  it('says at least one listener is required', async () => {
+    await assertConfigError(MODULE, '--https2: at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
   });
 
   it('says --module is required', async () => {

@@ -129,8 +129,8 @@ describe('parseCommandLine', () => {
     }
   });
 
-  it('requires at least one --https2 and a --module', async () => {
-    await rejectsWith(MODULE, '--https2: at least one is required (e.g. --https2 addr=:8443)');
+  it('requires a listener and a --module', async () => {
+    await rejectsWith(MODULE, '--https2: at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
     await rejectsWith(['--https2', 'addr=:1'], '--module: required: the app to run (e.g. --module ./app.ts:handler)');
   });
 

@@ -21,7 +21,7 @@ let spry: ChildProcess;
 let port: number;
 let stderr = '';
 
-before(async () => {
+before({ timeout: 20_000 }, async () => {
   dir = await mkdtemp(join(tmpdir(), 'spry-e2e-'));
   const { cert, key } = await testCertificate();
   await writeFile(join(dir, 'foobart.crt'), cert);
@@ -35,7 +35,7 @@ before(async () => {
     spry.stderr!.setEncoding('utf8');
     spry.stderr!.on('data', (text: string) => {
       stderr += text;
-      const match = /serving node-listener app \S+ on https:\/\/127\.0\.0\.1:(\d+) \(spdy\/3\.1, spdy\/3, spdy\/2, http\/1\.1\)/.exec(stderr);
+      const match = /serving node-listener app \S+ on https:\/\/127\.0\.0\.1:(\d+) \(h2, spdy\/3\.1, spdy\/3, spdy\/2, http\/1\.1\)/.exec(stderr);
       if (match) resolve(Number(match[1]));
     });
     spry.once('exit', (code) => reject(new Error(`spry exited with ${code}: ${stderr}`)));
