@@ -21,7 +21,7 @@ let spry: ChildProcess;
 let port: number;
 let stderr = '';
 
-before({ timeout: 20_000 }, async () => {
+before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spry-e2e-'));
   const { cert, key } = await testCertificate();
   await writeFile(join(dir, 'foobart.crt'), cert);
@@ -40,7 +40,7 @@ before({ timeout: 20_000 }, async () => {
     });
     spry.once('exit', (code) => reject(new Error(`spry exited with ${code}: ${stderr}`)));
   });
-});
+}, { timeout: 20_000 });
 
 after(async () => {
   if (spry.exitCode === null) spry.kill('SIGKILL');
