@@ -1,19 +1,14 @@
 // Starts what a SpryConfig describes: loads the app, binds every listener, and returns a handle
 // that closes them gracefully. Nothing is left bound if any step fails.
 
-import type { AddressInfo } from 'node:net';
 import { loadApp } from './apps/load-module.ts';
 import { DEFAULTS, type SpryConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
 import { startHttpListener } from './listen/http-listener.ts';
 import { startHttpsListener } from './listen/https-listener.ts';
+import type { Listener } from './listen/connection-handler.ts';
 import { logLine } from './log.ts';
 
-export interface Listener {
-  readonly address: AddressInfo;
-  readonly protocols: readonly string[];
-  close(): Promise<void>;
-}
 
 export interface RunningServer {
   readonly listeners: readonly { readonly scheme: 'https' | 'http'; readonly listener: Listener }[];

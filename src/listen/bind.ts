@@ -19,14 +19,5 @@ export function bind(server: Server, addr: ListenAddress, option: string, source
   });
 }
 
-/** Closes `server`, giving open connections `graceMs` to finish before they are destroyed. */
-export function closeGracefully(server: Server, sockets: Set<{ destroy(): void }>, graceMs: number, beginDrain: () => void): Promise<void> {
-  return new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    beginDrain();
-    const timer = setTimeout(() => {
-      for (const socket of sockets) socket.destroy();
-    }, graceMs);
-    timer.unref();
-  });
-}
+/** How long a graceful close waits for open connections before destroying them. */
+export const DEFAULT_CLOSE_GRACE_MS = 10_000;

@@ -2,30 +2,23 @@
 // connection preface (prior knowledge, RFC 9113 §3.3). Telling them apart costs one look at the
 // first bytes; no upgrade dance.
 
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { HttpListenerConfig, SpdyTuning } from '../config/config.ts';
 import { createHttp1FrontEnd } from '../http1/front-end.ts';
 import { createHttp2FrontEnd } from '../http2/front-end.ts';
-import { bind, closeGracefully } from './bind.ts';
+import { bind } from './bind.ts';
+import { ConnectionSet, type ConnectionHandler, type Listener } from './connection-handler.ts';
+import { boundListener } from './https-listener.ts';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const CLOSE_GRACE_MS = 10_000;
 
-export interface HttpListener {
-  readonly config: HttpListenerConfig;
-  readonly address: AddressInfo;
-  readonly protocols: readonly string[];
-  close(): Promise<void>;
-}
-
-export async function startHttpListener(config: HttpListenerConfig, app: App, options: { idleTimeoutMs: number; tuning: SpdyTuning }): Promise<HttpListener> {
+export function createHttpHandler(app: App, options: { idleTimeoutMs: number; tuning: SpdyTuning }): ConnectionHandler {
   const http1 = createHttp1FrontEnd(app, { secure: false, idleTimeoutMs: options.idleTimeoutMs });
   const http2 = createHttp2FrontEnd(app, { secure: false, idleTimeoutMs: options.idleTimeoutMs, maxConcurrentStreams: options.tuning.maxConcurrentStreams });
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+  const connections = new ConnectionSet();
+  const server = createServer((socket) => {
+    connections.add(socket);
     sniff(socket, (isH2) => {
       if (isH2) {
         // node:http2 takes the bytes already read from the socket's buffer itself.
@@ -36,17 +29,22 @@ export async function startHttpListener(config: HttpListenerConfig, app: App, op
       }
     });
   });
-  await bind(server, config.addr, '--http', config.source);
   return {
-    config,
     protocols: ['http/1.1', 'h2c'],
-    address: server.address() as AddressInfo,
-    close: () =>
-      closeGracefully(server, sockets, CLOSE_GRACE_MS, () => {
-        http2.close();
-        http1.close();
-      }),
+    server,
+    accept: (socket) => server.emit('connection', socket),
+    drain(graceMs) {
+      http2.close();
+      http1.close();
+      return connections.whenEmpty(graceMs);
+    },
   };
+}
+
+export async function startHttpListener(config: HttpListenerConfig, app: App, options: { idleTimeoutMs: number; tuning: SpdyTuning }): Promise<Listener & { readonly config: HttpListenerConfig }> {
+  const handler = createHttpHandler(app, options);
+  await bind(handler.server, config.addr, '--http', config.source);
+  return boundListener(handler, config);
 }
 
 /**

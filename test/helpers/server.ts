@@ -4,7 +4,8 @@
 import type { RequestListener } from 'node:http';
 import { appFromExport } from '../../src/apps/load-module.ts';
 import { DEFAULTS, type Https2ListenerConfig, type SpdyTuning } from '../../src/config/config.ts';
-import { startHttpsListener, type HttpsListener } from '../../src/listen/https-listener.ts';
+import { startHttpsListener } from '../../src/listen/https-listener.ts';
+import type { Listener } from '../../src/listen/connection-handler.ts';
 import { generateSelfSignedCertificate } from '../../src/tls/self-signed.ts';
 import { testApp } from '../../examples/testapp.ts';
 
@@ -24,7 +25,7 @@ export interface TestServerOptions {
 
 export interface TestServer {
   readonly port: number;
-  readonly listener: HttpsListener;
+  readonly listener: Listener;
   close(): Promise<void>;
 }
 

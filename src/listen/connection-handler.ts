@@ -1,0 +1,54 @@
+// What serves a listener's connections, apart from where they are accepted: the listener's own
+// bound socket in a single process, or a master that accepts and hands sockets to workers.
+
+import type { AddressInfo, Server, Socket } from 'node:net';
+
+export interface ConnectionHandler {
+  /** The protocols offered, in order, for the startup log. */
+  readonly protocols: readonly string[];
+  /** The server whose 'connection' handling serves them; bind it to accept here. */
+  readonly server: Server;
+  /** Serves a connection accepted elsewhere. */
+  accept(socket: Socket): void;
+  /**
+   * Stops taking new work (GOAWAY on SPDY and h2, no more keep-alive on HTTP/1.1) and resolves
+   * once every connection has ended, destroying what is left after `graceMs`.
+   */
+  drain(graceMs: number): Promise<void>;
+}
+
+/** A bound ConnectionHandler. */
+export interface Listener {
+  readonly address: AddressInfo;
+  readonly protocols: readonly string[];
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Tracks a handler's open connections so drain() can wait for them. */
+export class ConnectionSet {
+  private readonly sockets = new Set<Socket>();
+  private idle: (() => void) | null = null;
+
+  add(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (this.sockets.size === 0) this.idle?.();
+    });
+  }
+
+  /** Resolves when no connection is left, destroying the rest after `graceMs`. */
+  whenEmpty(graceMs: number): Promise<void> {
+    if (this.sockets.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const socket of this.sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
