@@ -46,6 +46,9 @@ const GET_ROUTES: Record<string, Route> = {
   '/': index,
   '/environ.json': (req, res) => sendJson(res, 200, sortedEnviron(req)),
   '/headers.json': (req, res) => sendJson(res, 200, req.headers),
+  // Which process served the request, and as whom (a master's workers drop root).
+  '/process.json': (_req, res) =>
+    sendJson(res, 200, { pid: process.pid, uid: process.getuid?.(), euid: process.geteuid?.(), gid: process.getgid?.(), egid: process.getegid?.(), groups: process.getgroups?.() }),
   '/bytes': bytes,
   '/error': () => {
     throw new Error('testapp: deliberate error from /error');

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { SpryError } from '../errors.ts';
 import type { SpryConfig } from '../config/config.ts';
+import { startMaster } from '../master/master.ts';
 import { startServer } from '../server.ts';
 import { formatAddress } from './address.ts';
 import { parseTokens, tokenizeCommandLine } from './options.ts';
@@ -37,19 +38,51 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: Runnable;
   try {
-    server = await startServer(config);
+    server = needsMaster(config) ? await startMasterAndLog(config) : await startServer(config);
   } catch (error) {
     return report(error);
   }
   return waitForShutdown(server);
 }
 
-/** Resolves with the exit status once a signal has closed the server; a second signal forces. */
-function waitForShutdown(server: { close(): Promise<void> }): Promise<number> {
+/** What main runs until a signal: a single-process server, or a master with workers. */
+interface Runnable {
+  close(): Promise<void>;
+  reload?(): void;
+  readonly failed?: Promise<number>;
+}
+
+/** A master is needed for workers, shared sockets, or privileges to drop (uWSGI's rule, plus --master). */
+function needsMaster(config: SpryConfig): boolean {
+  const p = config.processes;
+  return p.master || p.workers > 1 || p.sharedSockets.length > 0 || p.uid !== undefined || p.gid !== undefined || p.refuseRoot || p.touchReload.length > 0 || p.pidfile !== undefined;
+}
+
+async function startMasterAndLog(config: SpryConfig): Promise<Runnable> {
+  const master = await startMaster(config);
+  for (const { scheme, address, protocols } of master.listeners) {
+    const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+    printLine(`serving ${config.module?.source ?? ''} on ${scheme}://${host}:${address.port} (${protocols.join(', ')}) with ${config.processes.workers} worker(s): ${master.workerPids().join(', ')}`);
+  }
+  return master;
+}
+
+/**
+ * Resolves with the exit status once a signal has closed the server (a second one forces), or
+ * when a master gives up by itself. SIGHUP reloads a master gracefully.
+ */
+function waitForShutdown(server: Runnable): Promise<number> {
   return new Promise((resolve) => {
     let closing = false;
+    const onReload = (): void => server.reload?.();
+    process.on('SIGHUP', onReload);
+    void server.failed?.then((status) => {
+      if (closing) return;
+      closing = true;
+      void server.close().then(() => finish(status));
+    });
     const onSignal = (signal: NodeJS.Signals): void => {
       if (closing) {
         printLine(`${signal} again; exiting without waiting for connections to finish`);
@@ -63,6 +96,7 @@ function waitForShutdown(server: { close(): Promise<void> }): Promise<number> {
     };
     const finish = (status: number): void => {
       for (const signal of SHUTDOWN_SIGNALS) process.off(signal, onSignal);
+      process.off('SIGHUP', onReload);
       resolve(status);
     };
     for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);

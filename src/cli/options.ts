@@ -3,7 +3,8 @@
 // than "unknown option".
 
 import { ConfigError } from '../errors.ts';
-import { DEFAULTS, type HttpListenerConfig, type Https2ListenerConfig, type SpryConfig } from '../config/config.ts';
+import { availableParallelism } from 'node:os';
+import { DEFAULTS, type HttpListenerConfig, type Https2ListenerConfig, type ProcessConfig, type SpryConfig } from '../config/config.ts';
 import { parseAddress } from './address.ts';
 import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
 import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
@@ -15,6 +16,16 @@ import { parseInteger } from './numbers.ts';
 interface ConfigDraft {
   readonly https2: Https2ListenerConfig[];
   readonly http: HttpListenerConfig[];
+  readonly sharedSockets: ProcessConfig['sharedSockets'][number][];
+  readonly touchReload: string[];
+  uid?: string;
+  gid?: string;
+  refuseRoot?: boolean;
+  workers?: number;
+  master?: boolean;
+  workerReloadMercyMs?: number;
+  reloadMercyMs?: number;
+  pidfile?: string;
   module?: ModuleSpec;
   httpTimeoutMs?: number;
   /** One generated certificate, shared by every listener given no cert= and key=. */
@@ -87,18 +98,85 @@ export const OPTIONS: readonly OptionSpec[] = [
       draft.http.push({ source: text, addr: parseAddress(raw, text) });
     },
   },
-  notImplemented('shared-socket', { repeats: true, valueHint: 'ADDR' }, 'bind ADDR in the master; referenced as =0, =1, … in order'),
+  {
+    name: 'shared-socket', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    summary: 'bind ADDR in the master before privileges drop; =0, =1, … refer to them in order',
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      const addr = parseAddress(raw, text);
+      if (addr.kind !== 'tcp') throw new ConfigError(raw, `"${text}": a shared socket needs a real address, not a reference`);
+      draft.sharedSockets.push({ source: text, host: addr.host, port: addr.port });
+    },
+  },
+  {
+    name: 'uid', aliases: [], takesValue: true, repeats: false, valueHint: 'USER', implemented: true,
+    summary: 'drop privileges to USER (name or number) after binding, before loading the app',
+    apply: (value, raw, draft) => {
+      draft.uid = nonEmpty(raw, value);
+    },
+  },
+  {
+    name: 'gid', aliases: [], takesValue: true, repeats: false, valueHint: 'GROUP', implemented: true,
+    summary: 'drop privileges to GROUP (name or number) after binding',
+    apply: (value, raw, draft) => {
+      draft.gid = nonEmpty(raw, value);
+    },
+  },
+  {
+    name: 'refuse-root', aliases: [], takesValue: false, repeats: false, implemented: true,
+    summary: 'refuse to run the app as root (after any --uid)',
+    apply: (_value, _raw, draft) => {
+      draft.refuseRoot = true;
+    },
+  },
+  {
+    name: 'processes', aliases: ['-p', '--workers'], takesValue: true, repeats: false, valueHint: 'N', implemented: true,
+    summary: 'run N workers sharing the listeners (auto: one per core)',
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      draft.workers = text === 'auto' ? availableParallelism() : parseInteger(raw, `"${text}"`, text, { min: 1, max: 1024, unit: 'workers' });
+    },
+  },
+  {
+    name: 'master', aliases: [], takesValue: false, repeats: false, implemented: true,
+    summary: 'run a master process supervising the workers (implied by -p N>1, shared sockets, --uid)',
+    apply: (_value, _raw, draft) => {
+      draft.master = true;
+    },
+  },
+  {
+    name: 'worker-reload-mercy', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    summary: `how long a worker may finish in-flight requests on reload or stop (default ${DEFAULTS.workerReloadMercyMs / 1000})`,
+    apply: (value, raw, draft) => {
+      draft.workerReloadMercyMs = seconds(raw, value);
+    },
+  },
+  {
+    name: 'reload-mercy', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    summary: `how long a whole reload or shutdown may take before workers are killed (default ${DEFAULTS.reloadMercyMs / 1000})`,
+    apply: (value, raw, draft) => {
+      draft.reloadMercyMs = seconds(raw, value);
+    },
+  },
+  {
+    name: 'pidfile', aliases: [], takesValue: true, repeats: false, valueHint: 'FILE', implemented: true,
+    summary: 'write the master\'s pid to FILE',
+    apply: (value, raw, draft) => {
+      draft.pidfile = nonEmpty(raw, value);
+    },
+  },
+  {
+    name: 'touch-reload', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE', implemented: true,
+    summary: 'reload gracefully when FILE\'s modification time changes',
+    apply: (value, raw, draft) => {
+      draft.touchReload.push(nonEmpty(raw, value));
+    },
+  },
   notImplemented('http-to', { repeats: true, valueHint: 'ADDR' }, 'forward to backends over uwsgi (or http://… over HTTP)'),
   notImplemented('socket', { repeats: true, valueHint: 'ADDR' }, 'serve the app over the uwsgi protocol'),
-  notImplemented('uid', { valueHint: 'USER' }, 'drop privileges to USER after binding'),
-  notImplemented('gid', { valueHint: 'GROUP' }, 'drop privileges to GROUP after binding'),
-  notImplemented('processes', { aliases: ['-p'], valueHint: 'N' }, 'run N workers sharing the listeners'),
-  notImplemented('master', { takesValue: false }, 'run a master process supervising the workers'),
   notImplemented('ini', { repeats: true, valueHint: 'FILE' }, 'read options from section [spry] of FILE'),
   notImplemented('cache2', { repeats: true, valueHint: 'KEYVAL' }, 'in-memory cache: name=…,items=…'),
   notImplemented('load-file-in-cache', { repeats: true, valueHint: 'FILE' }, 'put FILE in the cache (source of SPDY/h2 push)'),
-  notImplemented('pidfile', { valueHint: 'FILE' }, 'write the master\'s pid to FILE'),
-  notImplemented('touch-reload', { repeats: true, valueHint: 'FILE' }, 'reload when FILE\'s mtime changes'),
   {
     name: 'help', aliases: ['-h'], takesValue: false, repeats: true, implemented: true,
     summary: 'print this help and exit', apply: handledByMain,
@@ -123,6 +201,8 @@ export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryCon
   const draft: ConfigDraft = {
     https2: [],
     http: [],
+    sharedSockets: [],
+    touchReload: [],
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
   };
 
@@ -139,6 +219,7 @@ export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryCon
   if (draft.https2.length === 0 && draft.http.length === 0) {
     throw new ConfigError('--https2', 'at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
   }
+  checkSharedReferences(draft);
   if (draft.module === undefined) {
     throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler)');
   }
@@ -146,6 +227,47 @@ export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryCon
     https2: draft.https2,
     http: draft.http,
     module: draft.module,
+    processes: {
+      sharedSockets: draft.sharedSockets,
+      ...(draft.uid === undefined ? {} : { uid: draft.uid }),
+      ...(draft.gid === undefined ? {} : { gid: draft.gid }),
+      refuseRoot: draft.refuseRoot ?? false,
+      workers: draft.workers ?? 1,
+      master: draft.master ?? false,
+      workerReloadMercyMs: draft.workerReloadMercyMs ?? DEFAULTS.workerReloadMercyMs,
+      reloadMercyMs: draft.reloadMercyMs ?? DEFAULTS.reloadMercyMs,
+      ...(draft.pidfile === undefined ? {} : { pidfile: draft.pidfile }),
+      touchReload: draft.touchReload,
+    },
     httpTimeoutMs: draft.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs,
   };
+}
+
+/** Every `=N` must name a --shared-socket, and no socket may serve two listeners. */
+function checkSharedReferences(draft: ConfigDraft): void {
+  const users = new Map<number, string>();
+  const listeners = [
+    ...draft.https2.map((listener) => ({ option: '--https2', source: listener.source, addr: listener.addr })),
+    ...draft.http.map((listener) => ({ option: '--http', source: listener.source, addr: listener.addr })),
+  ];
+  for (const { option, source, addr } of listeners) {
+    if (addr.kind !== 'shared') continue;
+    const count = draft.sharedSockets.length;
+    if (addr.index >= count) {
+      throw new ConfigError(option, `${source}: =${addr.index} names no shared socket (${count === 0 ? 'there is no --shared-socket' : `there ${count === 1 ? 'is 1' : `are ${count}`}: =0${count > 1 ? `…=${count - 1}` : ''}`})`);
+    }
+    const other = users.get(addr.index);
+    if (other !== undefined) throw new ConfigError(option, `${source}: shared socket =${addr.index} already serves ${other}`);
+    users.set(addr.index, `${option} ${source}`);
+  }
+}
+
+function nonEmpty(raw: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new ConfigError(raw, 'needs a value');
+  return value;
+}
+
+function seconds(raw: string, value: string | undefined): number {
+  const text = value ?? '';
+  return 1000 * parseInteger(raw, `"${text}"`, text, { min: 1, max: MAX_TIMEOUT_SECONDS, unit: 'seconds' });
 }

@@ -58,10 +58,35 @@ export interface SpryConfig {
   readonly module?: { readonly path: string; readonly exportName?: string; readonly source: string };
   /** Inactivity timeout for client connections, SPDY included. */
   readonly httpTimeoutMs: number;
+  readonly processes: ProcessConfig;
+}
+
+/** The master process and its workers (uWSGI's --shared-socket, --uid, --processes, …). */
+export interface ProcessConfig {
+  /** Bound by the master before anything else, numbered from 0: `=N` refers to them. */
+  readonly sharedSockets: readonly { readonly source: string; readonly host: string; readonly port: number }[];
+  /** Drop to this user (name or number) after binding, before loading app code. */
+  readonly uid?: string;
+  readonly gid?: string;
+  /** Refuse to run the app as root (after any --uid). */
+  readonly refuseRoot: boolean;
+  /** Workers sharing the listeners. */
+  readonly workers: number;
+  /** Run a master even with one worker (implied by workers > 1, shared sockets, --uid/--gid). */
+  readonly master: boolean;
+  /** How long a worker may take to finish in-flight work when reloaded or stopped. */
+  readonly workerReloadMercyMs: number;
+  /** How long a whole reload or shutdown may take before workers are killed. */
+  readonly reloadMercyMs: number;
+  readonly pidfile?: string;
+  readonly touchReload: readonly string[];
 }
 
 export const DEFAULTS = {
   httpTimeoutMs: 60_000,
+  // uWSGI's defaults for both mercies are 60 s.
+  workerReloadMercyMs: 60_000,
+  reloadMercyMs: 60_000,
   spdy: {
     // uWSGI advertises no stream limit worth the name; 100 is the drafts' recommended floor, but
     // a router behind which apps are cheap benefits from more. 1000 keeps a client from holding

@@ -3,51 +3,47 @@
 // stopped with SIGTERM.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { SpdyClient } from '../../src/spdy/client.ts';
 import { testCertificate } from '../helpers/server.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 
 let dir: string;
-let spry: ChildProcess;
+let spry: SpryProcess;
 let port: number;
-let stderr = '';
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spry-e2e-'));
   const { cert, key } = await testCertificate();
   await writeFile(join(dir, 'foobart.crt'), cert);
   await writeFile(join(dir, 'foobar.key'), key);
-  spry = spawn(
-    process.execPath,
-    [BIN, '--https2', `addr=127.0.0.1:0,cert=${join(dir, 'foobart.crt')},key=${join(dir, 'foobar.key')},spdy=1`, '--module', './examples/testapp.ts:testApp', '--http-timeout', '30'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  port = await new Promise<number>((resolve, reject) => {
-    spry.stderr!.setEncoding('utf8');
-    spry.stderr!.on('data', (text: string) => {
-      stderr += text;
-      const match = /serving node-listener app \S+ on https:\/\/127\.0\.0\.1:(\d+) \(h2, spdy\/3\.1, spdy\/3, spdy\/2, http\/1\.1\)/.exec(stderr);
-      if (match) resolve(Number(match[1]));
-    });
-    spry.once('exit', (code) => reject(new Error(`spry exited with ${code}: ${stderr}`)));
-  });
+  spry = await startSpry([
+    '--https2', `addr=127.0.0.1:0,cert=${join(dir, 'foobart.crt')},key=${join(dir, 'foobar.key')},spdy=1`,
+    '--module', './examples/testapp.ts:testApp',
+    '--http-timeout', '30',
+  ]);
+  port = spry.listener('https').port;
 }, { timeout: 20_000 });
 
 after(async () => {
-  if (spry.exitCode === null) spry.kill('SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  await spry?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
 describe('spry --https2 addr=…,cert=…,key=…,spdy=1 --module ./examples/testapp.ts:testApp', () => {
+  test('announces the node-listener app on https://127.0.0.1:PORT with h2, spdy/3.1, spdy/3, spdy/2 and http/1.1', () => {
+    const [listener, ...others] = spry.listeners;
+    assert.deepEqual(others, []);
+    assert.equal(listener.appStyle, 'node-listener');
+    assert.equal(listener.module, './examples/testapp.ts:testApp');
+    assert.equal(listener.origin, `https://127.0.0.1:${port}`);
+    assert.deepEqual(listener.protocols, ['h2', 'spdy/3.1', 'spdy/3', 'spdy/2', 'http/1.1']);
+  });
+
   for (const protocol of ['spdy/3.1', 'spdy/3', 'spdy/2'] as const) {
     test(`serves the test app's environment over ${protocol} with SPDY=on, its version and an odd stream id`, async () => {
       const client = await SpdyClient.connect({ host: '127.0.0.1', port, protocol });
@@ -90,8 +86,6 @@ describe('spry --https2 addr=…,cert=…,key=…,spdy=1 --module ./examples/tes
   });
 
   test('stops cleanly on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => spry.once('exit', (code) => resolve(code)));
-    spry.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await spry.stop(), 0);
   });
 });

@@ -12,9 +12,13 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 /** "spry: serving node-listener app ./examples/testapp.ts:testApp on https://127.0.0.1:PORT (h2, …)" */
-const SERVING_LINE = /^spry: serving \S+ app \S+ on (https?):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)$/;
+const SERVING_LINE = /^spry: serving (\S+) app (.+) on (https?):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)$/;
 
 export interface SpryListenerInfo {
+  /** How spry runs the app: `node-listener` or `fetch`. */
+  readonly appStyle: string;
+  /** The --module value, as spry echoes it. */
+  readonly module: string;
   readonly scheme: 'https' | 'http';
   readonly host: string;
   readonly port: number;
@@ -133,12 +137,14 @@ function countListenerOptions(args: readonly string[]): number {
 function parseServingLine(line: string): SpryListenerInfo | undefined {
   const match = SERVING_LINE.exec(line);
   if (match === null) return undefined;
-  const [, scheme, host, port] = match;
+  const [, appStyle, module, scheme, host, port, protocols] = match;
   return {
+    appStyle,
+    module,
     scheme: scheme as 'https' | 'http',
     host,
     port: Number(port),
-    protocols: match[4].split(', '),
+    protocols: protocols.split(', '),
     origin: `${scheme}://${host}:${port}`,
   };
 }

@@ -1,0 +1,299 @@
+// The master process: binds every listening socket (shared sockets first, as root if need be),
+// drops privileges, then runs N workers that share the listeners. The master accepts each
+// connection and hands the socket to a worker round-robin over IPC, as node:cluster does by
+// default on Linux; holding the listening sockets itself is what lets it respawn and reload
+// workers on privileged ports long after it stopped being root.
+//
+// Signals: SIGHUP reloads gracefully (a new generation takes over, the old one drains and
+// exits); SIGTERM/SIGINT stop gracefully; --touch-reload files reload on a new mtime.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { ListenAddress, SpryConfig } from '../config/config.ts';
+import { ConfigError, SpryError } from '../errors.ts';
+import { alpnProtocols } from '../listen/alpn.ts';
+import { bind } from '../listen/bind.ts';
+import { logLine } from '../log.ts';
+import type { MasterMessage, WorkerMessage } from './messages.ts';
+import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
+/** Respawn delay after an unexpected worker exit: doubles per recent crash, up to the max. */
+const RESPAWN_BASE_MS = 100;
+const RESPAWN_MAX_MS = 10_000;
+/** More unexpected exits than this within the window is a crash loop: respawning stops. */
+export const CRASH_LOOP_LIMIT = 10;
+export const CRASH_LOOP_WINDOW_MS = 60_000;
+/** Connections accepted while no worker is ready wait here, up to this many. */
+const MAX_PENDING_CONNECTIONS = 1024;
+
+interface WorkerHandle {
+  readonly child: ChildProcess;
+  readonly generation: number;
+  ready: boolean;
+  draining: boolean;
+}
+
+export interface RunningMaster {
+  readonly listeners: readonly { readonly scheme: 'https' | 'http'; readonly address: AddressInfo; readonly protocols: readonly string[] }[];
+  /** Starts a new generation of workers and retires the current one once it is ready. */
+  reload(): void;
+  /** Stops accepting, drains every worker, and resolves when they are gone. */
+  close(): Promise<void>;
+  /** Resolves with an exit status if the master gives up by itself (a crash loop). */
+  readonly failed: Promise<number>;
+  readonly workerPids: () => number[];
+}
+
+export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
+  const settings = config.processes;
+  const accounts = resolveAccounts(settings.uid, settings.gid);
+  const servers = await bindListeners(config);
+  try {
+    if (settings.pidfile !== undefined) writePidfile(settings.pidfile);
+    dropPrivileges(accounts);
+    refuseRootIfAsked(settings.refuseRoot);
+  } catch (error) {
+    for (const { server } of servers) server.close();
+    throw error;
+  }
+  const master = new Master(config, servers.map(({ server }) => server));
+  try {
+    await master.startGeneration();
+  } catch (error) {
+    await master.close();
+    throw error;
+  }
+  for (const watched of settings.touchReload) {
+    watchFile(watched, { interval: 1000 }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs) {
+        logLine(`${watched} was touched: reloading`);
+        master.reload();
+      }
+    });
+  }
+  return {
+    listeners: servers.map(({ scheme, server, protocols }) => ({ scheme, protocols, address: server.address() as AddressInfo })),
+    reload: () => master.reload(),
+    failed: master.failed,
+    workerPids: () => master.pids(),
+    async close() {
+      for (const watched of settings.touchReload) unwatchFile(watched);
+      await master.close();
+      if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
+    },
+  };
+}
+
+/** Binds shared sockets first, then each listener (on its shared socket or its own address). */
+async function bindListeners(config: SpryConfig): Promise<{ scheme: 'https' | 'http'; server: Server; protocols: readonly string[] }[]> {
+  const bound: Server[] = [];
+  const newServer = () => {
+    // The master never reads a byte: sockets go to workers untouched.
+    const server = createServer({ pauseOnConnect: true });
+    bound.push(server);
+    return server;
+  };
+  try {
+    const shared: Server[] = [];
+    for (const socket of config.processes.sharedSockets) {
+      const server = newServer();
+      await bind(server, { kind: 'tcp', host: socket.host, port: socket.port }, '--shared-socket', socket.source);
+      shared.push(server);
+    }
+    const use = async (addr: ListenAddress, option: string, source: string): Promise<Server> => {
+      if (addr.kind === 'shared') return shared[addr.index];
+      const server = newServer();
+      await bind(server, addr, option, source);
+      return server;
+    };
+    const listeners: { scheme: 'https' | 'http'; server: Server; protocols: readonly string[] }[] = [];
+    for (const listener of config.https2) listeners.push({ scheme: 'https', server: await use(listener.addr, '--https2', listener.source), protocols: alpnProtocols(listener) });
+    for (const listener of config.http) listeners.push({ scheme: 'http', server: await use(listener.addr, '--http', listener.source), protocols: ['http/1.1', 'h2c'] });
+    return listeners;
+  } catch (error) {
+    for (const server of bound) server.close();
+    throw error;
+  }
+}
+
+class Master {
+  private readonly config: SpryConfig;
+  private readonly servers: Server[];
+  private readonly workers = new Set<WorkerHandle>();
+  private generation = 0;
+  private nextWorker = 0;
+  private readonly pending: { listener: number; socket: Socket }[] = [];
+  private readonly crashes: number[] = [];
+  private stopping = false;
+  private giveUp: ((status: number) => void) | null = null;
+  readonly failed = new Promise<number>((resolve) => (this.giveUp = resolve));
+
+  constructor(config: SpryConfig, servers: Server[]) {
+    this.config = config;
+    this.servers = servers;
+    servers.forEach((server, listener) => {
+      server.on('connection', (socket: Socket) => this.dispatch(listener, socket));
+    });
+  }
+
+  pids(): number[] {
+    return [...this.workers].filter((worker) => !worker.draining).map((worker) => worker.child.pid!);
+  }
+
+  /** Spawns a full generation and resolves when every worker is ready (rejects if one cannot start). */
+  async startGeneration(): Promise<void> {
+    const generation = ++this.generation;
+    const starting = Array.from({ length: this.config.processes.workers }, () => this.spawn(generation));
+    try {
+      await Promise.all(starting);
+    } catch (error) {
+      for (const worker of this.workers) if (worker.generation === generation) worker.child.kill('SIGKILL');
+      this.generation--;
+      throw error;
+    }
+    this.flushPending();
+  }
+
+  reload(): void {
+    if (this.stopping) return;
+    const previous = this.generation;
+    logLine(`reloading: starting ${this.config.processes.workers} new worker(s)`);
+    this.startGeneration().then(
+      () => {
+        const old = [...this.workers].filter((worker) => worker.generation <= previous);
+        logLine(`reload: new workers ready; ${old.length} old worker(s) finishing in-flight requests`);
+        for (const worker of old) this.retire(worker);
+      },
+      (error: unknown) => logLine(`reload failed, the running workers stay: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    for (const server of this.servers) server.close();
+    for (const { socket } of this.pending.splice(0)) socket.destroy();
+    const exits = [...this.workers].map((worker) => this.retire(worker));
+    await Promise.all(exits);
+  }
+
+  /** Asks a worker to drain and exit; kills it if it is still there after reload-mercy. */
+  private retire(worker: WorkerHandle): Promise<void> {
+    worker.draining = true;
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => worker.child.kill('SIGKILL'), this.config.processes.reloadMercyMs);
+      timer.unref();
+      worker.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.send(worker, { type: 'drain', graceMs: this.config.processes.workerReloadMercyMs });
+    });
+  }
+
+  private spawn(generation: number): Promise<void> {
+    const child = fork(BIN, [], {
+      env: { ...process.env, SPRY_WORKER: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const worker: WorkerHandle = { child, generation, ready: false, draining: false };
+    this.workers.add(worker);
+    return new Promise<void>((resolve, reject) => {
+      child.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') {
+          worker.ready = true;
+          resolve();
+          this.flushPending();
+        } else if (message.type === 'fatal') {
+          worker.draining = true; // an exit that follows is not a crash to respawn
+          reject(new SpryError(message.code as SpryError['code'], message.message));
+        }
+      });
+      child.once('exit', (code, signal) => {
+        this.workers.delete(worker);
+        if (!worker.ready) reject(new SpryError('SPRY_ERR_APP_LOAD', `worker ${child.pid} exited while starting (${signal ?? `status ${code}`})`));
+        if (!worker.draining && !this.stopping) this.onCrash(worker, code, signal);
+      });
+      this.send(worker, { type: 'start', config: this.config });
+    });
+  }
+
+  private onCrash(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
+    const now = Date.now();
+    this.crashes.push(now);
+    while (this.crashes.length > 0 && this.crashes[0] < now - CRASH_LOOP_WINDOW_MS) this.crashes.shift();
+    const how = signal ?? `status ${code}`;
+    if (this.crashes.length > CRASH_LOOP_LIMIT) {
+      logLine(`worker ${worker.child.pid} died (${how}); ${this.crashes.length} deaths in ${CRASH_LOOP_WINDOW_MS / 1000} s is a crash loop: not respawning`);
+      if (this.pids().length === 0) this.giveUp?.(1);
+      return;
+    }
+    const delay = Math.min(RESPAWN_BASE_MS * 2 ** (this.crashes.length - 1), RESPAWN_MAX_MS);
+    logLine(`worker ${worker.child.pid} died (${how}); respawning in ${delay} ms`);
+    const timer = setTimeout(() => {
+      if (this.stopping || worker.generation !== this.generation) return;
+      this.spawn(worker.generation).catch((error: unknown) => {
+        logLine(`respawn failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }, delay);
+    timer.unref();
+  }
+
+  private dispatch(listener: number, socket: Socket): void {
+    const worker = this.pickWorker();
+    if (worker === undefined) {
+      if (this.pending.length >= MAX_PENDING_CONNECTIONS || this.stopping) socket.destroy();
+      else this.pending.push({ listener, socket });
+      return;
+    }
+    this.handOver(worker, listener, socket);
+  }
+
+  private handOver(worker: WorkerHandle, listener: number, socket: Socket): void {
+    const message: MasterMessage = { type: 'connection', listener };
+    worker.child.send(message, socket, { keepOpen: false }, (error) => {
+      if (error !== null) socket.destroy();
+    });
+  }
+
+  /** Round-robin over the newest generation's ready workers (older ones while it starts). */
+  private pickWorker(): WorkerHandle | undefined {
+    const live = [...this.workers].filter((worker) => worker.ready && !worker.draining);
+    if (live.length === 0) return undefined;
+    const newest = Math.max(...live.map((worker) => worker.generation));
+    const candidates = live.filter((worker) => worker.generation === newest);
+    return candidates[this.nextWorker++ % candidates.length];
+  }
+
+  private flushPending(): void {
+    while (this.pending.length > 0) {
+      const worker = this.pickWorker();
+      if (worker === undefined) return;
+      const { listener, socket } = this.pending.shift()!;
+      this.handOver(worker, listener, socket);
+    }
+  }
+
+  private send(worker: WorkerHandle, message: MasterMessage): void {
+    if (worker.child.connected) worker.child.send(message);
+  }
+}
+
+function writePidfile(path: string): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (error) {
+    throw new ConfigError('--pidfile', `cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+function removePidfile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or no longer ours to remove after the privilege drop
+  }
+}

@@ -1,0 +1,21 @@
+// The messages master and workers exchange over the IPC channel.
+
+import type { SpryConfig } from '../config/config.ts';
+
+export type MasterMessage =
+  /** The configuration to serve (sent once, first). */
+  | { readonly type: 'start'; readonly config: SpryConfig }
+  /** A connection accepted on listener `listener` (index into https2 then http); the socket rides along. */
+  | { readonly type: 'connection'; readonly listener: number }
+  /** Finish in-flight work (GOAWAY, no keep-alive), then exit; connections left after graceMs are cut. */
+  | { readonly type: 'drain'; readonly graceMs: number };
+
+export type WorkerMessage =
+  /** The app is loaded and every listener can take connections. */
+  | { readonly type: 'ready' }
+  /** The worker cannot serve (its app failed to load): the message is for the user. */
+  | { readonly type: 'fatal'; readonly message: string; readonly code: string };
+
+export function isMasterMessage(value: unknown): value is MasterMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

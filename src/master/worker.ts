@@ -1,0 +1,74 @@
+// A worker: serves the app on connections its master accepted and handed over. It binds
+// nothing and runs with whatever privileges the master left it.
+
+import { loadApp } from '../apps/load-module.ts';
+import { DEFAULTS, type SpryConfig } from '../config/config.ts';
+import { SpryError } from '../errors.ts';
+import type { ConnectionHandler } from '../listen/connection-handler.ts';
+import { createHttpHandler } from '../listen/http-listener.ts';
+import { createHttpsHandler } from '../listen/https-listener.ts';
+import { logLine } from '../log.ts';
+import { isMasterMessage, type WorkerMessage } from './messages.ts';
+import type { Socket } from 'node:net';
+
+/** Handlers in the master's listener order: every --https2, then every --http. */
+export function createHandlers(config: SpryConfig, app: Parameters<typeof createHttpsHandler>[1]): ConnectionHandler[] {
+  const idleTimeoutMs = config.httpTimeoutMs;
+  return [
+    ...config.https2.map((listener) => createHttpsHandler(listener, app, { idleTimeoutMs })),
+    ...config.http.map(() => createHttpHandler(app, { idleTimeoutMs, tuning: DEFAULTS.spdy })),
+  ];
+}
+
+export function runWorker(): void {
+  const send = (message: WorkerMessage) => process.send?.(message);
+  let handlers: ConnectionHandler[] | undefined;
+  let draining = false;
+  process.on('message', (message: unknown, socket?: Socket) => {
+    if (!isMasterMessage(message)) return;
+    switch (message.type) {
+      case 'start':
+        void start(message.config).then(
+          (ready) => {
+            handlers = ready;
+            send({ type: 'ready' });
+          },
+          (error: unknown) => {
+            const code = error instanceof SpryError ? error.code : 'SPRY_ERR_APP_LOAD';
+            send({ type: 'fatal', message: error instanceof Error ? error.message : String(error), code });
+            process.exitCode = 2;
+            process.disconnect?.();
+          },
+        );
+        return;
+      case 'connection':
+        if (socket === undefined) return;
+        if (handlers === undefined || draining) {
+          socket.destroy();
+          return;
+        }
+        handlers[message.listener]?.accept(socket);
+        return;
+      case 'drain':
+        draining = true;
+        void Promise.all((handlers ?? []).map((handler) => handler.drain(message.graceMs))).then(() => process.exit(0));
+        return;
+    }
+  });
+  // The master is gone: nobody will hand us connections or tell us to stop.
+  process.on('disconnect', () => {
+    if (!draining) {
+      logLine(`worker ${process.pid}: lost its master; exiting`);
+      process.exit(1);
+    }
+  });
+  // Signals are the master's business (a terminal's ^C reaches the whole process group).
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+}
+
+async function start(config: SpryConfig): Promise<ConnectionHandler[]> {
+  if (config.module === undefined) throw new SpryError('SPRY_ERR_CONFIG', '--module: required');
+  const app = await loadApp(config.module);
+  return createHandlers(config, app);
+}
