@@ -32,17 +32,16 @@ export async function main(argv: string[]): Promise<number> {
     return report(error);
   }
 
-  for (const listener of config.https2) {
-    if (listener.selfSigned) {
-      printLine(`no cert=/key= given for ${formatAddress(listener.addr)}; using a self-signed certificate for localhost`);
-    }
-  }
-
   let server: Runnable;
   try {
     server = needsMaster(config) ? await startMasterAndLog(config) : await startServer(config);
   } catch (error) {
     return report(error);
+  }
+  for (const listener of config.https2) {
+    if (listener.selfSigned) {
+      printLine(`no cert=/key= given for ${formatAddress(listener.addr)}; using a self-signed certificate for localhost`);
+    }
   }
   return waitForShutdown(server);
 }

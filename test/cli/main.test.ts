@@ -77,7 +77,15 @@ describe('spry on the command line', () => {
   });
 
   it('says a uWSGI option spry does not have yet is not implemented', async () => {
-    await assertConfigError(['--shared-socket', ':443', '--https2', 'addr==0', ...MODULE], '--shared-socket: not implemented yet');
+    await assertConfigError(['--http-to', '127.0.0.1:3031', '--https2', 'addr=:8443', ...MODULE], '--http-to: not implemented yet');
+  });
+
+  it('names a reference to a shared socket that does not exist', async () => {
+    await assertConfigError(['--shared-socket', '127.0.0.1:0', '--https2', 'addr==1', ...MODULE], '--https2: addr==1: =1 names no shared socket (there is 1: =0)');
+  });
+
+  it('names an unknown --uid user', async () => {
+    await assertConfigError(['--https2', 'addr=127.0.0.1:0', ...MODULE, '--uid', 'no-such-user-spry'], '--uid: unknown user "no-such-user-spry"');
   });
 
   it('names an option missing its value', async () => {
@@ -90,7 +98,8 @@ describe('spry on the command line', () => {
     assert.equal(run.stderr, '');
     assert.match(run.stdout, /^Usage: spry /);
     assert.match(run.stdout, /--https2 KEYVAL +TLS router/);
-    assert.match(run.stdout, /-p, --processes N +.*\(not implemented yet\)/);
+    assert.match(run.stdout, /-p, --workers, --processes N +run N workers/);
+    assert.match(run.stdout, /--http-to ADDR +.*\(not implemented yet\)/);
     assert.match(run.stdout, /\n {2}cert, crt +PEM certificate/);
   });
 

@@ -52,7 +52,7 @@ describe('parseCommandLine', () => {
   });
 
   it('keeps repeated --https2 listeners in order and shares one generated certificate', async () => {
-    const config = await parseCommandLine(['--https2', 'addr=:8443', '--https2', 'addr==1,spdy=1', ...MODULE]);
+    const config = await parseCommandLine(['--shared-socket', ':80', '--shared-socket', ':443', '--https2', 'addr=:8443', '--https2', 'addr==1,spdy=1', ...MODULE]);
     assert.deepEqual(config.https2.map((l) => l.addr), [
       { kind: 'tcp', host: '0.0.0.0', port: 8443 },
       { kind: 'shared', index: 1 },
@@ -149,7 +149,28 @@ describe('parseCommandLine', () => {
     });
   }
 
-  it('rejects -p as not implemented yet, spelled as written', async () => {
-    await rejectsWith(['-p', '4'], '-p: not implemented yet');
+  it('reads -p N and --processes auto as the number of workers', async () => {
+    assert.equal((await parseCommandLine(['-p', '4', '--https2', 'addr=:1', ...MODULE])).processes.workers, 4);
+    assert.ok((await parseCommandLine(['--processes', 'auto', '--https2', 'addr=:1', ...MODULE])).processes.workers >= 1);
+    await rejectsWith(['-p', '0', '--https2', 'addr=:1', ...MODULE], /^-p: "0": must be a whole number of workers from 1 to 1024$/);
+  });
+
+  it('reads the master options: shared sockets, uid/gid, mercies, pidfile, touch-reload', async () => {
+    const config = await parseCommandLine([
+      '--shared-socket', ':443', '--https2', 'addr==0', ...MODULE, '--uid', 'nobody', '--gid', 'nogroup', '--master',
+      '--worker-reload-mercy', '5', '--reload-mercy', '7', '--pidfile', '/run/spry.pid', '--touch-reload', '/tmp/a', '--touch-reload', '/tmp/b',
+    ]);
+    assert.deepEqual(config.processes, {
+      sharedSockets: [{ source: ':443', host: '0.0.0.0', port: 443 }],
+      uid: 'nobody',
+      gid: 'nogroup',
+      refuseRoot: false,
+      workers: 1,
+      master: true,
+      workerReloadMercyMs: 5000,
+      reloadMercyMs: 7000,
+      pidfile: '/run/spry.pid',
+      touchReload: ['/tmp/a', '/tmp/b'],
+    });
   });
 });

@@ -27,6 +27,7 @@ declare module 'express' {
     use(...handlers: Handler[]): this;
     get(path: string, ...handlers: Handler[]): this;
     post(path: string, ...handlers: Handler[]): this;
+    set(setting: string, value: unknown): this;
   }
   interface ExpressFactory {
     (): Express;
