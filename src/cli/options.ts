@@ -9,6 +9,7 @@ import { parseAddress } from './address.ts';
 import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
 import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
 import { parseHttps2 } from './https2.ts';
+import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
 
@@ -174,7 +175,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   notImplemented('http-to', { repeats: true, valueHint: 'ADDR' }, 'forward to backends over uwsgi (or http://… over HTTP)'),
   notImplemented('socket', { repeats: true, valueHint: 'ADDR' }, 'serve the app over the uwsgi protocol'),
-  notImplemented('ini', { repeats: true, valueHint: 'FILE' }, 'read options from section [spry] of FILE'),
+  {
+    name: 'ini', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE', implemented: true,
+    summary: 'read options from section [spry] of FILE (the command line wins)',
+    apply: () => {}, // expanded before parsing, see parseTokens
+  },
   notImplemented('cache2', { repeats: true, valueHint: 'KEYVAL' }, 'in-memory cache: name=…,items=…'),
   notImplemented('load-file-in-cache', { repeats: true, valueHint: 'FILE' }, 'put FILE in the cache (source of SPDY/h2 push)'),
   {
@@ -196,7 +201,9 @@ export async function parseCommandLine(argv: readonly string[]): Promise<SpryCon
   return parseTokens(tokenizeCommandLine(argv));
 }
 
-export async function parseTokens(tokens: readonly ArgvToken[]): Promise<SpryConfig> {
+export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<SpryConfig> {
+  const fileTokens = commandLine.filter((token) => token.name === 'ini').flatMap((token) => readIniTokens(token.raw, token.value ?? '', OPTIONS));
+  const tokens = mergeIni(fileTokens, commandLine.filter((token) => token.name !== 'ini'));
   let certificate: Promise<PemPair> | undefined;
   const draft: ConfigDraft = {
     https2: [],

@@ -11,12 +11,15 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
-/** "spry: serving node-listener app ./examples/testapp.ts:testApp on https://127.0.0.1:PORT (h2, …)" */
-const SERVING_LINE = /^spry: serving (\S+) app (.+) on (https?):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)$/;
+/**
+ * "spry: serving node-listener app ./examples/testapp.ts:testApp on https://127.0.0.1:PORT (h2, …)",
+ * or from a master: "spry: serving ./examples/testapp.ts:testApp on https://… (h2, …) with 2 worker(s): …"
+ */
+const SERVING_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)(?: with .*)?$/;
 
 export interface SpryListenerInfo {
-  /** How spry runs the app: `node-listener` or `fetch`. */
-  readonly appStyle: string;
+  /** How spry runs the app: `node-listener` or `fetch`; undefined when a master reports it. */
+  readonly appStyle: string | undefined;
   /** The --module value, as spry echoes it. */
   readonly module: string;
   readonly scheme: 'https' | 'http';
@@ -137,7 +140,7 @@ function countListenerOptions(args: readonly string[]): number {
 function parseServingLine(line: string): SpryListenerInfo | undefined {
   const match = SERVING_LINE.exec(line);
   if (match === null) return undefined;
-  const [, appStyle, module, scheme, host, port, protocols] = match;
+  const [, appStyle, module, scheme, host, port, protocols] = match; // appStyle: undefined when the group did not match
   return {
     appStyle,
     module,
