@@ -27,6 +27,13 @@ export const ErrorCodes = {
   SPRY_ERR_SPDY_FLOW_CONTROL: 'a peer overflowed a flow-control window',
   SPRY_ERR_SPDY_STREAM_RESET: 'the peer reset the stream',
   SPRY_ERR_SPDY_SESSION_CLOSED: 'the session closed before the stream finished',
+  // The uwsgi protocol and backends.
+  SPRY_ERR_UWSGI_VARS_TOO_LARGE: 'a request\'s variables do not fit the uwsgi packet\'s 16-bit size',
+  SPRY_ERR_UWSGI_BAD_PACKET: 'a uwsgi packet is malformed',
+  SPRY_ERR_BACKEND_UNREACHABLE: 'no backend accepted the connection (502)',
+  SPRY_ERR_BACKEND_TIMEOUT: 'the backend did not answer within --http-timeout (504)',
+  SPRY_ERR_BACKEND_BAD_RESPONSE: 'the backend\'s response is not valid HTTP (502)',
+  SPRY_ERR_BACKEND_CLOSED: 'the backend closed the connection before the response ended',
   // Apps.
   SPRY_ERR_APP_LOAD: 'the --module could not be loaded or has no usable export',
 } as const;

@@ -1,24 +1,44 @@
 // Starts what a SpryConfig describes: loads the app, binds every listener, and returns a handle
 // that closes them gracefully. Nothing is left bound if any step fails.
 
+import type { App } from './apps/app.ts';
 import { loadApp } from './apps/load-module.ts';
+import { Balancer } from './upstream/balancer.ts';
+import { forwardingApp } from './upstream/forwarding-app.ts';
 import { DEFAULTS, type SpryConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
 import { startHttpListener } from './listen/http-listener.ts';
-import { startHttpsListener } from './listen/https-listener.ts';
+import { boundListener, startHttpsListener } from './listen/https-listener.ts';
+import { bind } from './listen/bind.ts';
+import { createUwsgiHandler } from './uwsgi/front-end.ts';
 import type { Listener } from './listen/connection-handler.ts';
 import { logLine } from './log.ts';
 
 
 export interface RunningServer {
-  readonly listeners: readonly { readonly scheme: 'https' | 'http'; readonly listener: Listener }[];
+  readonly listeners: readonly { readonly scheme: 'https' | 'http' | 'uwsgi'; readonly listener: Listener }[];
   close(): Promise<void>;
 }
 
-export async function startServer(config: SpryConfig): Promise<RunningServer> {
+/** What serves requests: the --module's app, or a router forwarding to --http-to backends. */
+export async function createApp(config: SpryConfig): Promise<App> {
+  if (config.upstream !== undefined) {
+    const balancer = new Balancer(config.upstream.nodes, config.upstream.gracetimeMs);
+    return forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars });
+  }
   if (config.module === undefined) throw new ConfigError('--module', 'an app is required (--module PATH:EXPORT)');
-  const app = await loadApp(config.module);
-  const listeners: { scheme: 'https' | 'http'; listener: Listener }[] = [];
+  return loadApp(config.module);
+}
+
+/** How the startup log names what is served. */
+export function describeApp(config: SpryConfig): string {
+  if (config.upstream !== undefined) return `forwarding to ${config.upstream.nodes.map((node) => (node.kind === 'uwsgi-unix' ? node.path : `${node.kind === 'http' ? 'http://' : ''}${node.host}:${node.port}`)).join(', ')}`;
+  return `app ${config.module?.source ?? ''}`;
+}
+
+export async function startServer(config: SpryConfig): Promise<RunningServer> {
+  const app = await createApp(config);
+  const listeners: { scheme: 'https' | 'http' | 'uwsgi'; listener: Listener }[] = [];
   const idleTimeoutMs = config.httpTimeoutMs;
   try {
     for (const listener of config.https2) {
@@ -27,6 +47,11 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
     for (const listener of config.http) {
       listeners.push({ scheme: 'http', listener: await startHttpListener(listener, app, { idleTimeoutMs, tuning: DEFAULTS.spdy }) });
     }
+    for (const listener of config.uwsgi) {
+      const handler = createUwsgiHandler(app, { idleTimeoutMs });
+      await bind(handler.server, listener.addr, '--socket', listener.source);
+      listeners.push({ scheme: 'uwsgi', listener: boundListener(handler, listener) });
+    }
   } catch (error) {
     await Promise.all(listeners.map(({ listener }) => listener.close()));
     throw error;
@@ -34,7 +59,7 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   for (const { scheme, listener } of listeners) {
     const { address, port } = listener.address;
     const host = address.includes(':') ? `[${address}]` : address;
-    logLine(`serving ${app.style} app ${config.module.source} on ${scheme}://${host}:${port} (${listener.protocols.join(', ')})`);
+    logLine(`serving ${config.upstream === undefined ? `${app.style} ` : ''}${describeApp(config)} on ${scheme}://${host}:${port} (${listener.protocols.join(', ')})`);
   }
   return {
     listeners,

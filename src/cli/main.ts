@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { SpryError } from '../errors.ts';
 import type { SpryConfig } from '../config/config.ts';
 import { startMaster } from '../master/master.ts';
-import { startServer } from '../server.ts';
+import { describeApp, startServer } from '../server.ts';
 import { formatAddress } from './address.ts';
 import { parseTokens, tokenizeCommandLine } from './options.ts';
 import { formatUsage } from './usage.ts';
@@ -63,7 +63,7 @@ async function startMasterAndLog(config: SpryConfig): Promise<Runnable> {
   const master = await startMaster(config);
   for (const { scheme, address, protocols } of master.listeners) {
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
-    printLine(`serving ${config.module?.source ?? ''} on ${scheme}://${host}:${address.port} (${protocols.join(', ')}) with ${config.processes.workers} worker(s): ${master.workerPids().join(', ')}`);
+    printLine(`serving ${describeApp(config)} on ${scheme}://${host}:${address.port} (${protocols.join(', ')}) with ${config.processes.workers} worker(s): ${master.workerPids().join(', ')}`);
   }
   return master;
 }

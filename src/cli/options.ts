@@ -9,6 +9,7 @@ import { parseAddress } from './address.ts';
 import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
 import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
 import { parseHttps2 } from './https2.ts';
+import type { BackendAddress } from '../upstream/balancer.ts';
 import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
@@ -17,8 +18,12 @@ import { parseInteger } from './numbers.ts';
 interface ConfigDraft {
   readonly https2: Https2ListenerConfig[];
   readonly http: HttpListenerConfig[];
+  readonly uwsgi: HttpListenerConfig[];
   readonly sharedSockets: ProcessConfig['sharedSockets'][number][];
   readonly touchReload: string[];
+  readonly httpTo: BackendAddress[];
+  readonly vars: Record<string, string>;
+  gracetimeMs?: number;
   uid?: string;
   gid?: string;
   refuseRoot?: boolean;
@@ -173,8 +178,38 @@ export const OPTIONS: readonly OptionSpec[] = [
       draft.touchReload.push(nonEmpty(raw, value));
     },
   },
-  notImplemented('http-to', { repeats: true, valueHint: 'ADDR' }, 'forward to backends over uwsgi (or http://… over HTTP)'),
-  notImplemented('socket', { repeats: true, valueHint: 'ADDR' }, 'serve the app over the uwsgi protocol'),
+  {
+    name: 'http-to', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    summary: 'forward requests to ADDR over uwsgi (host:port or a unix socket path) or HTTP (http://host:port); repeat to balance',
+    apply: (value, raw, draft) => {
+      draft.httpTo.push(parseBackend(raw, value ?? ''));
+    },
+  },
+  {
+    name: 'http-gracetime', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    summary: `leave a backend that refused a connection alone this long (default ${DEFAULTS.httpGracetimeMs / 1000})`,
+    apply: (value, raw, draft) => {
+      draft.gracetimeMs = seconds(raw, value);
+    },
+  },
+  {
+    name: 'http-var', aliases: [], takesValue: true, repeats: true, valueHint: 'KEY=VALUE', implemented: true,
+    summary: 'add a variable to every request forwarded over uwsgi',
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      const equals = text.indexOf('=');
+      if (equals <= 0) throw new ConfigError(raw, `"${text}" is not KEY=VALUE`);
+      draft.vars[text.slice(0, equals)] = text.slice(equals + 1);
+    },
+  },
+  {
+    name: 'socket', aliases: ['-s', '--uwsgi-socket'], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    summary: 'serve the app over the uwsgi protocol on ADDR (for nginx uwsgi_pass, uWSGI routers)',
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      draft.uwsgi.push({ source: text, addr: parseAddress(raw, text) });
+    },
+  },
   {
     name: 'ini', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE', implemented: true,
     summary: 'read options from section [spry] of FILE (the command line wins)',
@@ -208,8 +243,11 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
   const draft: ConfigDraft = {
     https2: [],
     http: [],
+    uwsgi: [],
     sharedSockets: [],
     touchReload: [],
+    httpTo: [],
+    vars: {},
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
   };
 
@@ -223,17 +261,22 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     await spec.apply(token.value, token.raw, draft);
   }
 
-  if (draft.https2.length === 0 && draft.http.length === 0) {
+  if (draft.https2.length === 0 && draft.http.length === 0 && draft.uwsgi.length === 0) {
     throw new ConfigError('--https2', 'at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
   }
   checkSharedReferences(draft);
-  if (draft.module === undefined) {
-    throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler)');
+  if (draft.module !== undefined && draft.httpTo.length > 0) {
+    throw new ConfigError('--http-to', 'forwards every request, so it cannot go with --module: choose one');
+  }
+  if (draft.module === undefined && draft.httpTo.length === 0) {
+    throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler), or --http-to backends');
   }
   return {
     https2: draft.https2,
     http: draft.http,
-    module: draft.module,
+    uwsgi: draft.uwsgi,
+    ...(draft.module === undefined ? {} : { module: draft.module }),
+    ...(draft.httpTo.length === 0 ? {} : { upstream: { nodes: draft.httpTo, gracetimeMs: draft.gracetimeMs ?? DEFAULTS.httpGracetimeMs, vars: draft.vars } }),
     processes: {
       sharedSockets: draft.sharedSockets,
       ...(draft.uid === undefined ? {} : { uid: draft.uid }),
@@ -256,6 +299,7 @@ function checkSharedReferences(draft: ConfigDraft): void {
   const listeners = [
     ...draft.https2.map((listener) => ({ option: '--https2', source: listener.source, addr: listener.addr })),
     ...draft.http.map((listener) => ({ option: '--http', source: listener.source, addr: listener.addr })),
+    ...draft.uwsgi.map((listener) => ({ option: '--socket', source: listener.source, addr: listener.addr })),
   ];
   for (const { option, source, addr } of listeners) {
     if (addr.kind !== 'shared') continue;
@@ -277,4 +321,17 @@ function nonEmpty(raw: string, value: string | undefined): string {
 function seconds(raw: string, value: string | undefined): number {
   const text = value ?? '';
   return 1000 * parseInteger(raw, `"${text}"`, text, { min: 1, max: MAX_TIMEOUT_SECONDS, unit: 'seconds' });
+}
+
+/** `host:port` or a unix socket path: uwsgi; `http://host:port`: HTTP/1.1. */
+function parseBackend(raw: string, text: string): BackendAddress {
+  if (text.startsWith('http://')) {
+    const address = parseAddress(raw, text.slice('http://'.length).replace(/\/$/, ''));
+    if (address.kind !== 'tcp') throw new ConfigError(raw, `"${text}": expected http://host:port`);
+    return { kind: 'http', host: address.host === '0.0.0.0' ? '127.0.0.1' : address.host, port: address.port };
+  }
+  if (text.startsWith('/') || text.startsWith('./')) return { kind: 'uwsgi-unix', path: text };
+  const address = parseAddress(raw, text);
+  if (address.kind !== 'tcp') throw new ConfigError(raw, `"${text}": a backend is host:port, a unix socket path or http://host:port`);
+  return { kind: 'uwsgi', host: address.host === '0.0.0.0' ? '127.0.0.1' : address.host, port: address.port };
 }

@@ -1,6 +1,8 @@
 // The typed configuration spry runs from, produced by src/cli from argv (and, later, ini files).
 // Every size carries its unit in its name; defaults live in DEFAULTS below, with the why.
 
+import type { BackendAddress } from '../upstream/balancer.ts';
+
 /** Where a listener binds: a TCP host/port, or a reference to a shared socket (`=N`). */
 export type ListenAddress =
   | { kind: 'tcp'; host: string; port: number }
@@ -54,11 +56,23 @@ export interface HttpListenerConfig {
 export interface SpryConfig {
   readonly https2: readonly Https2ListenerConfig[];
   readonly http: readonly HttpListenerConfig[];
+  /** `--socket` listeners: the app served over the uwsgi protocol (same shape as --http's). */
+  readonly uwsgi: readonly HttpListenerConfig[];
   /** The app module: `PATH:EXPORT` split; export defaults to `default` then `app`. */
   readonly module?: { readonly path: string; readonly exportName?: string; readonly source: string };
   /** Inactivity timeout for client connections, SPDY included. */
   readonly httpTimeoutMs: number;
   readonly processes: ProcessConfig;
+  /** Forward requests to these backends (--http-to) instead of running a --module. */
+  readonly upstream?: UpstreamConfig;
+}
+
+export interface UpstreamConfig {
+  readonly nodes: readonly BackendAddress[];
+  /** How long a node that refused a connection is left alone (--http-gracetime). */
+  readonly gracetimeMs: number;
+  /** Extra variables for every request (--http-var KEY=VALUE). */
+  readonly vars: Readonly<Record<string, string>>;
 }
 
 /** The master process and its workers (uWSGI's --shared-socket, --uid, --processes, …). */
@@ -84,6 +98,8 @@ export interface ProcessConfig {
 
 export const DEFAULTS = {
   httpTimeoutMs: 60_000,
+  // uWSGI's --http-gracetime default.
+  httpGracetimeMs: 30_000,
   // uWSGI's defaults for both mercies are 60 s.
   workerReloadMercyMs: 60_000,
   reloadMercyMs: 60_000,

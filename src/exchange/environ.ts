@@ -8,6 +8,8 @@ import type { RequestHead } from './exchange.ts';
 export type Environ = Record<string, string>;
 
 export function buildEnviron(head: RequestHead): Environ {
+  // Behind a uwsgi router the router's variables are the environment, SPDY markers included.
+  if (head.upstreamVars !== undefined) return { ...head.upstreamVars };
   const target = head.target;
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);

@@ -34,6 +34,13 @@ export interface RequestHead {
   readonly headers: FlatHeaders;
   readonly connection: ConnectionInfo;
   readonly protocol: ProtocolMarker;
+  /** False when the request is known to carry no body (its headers ended the stream). */
+  readonly hasBody: boolean;
+  /**
+   * Set when the request arrived over the uwsgi protocol: the variables the router sent, which
+   * are the request's environment as they stand (see environ.ts).
+   */
+  readonly upstreamVars?: Readonly<Record<string, string>>;
 }
 
 /** Receives a request body with backpressure. */

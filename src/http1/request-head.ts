@@ -30,5 +30,7 @@ export function requestHeadFromNode(req: IncomingMessage, connection: Connection
     headers,
     connection,
     protocol: { kind: req.httpVersion === '1.0' ? 'http/1.0' : 'http/1.1' },
+    // RFC 9112 §6.3: without Content-Length or Transfer-Encoding a request has no body.
+    hasBody: req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'),
   };
 }

@@ -102,5 +102,6 @@ function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ra
     headers: flat,
     connection,
     protocol: { kind: 'h2', streamId: stream.id ?? 0 },
+    hasBody: !stream.endAfterHeaders,
   };
 }

@@ -37,7 +37,7 @@ interface WorkerHandle {
 }
 
 export interface RunningMaster {
-  readonly listeners: readonly { readonly scheme: 'https' | 'http'; readonly address: AddressInfo; readonly protocols: readonly string[] }[];
+  readonly listeners: readonly { readonly scheme: Scheme; readonly address: AddressInfo; readonly protocols: readonly string[] }[];
   /** Starts a new generation of workers and retires the current one once it is ready. */
   reload(): void;
   /** Stops accepting, drains every worker, and resolves when they are gone. */
@@ -88,7 +88,9 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
 }
 
 /** Binds shared sockets first, then each listener (on its shared socket or its own address). */
-async function bindListeners(config: SpryConfig): Promise<{ scheme: 'https' | 'http'; server: Server; protocols: readonly string[] }[]> {
+type Scheme = 'https' | 'http' | 'uwsgi';
+
+async function bindListeners(config: SpryConfig): Promise<{ scheme: Scheme; server: Server; protocols: readonly string[] }[]> {
   const bound: Server[] = [];
   const newServer = () => {
     // The master never reads a byte: sockets go to workers untouched.
@@ -109,9 +111,10 @@ async function bindListeners(config: SpryConfig): Promise<{ scheme: 'https' | 'h
       await bind(server, addr, option, source);
       return server;
     };
-    const listeners: { scheme: 'https' | 'http'; server: Server; protocols: readonly string[] }[] = [];
+    const listeners: { scheme: Scheme; server: Server; protocols: readonly string[] }[] = [];
     for (const listener of config.https2) listeners.push({ scheme: 'https', server: await use(listener.addr, '--https2', listener.source), protocols: alpnProtocols(listener) });
     for (const listener of config.http) listeners.push({ scheme: 'http', server: await use(listener.addr, '--http', listener.source), protocols: ['http/1.1', 'h2c'] });
+    for (const listener of config.uwsgi) listeners.push({ scheme: 'uwsgi', server: await use(listener.addr, '--socket', listener.source), protocols: ['uwsgi'] });
     return listeners;
   } catch (error) {
     for (const server of bound) server.close();

@@ -1,22 +1,24 @@
 // A worker: serves the app on connections its master accepted and handed over. It binds
 // nothing and runs with whatever privileges the master left it.
 
-import { loadApp } from '../apps/load-module.ts';
 import { DEFAULTS, type SpryConfig } from '../config/config.ts';
 import { SpryError } from '../errors.ts';
 import type { ConnectionHandler } from '../listen/connection-handler.ts';
 import { createHttpHandler } from '../listen/http-listener.ts';
 import { createHttpsHandler } from '../listen/https-listener.ts';
 import { logLine } from '../log.ts';
+import { createUwsgiHandler } from '../uwsgi/front-end.ts';
+import { createApp } from '../server.ts';
 import { isMasterMessage, type WorkerMessage } from './messages.ts';
 import type { Socket } from 'node:net';
 
-/** Handlers in the master's listener order: every --https2, then every --http. */
+/** Handlers in the master's listener order: every --https2, then every --http, then every --socket. */
 export function createHandlers(config: SpryConfig, app: Parameters<typeof createHttpsHandler>[1]): ConnectionHandler[] {
   const idleTimeoutMs = config.httpTimeoutMs;
   return [
     ...config.https2.map((listener) => createHttpsHandler(listener, app, { idleTimeoutMs })),
     ...config.http.map(() => createHttpHandler(app, { idleTimeoutMs, tuning: DEFAULTS.spdy })),
+    ...config.uwsgi.map(() => createUwsgiHandler(app, { idleTimeoutMs })),
   ];
 }
 
@@ -68,7 +70,5 @@ export function runWorker(): void {
 }
 
 async function start(config: SpryConfig): Promise<ConnectionHandler[]> {
-  if (config.module === undefined) throw new SpryError('SPRY_ERR_CONFIG', '--module: required');
-  const app = await loadApp(config.module);
-  return createHandlers(config, app);
+  return createHandlers(config, await createApp(config));
 }

@@ -14,7 +14,7 @@ export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem:
  * Reads method, target, version, host and scheme out of the reserved headers; everything else
  * becomes a regular header. Missing required headers are an HTTP 400, not a framing error (§12).
  */
-export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, headers: FlatHeaders, connection: ConnectionInfo): HeadResult {
+export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, headers: FlatHeaders, connection: ConnectionInfo, hasBody: boolean): HeadResult {
   const names = version.headers;
   let method = '';
   let path = '';
@@ -60,6 +60,7 @@ export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, h
       headers: regular,
       connection,
       protocol: { kind: 'spdy', version: version.label, streamId },
+      hasBody,
     },
   };
 }

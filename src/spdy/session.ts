@@ -306,7 +306,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.streams.set(id, stream);
     this.peerStreamCount++;
     if (frame.fin) stream.receiveFin();
-    const parsed = requestHeadFromHeaders(this.version, id, headers, this.connection);
+    const parsed = requestHeadFromHeaders(this.version, id, headers, this.connection, !frame.fin);
     if (!parsed.ok) {
       stream.respond(400, ['content-type', 'text/plain; charset=utf-8'], false);
       stream.end(Buffer.from(`Bad Request: ${parsed.problem}\n`));

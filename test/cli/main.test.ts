@@ -77,7 +77,7 @@ describe('spry on the command line', () => {
   });
 
   it('says a uWSGI option spry does not have yet is not implemented', async () => {
-    await assertConfigError(['--http-to', '127.0.0.1:3031', '--https2', 'addr=:8443', ...MODULE], '--http-to: not implemented yet');
+    await assertConfigError(['--cache2', 'name=c,items=10', '--https2', 'addr=:8443', ...MODULE], '--cache2: not implemented yet');
   });
 
   it('names a reference to a shared socket that does not exist', async () => {
@@ -99,7 +99,7 @@ describe('spry on the command line', () => {
     assert.match(run.stdout, /^Usage: spry /);
     assert.match(run.stdout, /--https2 KEYVAL +TLS router/);
     assert.match(run.stdout, /-p, --workers, --processes N +run N workers/);
-    assert.match(run.stdout, /--http-to ADDR +.*\(not implemented yet\)/);
+    assert.match(run.stdout, /--cache2 KEYVAL +.*\(not implemented yet\)/);
     assert.match(run.stdout, /\n {2}cert, crt +PEM certificate/);
   });
 

@@ -131,7 +131,8 @@ describe('parseCommandLine', () => {
 
   it('requires a listener and a --module', async () => {
     await rejectsWith(MODULE, '--https2: at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
-    await rejectsWith(['--https2', 'addr=:1'], '--module: required: the app to run (e.g. --module ./app.ts:handler)');
+    await rejectsWith(['--https2', 'addr=:1'], '--module: required: the app to run (e.g. --module ./app.ts:handler), or --http-to backends');
+    await rejectsWith(['--https2', 'addr=:1', ...MODULE, '--http-to', '127.0.0.1:3031'], '--http-to: forwards every request, so it cannot go with --module: choose one');
   });
 
   it('rejects a non-repeatable option given twice', async () => {

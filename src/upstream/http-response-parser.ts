@@ -1,0 +1,168 @@
+// An incremental parser for the HTTP/1.x response a uwsgi worker writes back: status line,
+// headers, then a body delimited by Content-Length, chunked encoding, or the connection's end.
+// Limits are checked as bytes arrive; 1xx interim responses are skipped.
+
+import { SpryError } from '../errors.ts';
+import type { FlatHeaders } from '../exchange/exchange.ts';
+
+export const MAX_RESPONSE_HEAD_BYTES = 64 << 10;
+const MAX_HEADER_COUNT = 256;
+
+export interface ResponseSink {
+  head(status: number, headers: FlatHeaders): void;
+  body(chunk: Buffer): void;
+  end(): void;
+}
+
+const Step = { HEAD: 0, BODY_LENGTH: 1, BODY_UNTIL_CLOSE: 2, CHUNK_SIZE: 3, CHUNK_DATA: 4, CHUNK_DATA_END: 5, TRAILERS: 6, DONE: 7 } as const;
+type Step = (typeof Step)[keyof typeof Step];
+
+export class HttpResponseParser {
+  private readonly sink: ResponseSink;
+  private readonly noBody: boolean;
+  private step: Step = Step.HEAD;
+  private pending: Buffer = Buffer.alloc(0);
+  private remaining = 0;
+
+  /** `noBody`: the request was HEAD, so whatever the headers say, no body follows. */
+  constructor(sink: ResponseSink, noBody: boolean) {
+    this.sink = sink;
+    this.noBody = noBody;
+  }
+
+  get done(): boolean {
+    return this.step === Step.DONE;
+  }
+
+  /** Feeds bytes; throws SpryError (SPRY_ERR_BACKEND_BAD_RESPONSE) on a malformed response. */
+  push(chunk: Buffer): void {
+    let data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = Buffer.alloc(0);
+    while (data.length > 0 && this.step !== Step.DONE) {
+      switch (this.step) {
+        case Step.HEAD:
+        case Step.TRAILERS: {
+          const end = data.indexOf('\r\n\r\n');
+          const limit = this.step === Step.HEAD ? MAX_RESPONSE_HEAD_BYTES : MAX_RESPONSE_HEAD_BYTES;
+          if (end < 0) {
+            if (data.length > limit) throw bad(`the response head exceeds ${limit} bytes`);
+            this.pending = data;
+            return;
+          }
+          const head = data.toString('latin1', 0, end);
+          data = data.subarray(end + 4);
+          if (this.step === Step.TRAILERS) this.finish();
+          else this.readHead(head);
+          break;
+        }
+        case Step.BODY_LENGTH: {
+          const take = Math.min(this.remaining, data.length);
+          this.remaining -= take;
+          this.sink.body(data.subarray(0, take));
+          data = data.subarray(take);
+          if (this.remaining === 0) this.finish();
+          break;
+        }
+        case Step.BODY_UNTIL_CLOSE:
+          this.sink.body(data);
+          return;
+        case Step.CHUNK_SIZE: {
+          const end = data.indexOf('\r\n');
+          if (end < 0) {
+            if (data.length > 1024) throw bad('a chunk size line is too long');
+            this.pending = data;
+            return;
+          }
+          const line = data.toString('latin1', 0, end);
+          data = data.subarray(end + 2);
+          const size = Number.parseInt(line.split(';')[0].trim(), 16);
+          if (!Number.isFinite(size) || size < 0 || !/^[0-9a-fA-F]+/.test(line.trim())) throw bad(`bad chunk size line ${JSON.stringify(line.slice(0, 40))}`);
+          if (size === 0) this.step = Step.TRAILERS;
+          else {
+            this.remaining = size;
+            this.step = Step.CHUNK_DATA;
+          }
+          // "0\r\n\r\n" without trailers: the blank line ends it.
+          if (this.step === Step.TRAILERS && data.subarray(0, 2).toString('latin1') === '\r\n') {
+            data = data.subarray(2);
+            this.finish();
+          }
+          break;
+        }
+        case Step.CHUNK_DATA: {
+          const take = Math.min(this.remaining, data.length);
+          this.remaining -= take;
+          this.sink.body(data.subarray(0, take));
+          data = data.subarray(take);
+          if (this.remaining === 0) this.step = Step.CHUNK_DATA_END;
+          break;
+        }
+        case Step.CHUNK_DATA_END: {
+          if (data.length < 2) {
+            this.pending = data;
+            return;
+          }
+          if (data[0] !== 13 || data[1] !== 10) throw bad('a chunk is not followed by CRLF');
+          data = data.subarray(2);
+          this.step = Step.CHUNK_SIZE;
+          break;
+        }
+      }
+    }
+  }
+
+  /** The backend closed its side: the end of a close-delimited body, or a truncated response. */
+  close(): void {
+    if (this.step === Step.DONE) return;
+    if (this.step === Step.BODY_UNTIL_CLOSE) {
+      this.finish();
+      return;
+    }
+    throw new SpryError('SPRY_ERR_BACKEND_CLOSED', this.step === Step.HEAD ? 'the backend closed the connection before a complete response head' : 'the backend closed the connection in the middle of the body');
+  }
+
+  private readHead(text: string): void {
+    const lines = text.split('\r\n');
+    // uWSGI echoes SERVER_PROTOCOL: HTTP/2.0 for h2 requests; only the status matters here.
+    const match = /^HTTP\/\d(?:\.\d)? (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: (\d{3})/.exec(lines[0]);
+    if (match === null) throw bad(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`);
+    const status = Number(match[1]);
+    if (lines.length - 1 > MAX_HEADER_COUNT) throw bad(`more than ${MAX_HEADER_COUNT} response headers`);
+    const headers: FlatHeaders = [];
+    let contentLength: number | undefined;
+    let chunked = false;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw bad(`bad header line ${JSON.stringify(line.slice(0, 60))}`);
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-length') {
+        if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw bad(`bad Content-Length ${JSON.stringify(value)}`);
+        contentLength = Number(value);
+      } else if (name === 'transfer-encoding') {
+        chunked = /(^|,)\s*chunked\s*$/i.test(value);
+        continue; // framing of this hop only
+      }
+      headers.push(name, value);
+    }
+    if (status >= 100 && status < 200) return; // interim; the real head follows
+    this.sink.head(status, headers);
+    if (this.noBody || status === 204 || status === 304) this.finish();
+    else if (chunked) this.step = Step.CHUNK_SIZE;
+    else if (contentLength !== undefined) {
+      this.remaining = contentLength;
+      if (contentLength === 0) this.finish();
+      else this.step = Step.BODY_LENGTH;
+    } else this.step = Step.BODY_UNTIL_CLOSE;
+  }
+
+  private finish(): void {
+    this.step = Step.DONE;
+    this.sink.end();
+  }
+}
+
+function bad(message: string): SpryError {
+  return new SpryError('SPRY_ERR_BACKEND_BAD_RESPONSE', message);
+}
