@@ -20,7 +20,8 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
   const inFlight = new Map<Socket, number>();
   let closing = false;
 
-  const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, requestTimeout: 0 }, (req, res) => {
+  // Node 24 adds keepAliveTimeoutBuffer (1 s) to keepAliveTimeout; --http-timeout is the whole idle time.
+  const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, keepAliveTimeoutBuffer: 0, requestTimeout: 0 }, (req, res) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     if (closing) res.shouldKeepAlive = false;
