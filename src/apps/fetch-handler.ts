@@ -27,12 +27,13 @@ function serveExchange(handler: FetchHandler, exchange: ServerExchange, reportEr
   const aborter = new AbortController();
   exchange.onAbort = (reason) => aborter.abort(reason);
 
+  const requestBody = head.method === 'GET' || head.method === 'HEAD' ? undefined : bodyStream(exchange);
   let request: Request;
   try {
     request = new Request(`${head.scheme}://${head.authority || 'localhost'}${head.target}`, {
       method: head.method,
       headers: toHeaders(head.headers),
-      body: head.method === 'GET' || head.method === 'HEAD' ? null : bodyStream(exchange),
+      body: requestBody?.stream ?? null,
       duplex: 'half',
       signal: aborter.signal,
     } as RequestInit);
@@ -40,6 +41,7 @@ function serveExchange(handler: FetchHandler, exchange: ServerExchange, reportEr
     // An unparseable target or header the client sent: its fault, not the app's.
     exchange.respond(400, ['content-type', 'text/plain; charset=utf-8'], false);
     exchange.end(Buffer.from(`Bad Request: ${(error as Error).message}\n`));
+    requestBody?.discard();
     return;
   }
   if (head.method === 'GET' || head.method === 'HEAD') exchange.setBodySink({ data: () => true, end: () => {} });
@@ -50,7 +52,7 @@ function serveExchange(handler: FetchHandler, exchange: ServerExchange, reportEr
   } catch (error) {
     response = Promise.reject(error);
   }
-  response.then(
+  const answered = response.then(
     (res) => sendResponse(exchange, res, head.method === 'HEAD', aborter.signal),
     (error: unknown) => {
       if (exchange.aborted) return;
@@ -63,6 +65,8 @@ function serveExchange(handler: FetchHandler, exchange: ServerExchange, reportEr
       }
     },
   );
+  // Answered or failed: what the app left unread is dropped, so the client's upload can end.
+  void answered.finally(() => requestBody?.discard());
 }
 
 function toHeaders(flat: FlatHeaders): Headers {
@@ -71,27 +75,48 @@ function toHeaders(flat: FlatHeaders): Headers {
   return headers;
 }
 
+interface RequestBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Drops whatever is still to come and keeps the exchange reading, so the client's upload ends. */
+  discard(): void;
+}
+
 /** The request body as a web stream that pulls from the exchange with backpressure. */
-function bodyStream(exchange: ServerExchange): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(
+function bodyStream(exchange: ServerExchange): RequestBody {
+  let discarding = false;
+  let ended = false;
+  let control: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const discard = () => {
+    if (discarding) return;
+    discarding = true;
+    // A late reader must not take the cut-off body for the whole one.
+    if (!ended) control?.error(new Error('the response was sent before the request body was read'));
+    exchange.resumeBody();
+  };
+  const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        control = controller;
         exchange.setBodySink({
           data(chunk) {
+            if (discarding) return true;
             controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
             return (controller.desiredSize ?? 0) > 0;
           },
           end() {
-            controller.close();
+            ended = true;
+            if (!discarding) controller.close();
           },
         });
       },
       pull() {
         exchange.resumeBody();
       },
+      cancel: discard,
     },
     { highWaterMark: BODY_HIGH_WATER_BYTES, size: (chunk) => chunk.byteLength },
   );
+  return { stream, discard };
 }
 
 async function sendResponse(exchange: ServerExchange, response: Response, isHead: boolean, aborted: AbortSignal): Promise<void> {

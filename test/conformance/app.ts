@@ -4,6 +4,7 @@
 //
 //   GET|HEAD /hello          "hello, world\n" with an explicit content-length
 //   POST     /sha256         reads the body as it streams; {"bytes", "sha256"}
+//   POST     /ignore-body    answers "ignored\n" at once and never reads the body
 //   GET      /large?bytes=N  N deterministic bytes (largeBody), streamed with backpressure
 //   GET      /id/N           "N" (for the concurrency case)
 //   GET      /headers        what the app saw of x-multi and cookie; answers with repeated
@@ -99,6 +100,8 @@ export function conformanceNodeApp(log: AbortLog): RequestListener {
         hash.update(chunk);
       });
       req.on('end', () => sendJson(res, { bytes, sha256: hash.digest('hex') }));
+    } else if (path === '/ignore-body') {
+      res.end('ignored\n');
     } else if (path === '/large') {
       const total = Number(url.searchParams.get('bytes'));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
@@ -188,6 +191,7 @@ export function conformanceFetchApp(log: AbortLog): FetchApp {
         }
         return Response.json({ bytes, sha256: hash.digest('hex') });
       }
+      if (path === '/ignore-body') return new Response('ignored\n');
       if (path === '/large') {
         const total = Number(url.searchParams.get('bytes'));
         const chunks = largeBody(total);

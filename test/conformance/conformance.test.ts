@@ -33,6 +33,8 @@ interface CaseContext {
   readonly protocol: ProtocolName;
   readonly style: AppStyle;
   readonly log: AbortLog;
+  /** The server's port on 127.0.0.1. */
+  readonly port: number;
 }
 
 interface ConformanceCase {
@@ -59,6 +61,8 @@ const LARGE_SHA256 = (() => {
 })();
 
 const CONCURRENT_REQUESTS = 200;
+/** How long a discarded upload, or a request behind one, may take (on loopback: milliseconds). */
+const SETTLE_MS = 1_000;
 const RESET_AFTER_BYTES = 256 << 10;
 
 const CASES: ConformanceCase[] = [
@@ -95,6 +99,27 @@ const CASES: ConformanceCase[] = [
       });
       assert.equal(response.status, 200);
       assert.deepEqual(JSON.parse(response.body.toString()), { bytes: UPLOAD_BYTES, sha256: UPLOAD_SHA256 });
+    },
+  },
+  {
+    name: 'answers before reading a 4 MiB upload, and does not leave the upload hanging',
+    async run({ client }) {
+      // What the app left unread is the server's to drop or refuse (SPDY: discard it and return
+      // the window; h2: read it, or RST_STREAM NO_ERROR after the response, RFC 9113 §8.1), or
+      // the client's upload, and its stream, stay open for good.
+      const response = await within(SETTLE_MS, client.request({ method: 'POST', path: '/ignore-body', body: UPLOAD }), 'the upload the app ignored was left hanging');
+      assert.deepEqual([response.status, response.body.toString()], [200, 'ignored\n']);
+    },
+  },
+  {
+    name: 'answers before reading a 256 KiB upload, and answers the next request on the connection',
+    async run({ client }) {
+      // Small enough for the client to write it all and reuse the HTTP/1.1 connection, which
+      // only works if the server reads past the body nobody wanted.
+      const ignored = await within(SETTLE_MS, client.request({ method: 'POST', path: '/ignore-body', body: UPLOAD.subarray(0, 256 << 10) }), 'the upload the app ignored was left hanging');
+      assert.deepEqual([ignored.status, ignored.body.toString()], [200, 'ignored\n']);
+      const next = await within(SETTLE_MS, client.request({ path: '/hello' }), 'the next request was never answered');
+      assert.deepEqual([next.status, next.body.toString()], [200, HELLO]);
     },
   },
   {
@@ -181,6 +206,15 @@ const CASES: ConformanceCase[] = [
     },
   },
   {
+    name: 'answers 500 when the app throws before reading a 4 MiB upload, and does not leave the upload hanging',
+    async run({ client }) {
+      const failed = await within(SETTLE_MS, client.request({ method: 'POST', path: '/throw', body: UPLOAD }), 'the upload the failed app ignored was left hanging');
+      assert.equal(failed.status, 500);
+      const next = await within(SETTLE_MS, client.request({ path: '/hello' }), 'the next request was never answered');
+      assert.deepEqual([next.status, next.body.toString()], [200, HELLO]);
+    },
+  },
+  {
     name: 'tells the app when the client resets mid-response, and keeps serving',
     async run({ client, log }) {
       const token = randomUUID();
@@ -192,7 +226,7 @@ const CASES: ConformanceCase[] = [
   },
   {
     name: "gives the app its protocol's environment (SERVER_PROTOCOL, HTTPS, SPDY or HTTP2 markers)",
-    async run({ client, protocol }) {
+    async run({ client, protocol, port }) {
       const response = await client.request({ path: '/environ?x=1' });
       assert.equal(response.status, 200);
       const env = JSON.parse(response.body.toString()) as Record<string, string>;
@@ -200,11 +234,26 @@ const CASES: ConformanceCase[] = [
       const markers = Object.fromEntries(Object.entries(env).filter(([key]) => /^(SPDY|HTTP2)(\.|$)/.test(key)));
       const streamId = env['SPDY.stream'] ?? env['HTTP2.stream'];
       assert.deepEqual(
-        { SERVER_PROTOCOL: env.SERVER_PROTOCOL, HTTPS: env.HTTPS, UWSGI_SCHEME: env.UWSGI_SCHEME, REQUEST_METHOD: env.REQUEST_METHOD, PATH_INFO: env.PATH_INFO, QUERY_STRING: env.QUERY_STRING, markers },
+        {
+          SERVER_PROTOCOL: env.SERVER_PROTOCOL,
+          HTTPS: env.HTTPS,
+          UWSGI_SCHEME: env.UWSGI_SCHEME,
+          HTTP_HOST: env.HTTP_HOST,
+          SERVER_NAME: env.SERVER_NAME,
+          SERVER_PORT: env.SERVER_PORT,
+          REQUEST_METHOD: env.REQUEST_METHOD,
+          PATH_INFO: env.PATH_INFO,
+          QUERY_STRING: env.QUERY_STRING,
+          markers,
+        },
         {
           SERVER_PROTOCOL: protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1',
           HTTPS: 'on',
           UWSGI_SCHEME: 'https',
+          // h2's :authority, SPDY's :host (v2: host), HTTP/1.1's Host: one HTTP_HOST.
+          HTTP_HOST: `127.0.0.1:${port}`,
+          SERVER_NAME: '127.0.0.1',
+          SERVER_PORT: String(port),
           REQUEST_METHOD: 'GET',
           PATH_INFO: '/environ',
           QUERY_STRING: 'x=1',
@@ -234,19 +283,22 @@ for (const { style, title, make } of APP_STYLES) {
     before(async () => {
       server = await startTestServer({ app: make(log) });
     });
-    after(() => server.close());
+    // A short grace: a connection a failing case wedged must not hold the suite for the default 10 s.
+    after(() => server.listener.close(1_000));
 
     for (const protocol of PROTOCOLS) {
       describe(protocol, () => {
-        let client: ProtocolClient;
-        before(async () => {
-          client = await connectClient(protocol, { host: '127.0.0.1', port: server.port });
-        });
-        after(() => client.close());
-
         for (const testCase of CASES) {
           const skip = testCase.skip?.[protocol];
-          it(testCase.name, { skip: skip ?? false, timeout: 30_000 }, () => testCase.run({ client, protocol, style, log }));
+          // A client per case: a case that wedges its connection cannot fail the ones after it.
+          it(testCase.name, { skip: skip ?? false, timeout: 30_000 }, async () => {
+            const client = await connectClient(protocol, { host: '127.0.0.1', port: server.port });
+            try {
+              await testCase.run({ client, protocol, style, log, port: server.port });
+            } finally {
+              await client.close();
+            }
+          });
         }
       });
     }

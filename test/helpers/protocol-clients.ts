@@ -47,6 +47,11 @@ export interface ClientResponse {
 
 export interface ProtocolClient {
   readonly protocol: ProtocolName;
+  /**
+   * Resolves once the response has ended and, on SPDY and h2, the stream is closed too: our
+   * body all sent, or the server stopped it (RST_STREAM after a complete response, RFC 9113
+   * §8.1). A server that answers but leaves an upload hanging is caught here.
+   */
   request(request: ClientRequest): Promise<ClientResponse>;
   /**
    * GETs `path`, reads at least `afterBytes` of the body, then resets the stream (SPDY
@@ -54,8 +59,12 @@ export interface ProtocolClient {
    * Rejects if the response ends before that many bytes.
    */
   resetMidResponse(path: string, afterBytes: number): Promise<void>;
+  /** Closes gracefully (GOAWAY), and hard after CLOSE_GRACE_MS if streams are still open. */
   close(): Promise<void>;
 }
+
+/** How long close() lets open streams finish before it destroys the connection. */
+export const CLOSE_GRACE_MS = 250;
 
 export interface ServerAddress {
   readonly host: string;
@@ -139,7 +148,8 @@ class SpdyProtocolClient implements ProtocolClient {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    const timer = setTimeout(() => this.client.session.destroy(), CLOSE_GRACE_MS);
+    return this.client.close().finally(() => clearTimeout(timer));
   }
 
   private readResponse(stream: SpdyStream, onBody: ((chunk: Buffer) => void) | undefined): Promise<ClientResponse> {
@@ -147,6 +157,7 @@ class SpdyProtocolClient implements ProtocolClient {
     return new Promise((resolve, reject) => {
       let status = 0;
       let headers: HeaderPairs | undefined;
+      let response: ClientResponse | undefined;
       const chunks: Buffer[] = [];
       stream.onResponse = (flat) => {
         headers = [];
@@ -155,7 +166,8 @@ class SpdyProtocolClient implements ProtocolClient {
           else if (flat[i] !== names.version) headers.push([flat[i], flat[i + 1]]);
         }
       };
-      stream.onAbort = reject;
+      // A reset after the whole response is the server declining the rest of our upload.
+      stream.onAbort = (reason) => (response !== undefined ? resolve(response) : reject(reason));
       stream.setBodySink({
         data(chunk) {
           if (onBody !== undefined) onBody(chunk);
@@ -164,11 +176,22 @@ class SpdyProtocolClient implements ProtocolClient {
         },
         end() {
           if (headers === undefined) return reject(new Error(`stream ${stream.id} ended without a SYN_REPLY`));
-          resolve({ status, headers, body: Buffer.concat(chunks) });
+          response = { status, headers, body: Buffer.concat(chunks) };
+          whenClosed(stream, () => resolve(response!));
         },
       });
     });
   }
+}
+
+/** SpdyStream has no close event: the response is in, so look until our side has gone out too. */
+function whenClosed(stream: SpdyStream, callback: () => void): void {
+  if (stream.closed) return callback();
+  const timer = setInterval(() => {
+    if (!stream.closed) return;
+    clearInterval(timer);
+    callback();
+  }, 2);
 }
 
 // ── h2: node:http2 ──────────────────────────────────────────────────────────
@@ -224,7 +247,12 @@ class Http2ProtocolClient implements ProtocolClient {
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.session.closed) return resolve();
-      this.session.close(() => resolve());
+      const timer = setTimeout(() => this.session.destroy(), CLOSE_GRACE_MS);
+      this.session.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.session.close();
     });
   }
 }
@@ -232,6 +260,7 @@ class Http2ProtocolClient implements ProtocolClient {
 function readHttp2Response(stream: ClientHttp2Stream, onBody: ((chunk: Buffer) => void) | undefined): Promise<ClientResponse> {
   return new Promise((resolve, reject) => {
     let status = 0;
+    let response: ClientResponse | undefined;
     const headers: HeaderPairs = [];
     const chunks: Buffer[] = [];
     stream.on('response', (_object, _flags, raw: string[]) => {
@@ -244,9 +273,17 @@ function readHttp2Response(stream: ClientHttp2Stream, onBody: ((chunk: Buffer) =
       if (onBody !== undefined) onBody(chunk);
       else chunks.push(chunk);
     });
-    stream.on('end', () => resolve({ status, headers, body: Buffer.concat(chunks) }));
-    stream.on('error', reject);
-    stream.on('close', () => reject(new Error(`stream ${stream.id} closed (code ${stream.rstCode}) before its response ended`)));
+    stream.on('end', () => {
+      response = { status, headers, body: Buffer.concat(chunks) };
+    });
+    // After a complete response, a reset is the server declining the rest of our upload.
+    stream.on('error', (error) => {
+      if (response === undefined) reject(error);
+    });
+    stream.on('close', () => {
+      if (response !== undefined) resolve(response);
+      else reject(new Error(`stream ${stream.id} closed (code ${stream.rstCode}) before its response ended`));
+    });
   });
 }
 
@@ -333,8 +370,7 @@ class Http1ProtocolClient implements ProtocolClient {
     const { host, port } = this.server;
     // A raw header list keeps repeated names as separate lines; it then needs its own Host.
     const raw = ['host', `${host}:${port}`, ...headers.flat()];
-    const req = httpsRequest({ host, port, method, path, headers: raw, agent: this.agent });
-    return req;
+    return httpsRequest({ host, port, method, path, headers: raw, agent: this.agent });
   }
 }
 
