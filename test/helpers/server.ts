@@ -21,6 +21,7 @@ export interface TestServerOptions {
   readonly tuning?: Partial<SpdyTuning>;
   readonly httpTimeoutMs?: number;
   readonly spdy?: boolean;
+  readonly h2?: boolean;
 }
 
 export interface TestServer {
@@ -38,7 +39,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     key,
     selfSigned: true,
     spdy: options.spdy ?? true,
-    h2: true,
+    h2: options.h2 ?? true,
     spdyTuning: { ...DEFAULTS.spdy, ...options.tuning },
   };
   const app = appFromExport(options.app ?? testApp, 'test');
