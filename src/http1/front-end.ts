@@ -34,17 +34,19 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
     else app.serve(new Http1Exchange(req, res, head));
   });
-  // --http-timeout: a connection with no traffic for that long is closed, as on SPDY.
+  // --http-timeout: a connection with no traffic for that long is closed, as on SPDY, unless a
+  // request on it still waits for its response (the app or a backend's timeout answers it).
   server.timeout = options.idleTimeoutMs;
+  server.on('timeout', (socket: Socket) => {
+    if ((inFlight.get(socket) ?? 0) === 0) socket.destroy();
+  });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
   return {
     accept(socket) {
       inFlight.set(socket, 0);
       socket.once('close', () => inFlight.delete(socket));
-      if (closing) {
-        socket.destroy();
-        return;
-      }
+      // Even while closing: HTTP/1.1 cannot refuse a request it has not read, so the one the
+      // client already sent is served, with Connection: close.
       server.emit('connection', socket);
     },
     close() {

@@ -42,10 +42,8 @@ export function createHttp2FrontEnd(app: App, options: { secure: boolean; idleTi
   });
   return {
     accept(socket) {
-      if (closing) {
-        socket.destroy();
-        return;
-      }
+      // Even while closing: the 'session' handler sends GOAWAY, which tells the client its
+      // in-flight request was not processed and may be retried; destroying the socket loses it.
       server.emit('connection', socket);
     },
     close() {

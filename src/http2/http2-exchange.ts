@@ -79,7 +79,10 @@ export class Http2Exchange implements ServerExchange {
   abort(): void {
     if (this.stream.destroyed) return;
     this.aborted = true;
-    this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    // Not stream.close(code): node:http2 ends the writable side first, so the peer sees
+    // END_STREAM (a truncated body that looks complete) and the RST_STREAM after it is dropped.
+    // destroy(error) skips the END_STREAM and sends RST_STREAM(INTERNAL_ERROR).
+    this.stream.destroy(new Error('the response was abandoned'));
   }
 }
 

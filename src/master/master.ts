@@ -8,7 +8,7 @@
 // exits); SIGTERM/SIGINT stop gracefully; --touch-reload files reload on a new mtime.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
@@ -34,6 +34,8 @@ interface WorkerHandle {
   readonly generation: number;
   ready: boolean;
   draining: boolean;
+  /** Connections sent to this worker that it has not accepted yet (the master keeps its copy). */
+  readonly handedOver: Map<number, { listener: number; socket: Socket }>;
 }
 
 export interface RunningMaster {
@@ -52,11 +54,12 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
   const accounts = resolveAccounts(settings.uid, settings.gid);
   const servers = await bindListeners(config);
   try {
-    if (settings.pidfile !== undefined) writePidfile(settings.pidfile);
+    if (settings.pidfile !== undefined) writePidfile(settings.pidfile, accounts.user);
     dropPrivileges(accounts);
     refuseRootIfAsked(settings.refuseRoot);
   } catch (error) {
     for (const { server } of servers) server.close();
+    if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     throw error;
   }
   const master = new Master(config, servers.map(({ server }) => server));
@@ -64,6 +67,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     await master.startGeneration();
   } catch (error) {
     await master.close();
+    if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     throw error;
   }
   for (const watched of settings.touchReload) {
@@ -128,6 +132,7 @@ class Master {
   private readonly workers = new Set<WorkerHandle>();
   private generation = 0;
   private nextWorker = 0;
+  private connectionIds = 0;
   private readonly pending: { listener: number; socket: Socket }[] = [];
   private readonly crashes: number[] = [];
   private stopping = false;
@@ -202,7 +207,7 @@ class Master {
       env: { ...process.env, SPRY_WORKER: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const worker: WorkerHandle = { child, generation, ready: false, draining: false };
+    const worker: WorkerHandle = { child, generation, ready: false, draining: false, handedOver: new Map() };
     this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
@@ -210,6 +215,12 @@ class Master {
           worker.ready = true;
           resolve();
           this.flushPending();
+        } else if (message.type === 'accepted') {
+          // The worker holds the connection now; closing our descriptor leaves it open.
+          worker.handedOver.get(message.id)?.socket.destroy();
+          worker.handedOver.delete(message.id);
+        } else if (message.type === 'declined') {
+          this.takeBack(worker, message.id);
         } else if (message.type === 'fatal') {
           worker.draining = true; // an exit that follows is not a crash to respawn
           reject(new SpryError(message.code as SpryError['code'], message.message));
@@ -217,6 +228,9 @@ class Master {
       });
       child.once('exit', (code, signal) => {
         this.workers.delete(worker);
+        // Connections it never took (it died first, or they were queued behind an unacknowledged
+        // one) go to another worker: it never read a byte of them.
+        for (const id of [...worker.handedOver.keys()]) this.takeBack(worker, id);
         if (!worker.ready) reject(new SpryError('SPRY_ERR_APP_LOAD', `worker ${child.pid} exited while starting (${signal ?? `status ${code}`})`));
         if (!worker.draining && !this.stopping) this.onCrash(worker, code, signal);
       });
@@ -256,10 +270,22 @@ class Master {
   }
 
   private handOver(worker: WorkerHandle, listener: number, socket: Socket): void {
-    const message: MasterMessage = { type: 'connection', listener };
-    worker.child.send(message, socket, { keepOpen: false }, (error) => {
-      if (error !== null) socket.destroy();
+    const id = ++this.connectionIds;
+    worker.handedOver.set(id, { listener, socket });
+    const message: MasterMessage = { type: 'connection', listener, id };
+    // keepOpen: our copy stays until the worker says 'accepted', so a worker that dies first
+    // (before the master even learns of it) does not take the connection with it.
+    worker.child.send(message, socket, { keepOpen: true }, (error) => {
+      if (error !== null) this.takeBack(worker, id);
     });
+  }
+
+  /** Gives a connection `worker` did not take to another worker (or the pending queue). */
+  private takeBack(worker: WorkerHandle, id: number): void {
+    const entry = worker.handedOver.get(id);
+    if (entry === undefined) return;
+    worker.handedOver.delete(id);
+    if (!entry.socket.destroyed) this.dispatch(entry.listener, entry.socket);
   }
 
   /** Round-robin over the newest generation's ready workers (older ones while it starts). */
@@ -281,13 +307,18 @@ class Master {
   }
 
   private send(worker: WorkerHandle, message: MasterMessage): void {
-    if (worker.child.connected) worker.child.send(message);
+    // A worker that has just died may still look connected: the write then fails and its 'exit'
+    // handler deals with it. Without a callback the failure is an uncaught 'error' event.
+    if (worker.child.connected) worker.child.send(message, () => {});
   }
 }
 
-function writePidfile(path: string): void {
+function writePidfile(path: string, user: { id: number; gid: number } | undefined): void {
   try {
     writeFileSync(path, `${process.pid}\n`);
+    // Written as root, before the drop: give it to the user, so the master can still empty it on
+    // exit where the directory (/run) will not let it unlink the file.
+    if (user !== undefined && process.geteuid!() === 0) chownSync(path, user.id, user.gid);
   } catch (error) {
     throw new ConfigError('--pidfile', `cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
@@ -296,7 +327,13 @@ function writePidfile(path: string): void {
 function removePidfile(path: string): void {
   try {
     unlinkSync(path);
-  } catch {
-    // already gone, or no longer ours to remove after the privilege drop
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // Not ours to unlink after the privilege drop: at least it no longer names a dead master.
+    try {
+      truncateSync(path, 0);
+    } catch {
+      logLine(`cannot remove ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
   }
 }

@@ -6,13 +6,17 @@ export type MasterMessage =
   /** The configuration to serve (sent once, first). */
   | { readonly type: 'start'; readonly config: SpryConfig }
   /** A connection accepted on listener `listener` (index into https2 then http); the socket rides along. */
-  | { readonly type: 'connection'; readonly listener: number }
+  | { readonly type: 'connection'; readonly listener: number; readonly id: number }
   /** Finish in-flight work (GOAWAY, no keep-alive), then exit; connections left after graceMs are cut. */
   | { readonly type: 'drain'; readonly graceMs: number };
 
 export type WorkerMessage =
   /** The app is loaded and every listener can take connections. */
   | { readonly type: 'ready' }
+  /** Connection `id` is the worker's now: the master closes its own copy. */
+  | { readonly type: 'accepted'; readonly id: number }
+  /** The worker will not serve connection `id` (it is draining): the master gives it to another. */
+  | { readonly type: 'declined'; readonly id: number }
   /** The worker cannot serve (its app failed to load): the message is for the user. */
   | { readonly type: 'fatal'; readonly message: string; readonly code: string };
 

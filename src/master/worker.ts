@@ -26,6 +26,7 @@ export function runWorker(): void {
   const send = (message: WorkerMessage) => process.send?.(message);
   let handlers: ConnectionHandler[] | undefined;
   let draining = false;
+  let leaving = false;
   process.on('message', (message: unknown, socket?: Socket) => {
     if (!isMasterMessage(message)) return;
     switch (message.type) {
@@ -38,6 +39,7 @@ export function runWorker(): void {
           (error: unknown) => {
             const code = error instanceof SpryError ? error.code : 'SPRY_ERR_APP_LOAD';
             send({ type: 'fatal', message: error instanceof Error ? error.message : String(error), code });
+            leaving = true; // the disconnect below is ours, not a lost master
             process.exitCode = 2;
             process.disconnect?.();
           },
@@ -45,10 +47,13 @@ export function runWorker(): void {
         return;
       case 'connection':
         if (socket === undefined) return;
+        // Our copy goes either way; the master keeps its own until it reads our answer.
         if (handlers === undefined || draining) {
           socket.destroy();
+          send({ type: 'declined', id: message.id });
           return;
         }
+        send({ type: 'accepted', id: message.id });
         handlers[message.listener]?.accept(socket);
         return;
       case 'drain':
@@ -59,7 +64,7 @@ export function runWorker(): void {
   });
   // The master is gone: nobody will hand us connections or tell us to stop.
   process.on('disconnect', () => {
-    if (!draining) {
+    if (!draining && !leaving) {
       logLine(`worker ${process.pid}: lost its master; exiting`);
       process.exit(1);
     }

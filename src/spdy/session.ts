@@ -531,7 +531,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
    */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.destroyed) return;
+    // Once the socket is ended nothing more may go out: a write after end() errors and destroys
+    // the socket, discarding the GOAWAY still buffered in it. (Streams the peer opened after our
+    // GOAWAY are refused by that GOAWAY already.)
+    if (this.destroyed || this.socket.writableEnded) return;
     const socket = this.socket;
     socket.cork();
     if (this.control.length > 0) {
@@ -641,6 +644,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   private onIdleTimeout(): void {
     if (this.destroyed) return;
+    // A stream still waiting for its response is not idleness: the app, or a backend's own
+    // --http-timeout (a 504), answers it. The socket's timer re-arms on the next byte either way.
+    if (this.streams.size > 0) return;
     this.sendGoaway(GoawayStatus.OK);
     this.endSocket();
     this.teardown(new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'the connection was idle too long'));

@@ -92,9 +92,19 @@ class Forward {
     let connected = false;
     socket.setNoDelay(true);
     socket.setTimeout(this.options.timeoutMs);
+    const timedOut = (): void => {
+      this.backendFailed(node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`), 504);
+      socket.destroy();
+    };
+    // The idle timeout alone never fires on a backend that trickles its head a byte at a time:
+    // the whole head must arrive within the timeout.
+    const headDeadline = setTimeout(timedOut, this.options.timeoutMs);
     const parser = new HttpResponseParser(
       {
-        head: (status, headers) => this.respond(status, headers),
+        head: (status, headers) => {
+          clearTimeout(headDeadline);
+          this.respond(status, headers);
+        },
         body: (chunk) => {
           if (!exchange.write(chunk)) socket.pause();
         },
@@ -133,15 +143,15 @@ class Forward {
         this.backendFailed(node, error as Error, 502);
       }
     });
-    socket.once('timeout', () => {
-      this.backendFailed(node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`), 504);
-      socket.destroy();
-    });
+    socket.once('timeout', timedOut);
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (!connected) return this.connectFailed(node, error, mayRetry, release);
       this.backendFailed(node, error, 502);
     });
-    socket.once('close', release);
+    socket.once('close', () => {
+      clearTimeout(headDeadline);
+      release();
+    });
   }
 
   // ── HTTP ─────────────────────────────────────────────────────────────────

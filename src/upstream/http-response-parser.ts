@@ -42,6 +42,19 @@ export class HttpResponseParser {
       switch (this.step) {
         case Step.HEAD:
         case Step.TRAILERS: {
+          if (this.step === Step.TRAILERS && data[0] === 13) {
+            // No trailers: the empty line alone ends the message (RFC 9112 §7.1), and it may
+            // arrive in a later read than the last chunk's size line.
+            if (data.length < 2) {
+              this.pending = data;
+              return;
+            }
+            if (data[1] === 10) {
+              data = data.subarray(2);
+              this.finish();
+              break;
+            }
+          }
           const end = data.indexOf('\r\n\r\n');
           const limit = this.step === Step.HEAD ? MAX_RESPONSE_HEAD_BYTES : MAX_RESPONSE_HEAD_BYTES;
           if (end < 0) {

@@ -1,0 +1,107 @@
+// spry as the worker behind real routers (`--socket`): nginx's uwsgi_pass and uWSGI's own HTTP
+// router speak the uwsgi protocol to a spry process running the test app, and a plain HTTP
+// client talks to the router. What the app sees is what the router sent.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { freePort, MIB, missingBinary, patternBytes, plainRequest, sha256, startNginx, startPeer, startSpryWith, StreamingHash, tempDir, uploadBytes, type Peer } from './helpers.ts';
+
+const UPLOAD_BYTES = 20 * MIB;
+const DOWNLOAD_BYTES = 20_000_000;
+
+const skipNginx = missingBinary('nginx');
+const skipUwsgi = missingBinary('uwsgi');
+
+let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
+let spry: Peer | undefined;
+let spryPort: number;
+const routers: Peer[] = [];
+const routerPorts: { nginx?: number; uwsgi?: number } = {};
+
+before(async () => {
+  dir = await tempDir('spry-as-backend-');
+  const started = await startSpryWith(['--socket', '127.0.0.1:0', '--module', './examples/testapp.ts:testApp'], /^spry: serving .* on uwsgi:\/\/127\.0\.0\.1:(\d+) /m);
+  spry = started;
+  spryPort = Number(started.match![1]);
+  const work: Promise<void>[] = [];
+  if (skipNginx === undefined) {
+    work.push((async () => {
+      const port = await freePort();
+      routers.push(await startNginx(dir!.path, port, `127.0.0.1:${spryPort}`));
+      routerPorts.nginx = port;
+    })());
+  }
+  if (skipUwsgi === undefined) {
+    work.push((async () => {
+      const port = await freePort();
+      routers.push(
+        await startPeer(`uwsgi --http :${port}`, 'uwsgi', ['--master', '--plugin', 'http', '--http', `127.0.0.1:${port}`, '--http-to', `127.0.0.1:${spryPort}`], {
+          cwd: dir!.path,
+          readyAddress: { host: '127.0.0.1', port },
+          group: true,
+          stopSignal: 'SIGINT',
+        }),
+      );
+      routerPorts.uwsgi = port;
+    })());
+  }
+  const outcomes = await Promise.allSettled(work);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+}, { timeout: 30_000 });
+
+after(async () => {
+  await Promise.all([...routers.map((router) => router.stop()), spry?.stop()]);
+  await dir?.remove();
+});
+
+const ROUTERS = [
+  { name: 'nginx (uwsgi_pass)', key: 'nginx', skip: skipNginx },
+  { name: "uWSGI's HTTP router (uwsgi --master --plugin http --http … --http-to …)", key: 'uwsgi', skip: skipUwsgi },
+] as const;
+
+const upload = uploadBytes(UPLOAD_BYTES);
+const uploadSha256 = sha256(upload);
+const downloadSha256 = sha256(patternBytes(DOWNLOAD_BYTES));
+
+for (const router of ROUTERS) {
+  describe(`spry --socket 127.0.0.1:0 --module ./examples/testapp.ts:testApp behind ${router.name}`, { skip: router.skip, timeout: 60_000 }, () => {
+    const port = (): number => routerPorts[router.key]!;
+
+    test('/environ.json answers with the REQUEST_METHOD, PATH_INFO and QUERY_STRING the router sent', async () => {
+      const response = await plainRequest(port(), '/environ.json?a=1&b=two%20words', { headers: { 'x-from-client': 'yes' } });
+      assert.equal(response.status, 200, response.body.toString());
+      const env = JSON.parse(response.body.toString()) as Record<string, string>;
+      assert.equal(env.REQUEST_METHOD, 'GET');
+      assert.equal(env.PATH_INFO, '/environ.json');
+      assert.equal(env.QUERY_STRING, 'a=1&b=two%20words');
+      assert.equal(env.REQUEST_URI, '/environ.json?a=1&b=two%20words');
+      assert.equal(env.HTTP_X_FROM_CLIENT, 'yes');
+      assert.equal(env.SERVER_PROTOCOL, 'HTTP/1.1');
+      assert.equal(env.REMOTE_ADDR, '127.0.0.1');
+      assert.equal(env.SPDY, undefined);
+    });
+
+    test('a 20 MiB upload to /upload?format=json gets the right sha256', async () => {
+      const response = await plainRequest(port(), '/upload?format=json', { method: 'POST', body: upload, headers: { 'content-type': 'application/octet-stream' } });
+      assert.equal(response.status, 200, response.body.toString().slice(0, 300));
+      assert.deepEqual(JSON.parse(response.body.toString()), { bytes: UPLOAD_BYTES, sha256: uploadSha256 });
+    });
+
+    test('/bytes?n=20000000 arrives byte-exact', async () => {
+      const hash = new StreamingHash();
+      const response = await plainRequest(port(), `/bytes?n=${DOWNLOAD_BYTES}`, { onBody: hash.take });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers['content-length'], String(DOWNLOAD_BYTES));
+      assert.equal(hash.bytes, DOWNLOAD_BYTES);
+      assert.equal(hash.digest(), downloadSha256);
+    });
+
+    test('a status and a HEAD request pass through', async () => {
+      assert.equal((await plainRequest(port(), '/status/418')).status, 418);
+      const head = await plainRequest(port(), '/bytes?n=5000', { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], '5000');
+      assert.equal(head.body.length, 0);
+    });
+  });
+}
