@@ -1,0 +1,153 @@
+// Starting the servers under test, each in its own process on a loopback port, and knowing when
+// each is ready: spry (bin/spry.ts, as a user runs it), the bare Node peers, node-spdy under
+// Node 20, the canned SPDY and raw TLS servers, and uWSGI (backend and HTTP router).
+
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSelfSignedCertificate } from '../../src/tls/self-signed.ts';
+import { findOldNode } from '../../test/helpers/old-node.ts';
+import { onExit, spawnManaged, type ManagedProcess } from './processes.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BENCH = join(ROOT, 'bench');
+const SPRY_BIN = join(ROOT, 'bin/spry.ts');
+const START_TIMEOUT_MS = 30_000;
+export const LOOPBACK = '127.0.0.1';
+
+export interface RunningServer {
+  readonly name: string;
+  readonly port: number;
+  /** `https://127.0.0.1:PORT` or `http://…` */
+  readonly origin: string;
+  readonly process: ManagedProcess;
+}
+
+export interface Certificate {
+  readonly certPath: string;
+  readonly keyPath: string;
+  dispose(): Promise<void>;
+}
+
+/** One P-256 certificate for every TLS server, so no server pays for a costlier key. */
+export async function makeCertificate(): Promise<Certificate> {
+  const dir = await mkdtemp(join(tmpdir(), 'spry-bench-'));
+  const pair = await generateSelfSignedCertificate();
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  await writeFile(certPath, pair.cert);
+  await writeFile(keyPath, pair.key, { mode: 0o600 });
+  onExit(() => rmSync(dir, { recursive: true, force: true })); // if the runner is interrupted
+  return { certPath, keyPath, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Node 24, the runtime this runner is on (npm scripts put it first on PATH). */
+export const NODE = process.execPath;
+/** A Node older than 22 for node-spdy, or undefined (node-spdy's cases are then skipped). */
+export const OLD_NODE = findOldNode();
+export const OLD_NODE_VERSION = OLD_NODE === undefined ? 'none' : execFileSync(OLD_NODE, ['--version'], { encoding: 'utf8' }).trim();
+
+const SERVING = /spry: serving .* on (https?):\/\/127\.0\.0\.1:(\d+) /;
+
+export interface SpryOptions {
+  /** The listener: `--https2 …` or `--http …` plus anything else, without --module. */
+  readonly args: readonly string[];
+  /** Omit to forward (`--http-to` in args). */
+  readonly module?: string;
+  readonly nodeArgs?: readonly string[];
+  readonly name?: string;
+  readonly raiseFileLimit?: boolean;
+}
+
+export async function startSpry(options: SpryOptions): Promise<RunningServer> {
+  const moduleArgs = options.module === undefined ? [] : ['--module', options.module];
+  const name = options.name ?? 'spry';
+  const proc = spawnManaged(name, NODE, [...(options.nodeArgs ?? []), SPRY_BIN, ...options.args, ...moduleArgs], { cwd: ROOT, raiseFileLimit: options.raiseFileLimit });
+  const match = await proc.waitFor(SERVING, START_TIMEOUT_MS);
+  const port = Number(match[2]);
+  return { name, port, origin: `${match[1]}://${LOOPBACK}:${port}`, process: proc };
+}
+
+/** The spry command line for a TLS port speaking SPDY (and h2, HTTP/1.1) with the hello app. */
+export function spryTlsArgs(cert: Certificate, extra = ''): string[] {
+  return ['--https2', `addr=${LOOPBACK}:0,cert=${cert.certPath},key=${cert.keyPath},spdy=1${extra}`];
+}
+
+export const HELLO_MODULE = './bench/apps/hello.ts:hello';
+
+/** A script of bench/servers that prints "listening PORT" (CERT KEY PORT as arguments). */
+export async function startScriptServer(name: string, node: string, script: string, cert: Certificate, nodeArgs: readonly string[] = [], raiseFileLimit = false): Promise<RunningServer> {
+  const proc = spawnManaged(name, node, [...nodeArgs, join(BENCH, 'servers', script), cert.certPath, cert.keyPath, '0'], { cwd: ROOT, raiseFileLimit });
+  const match = await proc.waitFor(/^listening (\d+)$/m, START_TIMEOUT_MS);
+  const port = Number(match[1]);
+  return { name, port, origin: `https://${LOOPBACK}:${port}`, process: proc };
+}
+
+/** A free loopback port, for servers (uWSGI) that cannot report the one they were given. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      server.close(() => (address !== null && typeof address !== 'string' ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on the port. */
+async function waitForPort(port: number, proc: ManagedProcess): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}); output:\n${proc.stderr().slice(-2000)}`);
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, LOOPBACK);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${proc.name}: nothing listens on ${port} after ${START_TIMEOUT_MS} ms; output:\n${proc.stderr().slice(-2000)}`);
+}
+
+/** The WSGI hello app under uWSGI, speaking the uwsgi protocol on a loopback port. */
+export async function startUwsgiBackend(): Promise<RunningServer> {
+  const port = await freePort();
+  const proc = spawnManaged('uwsgi backend', 'uwsgi', [
+    '--plugin', 'python3',
+    '--socket', `${LOOPBACK}:${port}`,
+    '--wsgi-file', join(BENCH, 'apps/hello_wsgi.py'),
+    '--processes', '1',
+    // A deep accept queue: each router opens one backend connection per request.
+    '--listen', '1024',
+    '--die-on-term',
+    '--disable-logging',
+  ], { cwd: ROOT });
+  await waitForPort(port, proc);
+  return { name: 'uwsgi backend', port, origin: `uwsgi://${LOOPBACK}:${port}`, process: proc };
+}
+
+/** uWSGI's own HTTP router (the http plugin's gateway process) in front of `backendPort`. */
+export async function startUwsgiRouter(backendPort: number): Promise<RunningServer> {
+  const port = await freePort();
+  const proc = spawnManaged('uWSGI http router', 'uwsgi', [
+    '--master',
+    '--plugin', 'http',
+    '--http', `${LOOPBACK}:${port}`,
+    '--http-to', `${LOOPBACK}:${backendPort}`,
+    // HTTP/1.1 keep-alive towards the client, as spry does (h2load does not reconnect).
+    '--http-keepalive',
+    '--die-on-term',
+    '--disable-logging',
+  ], { cwd: ROOT });
+  await waitForPort(port, proc);
+  return { name: 'uWSGI http router', port, origin: `http://${LOOPBACK}:${port}`, process: proc };
+}

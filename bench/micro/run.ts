@@ -1,0 +1,28 @@
+// The micro tier: `npm run bench -- --micro` (or `node bench/micro/run.ts [--quick]`). Prints
+// ops/s per case after a warm-up; returns the figures for the runner's JSON file.
+
+import { formatMicro, runCase, sinkValue, type MicroOptions, type MicroResult } from './harness.ts';
+import { spdyCodecCases } from './spdy-codec.ts';
+import { uwsgiCases } from './uwsgi-packet.ts';
+
+export function runMicro(quick: boolean, log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): MicroResult[] {
+  const options: MicroOptions = quick ? { warmupMs: 100, measureMs: 200 } : { warmupMs: 300, measureMs: 1000 };
+  const results: MicroResult[] = [];
+  const groups = [
+    { title: 'SPDY codec (spdy/3.1)', cases: spdyCodecCases() },
+    { title: 'uwsgi packet', cases: uwsgiCases() },
+  ];
+  log(`Micro benchmarks (${process.version}; ${options.warmupMs} ms warm-up, ${options.measureMs} ms measured per case)`);
+  for (const group of groups) {
+    log(group.title);
+    for (const micro of group.cases) {
+      const result = runCase(micro, options);
+      results.push(result);
+      log(formatMicro(result));
+    }
+  }
+  if (Number.isNaN(sinkValue())) log('(sink)');
+  return results;
+}
+
+if (import.meta.main) runMicro(process.argv.includes('--quick'));
