@@ -63,17 +63,49 @@ export class Http2Exchange implements ServerExchange {
       callback?.();
       return false;
     }
-    return this.stream.write(chunk, callback);
+    // The last chunk of a response usually comes in the same tick as end(): hold one chunk back
+    // so they leave together as one DATA frame with END_STREAM. Otherwise the write is still in
+    // flight when node:http2 closes the finished stream, and Node builds an ERR_STREAM_DESTROYED
+    // error for its callback, stack trace and all, on every response.
+    this.flushHeld();
+    this.held = chunk;
+    this.heldCallback = callback;
+    queueMicrotask(this.flushHeldBound);
+    return this.stream.writableLength < this.stream.writableHighWaterMark;
   }
 
   end(chunk?: Buffer, callback?: () => void): void {
     this.ended = true;
     if (this.aborted || this.stream.destroyed) {
+      this.held = null;
+      this.heldCallback?.();
       callback?.();
       return;
     }
-    if (chunk !== undefined) this.stream.end(chunk, callback);
+    let last = chunk;
+    if (this.held !== null) {
+      last = chunk === undefined ? this.held : Buffer.concat([this.held, chunk]);
+      const heldCallback = this.heldCallback;
+      this.held = null;
+      this.heldCallback = undefined;
+      if (heldCallback !== undefined) this.stream.once('finish', heldCallback);
+    }
+    if (last !== undefined) this.stream.end(last, callback);
     else this.stream.end(callback);
+  }
+
+  private held: Buffer | null = null;
+  private heldCallback: (() => void) | undefined;
+  private readonly flushHeldBound = () => this.flushHeld();
+
+  private flushHeld(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    const callback = this.heldCallback;
+    this.heldCallback = undefined;
+    if (this.aborted || this.stream.destroyed) callback?.();
+    else this.stream.write(held, callback);
   }
 
   abort(): void {

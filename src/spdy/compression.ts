@@ -96,8 +96,8 @@ function fail(message: string): SpdySessionError {
   return new SpdySessionError('SPRY_ERR_SPDY_COMPRESSION', message);
 }
 
-/** Deflate parameters: header blocks are small and repetitive, so a 4 KiB window and a small
- * hash keep ~24 KiB per session instead of zlib's default ~270 KiB, at no cost in ratio that
+/** Deflate parameters: header blocks are small and repetitive, so a 4 KiB window and a 2K-entry
+ * hash keep ~20 KiB per session instead of zlib's default ~270 KiB, at no cost in ratio that
  * matters for blocks of a few hundred bytes. */
 const DEFLATE_LEVEL = 6;
 const DEFLATE_WINDOW_BITS = 12;
@@ -109,7 +109,9 @@ export class HeaderDeflater {
 
   constructor(dictionary: Uint8Array) {
     if (
-      zlibDeflateInit2(this.strm, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL, Z_DEFAULT_STRATEGY) !== Z_OK ||
+      // legacyHash: without it pako 3 raises the hash table to 2^15 entries (64 KiB) whatever
+      // memLevel says, and rescans all of it on every window slide.
+      zlibDeflateInit2(this.strm, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL, Z_DEFAULT_STRATEGY, true) !== Z_OK ||
       zlibDeflateSetDictionary(this.strm, dictionary) !== Z_OK
     ) {
       throw new Error('zlib deflateInit failed');

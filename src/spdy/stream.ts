@@ -29,7 +29,7 @@ export type OutboundItem =
       /** SYN_STREAM only: a push names the stream it belongs to, and is unidirectional. */
       readonly associatedStreamId?: number;
     }
-  | { readonly kind: 'data'; chunk: Buffer; readonly fin: boolean; readonly callback: (() => void) | undefined };
+  | { readonly kind: 'data'; chunk: Buffer; fin: boolean; readonly callback: (() => void) | undefined };
 
 /** Above this many queued outbound bytes, write() asks the app to wait for drain. */
 const OUTBOUND_HIGH_WATER_BYTES = 64 << 10;
@@ -193,8 +193,8 @@ export class SpdyStream implements ServerExchange {
     }
     const last = chunk ?? EMPTY;
     const tail = this.queue[this.queue.length - 1];
-    if (last.length === 0 && tail !== undefined && tail.kind === 'headers') {
-      // Nothing follows the headers still queued: they carry the FIN themselves.
+    if (last.length === 0 && tail !== undefined && (tail.kind === 'headers' || tail.callback === undefined)) {
+      // The frame still queued last carries the FIN itself: no empty DATA frame just for it.
       tail.fin = true;
       this.finishLocal();
       callback?.();
