@@ -16,6 +16,7 @@
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { xorshiftBytes } from '../helpers/xorshift-bytes.ts';
 
 /** How a request the client reset mid-response ended, as the app saw it. */
 export type EndReport =
@@ -59,17 +60,7 @@ const ENDLESS_LIMIT_BYTES = 256 << 20;
 
 const PATTERN_BYTES = 64 << 10;
 /** xorshift32 bytes, one chunk plus 256 so each chunk can start at its own offset. */
-const PATTERN = (() => {
-  const bytes = Buffer.allocUnsafe(PATTERN_BYTES + 256);
-  let x = 0x2545_f491;
-  for (let i = 0; i < bytes.length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes.writeUInt32LE(x >>> 0, i);
-  }
-  return bytes;
-})();
+const PATTERN = xorshiftBytes(PATTERN_BYTES + 256, 0x2545_f491);
 
 /** `total` deterministic bytes in chunks of at most 64 KiB, no two neighbours alike. Views, not copies. */
 export function* largeBody(total: number): Generator<Buffer> {

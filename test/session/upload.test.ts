@@ -8,22 +8,13 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SpdyClient } from '../../src/spdy/client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { xorshiftBytes } from '../helpers/xorshift-bytes.ts';
 
 const UPLOAD_BYTES = 100 << 20;
 const CHUNK_BYTES = 1 << 20;
 
 /** Pseudo-random bytes (xorshift32), one chunk plus 256 so every chunk can start at its own offset. */
-const SOURCE = (() => {
-  const bytes = Buffer.allocUnsafe(CHUNK_BYTES + 256);
-  let x = 0x5eed_1234;
-  for (let i = 0; i < bytes.length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes.writeUInt32LE(x >>> 0, i);
-  }
-  return bytes;
-})();
+const SOURCE = xorshiftBytes(CHUNK_BYTES + 256, 0x5eed_1234);
 
 /** Yields `total` deterministic bytes in chunks (never the same chunk twice in a row), hashing them. */
 function* deterministicBody(total: number, hash: ReturnType<typeof createHash>): Generator<Buffer> {
