@@ -2,10 +2,9 @@
 // control: reading the stream's body is what opens its window, so pausing it is backpressure.
 
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { BodySink, ConnectionInfo, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 
-/** Connection-specific headers are forbidden in HTTP/2 (RFC 9113 §8.2.2): node:http2 throws. */
-const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
 export class Http2Exchange implements ServerExchange {
   readonly head: RequestHead;

@@ -2,11 +2,10 @@
 // response headers into a SYN_REPLY's. The version table names the reserved headers.
 
 import { STATUS_CODES } from 'node:http';
+import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { ConnectionInfo, FlatHeaders, RequestHead } from '../exchange/exchange.ts';
 import type { SpdyVersion } from './versions.ts';
 
-/** Connection-specific headers have no meaning on a multiplexed stream (§4). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem: string };
 
@@ -30,7 +29,7 @@ export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, h
     else if (name === names.version) httpVersion = value;
     else if (name === names.host) host = value;
     else if (name === names.scheme) scheme = value;
-    else if (name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name)) continue;
+    else if (name.charCodeAt(0) === 58 /* ':' */ || CONNECTION_HEADERS.has(name)) continue;
     else regular.push(name, value);
   }
   if (version.urlIsAbsolute && path.includes('://')) {
@@ -85,7 +84,7 @@ export function appendHeaders(out: FlatHeaders, headers: FlatHeaders): FlatHeade
   const start = out.length;
   for (let i = 0; i < headers.length; i += 2) {
     const name = lowerAscii(headers[i]);
-    if (HOP_BY_HOP.has(name)) continue;
+    if (CONNECTION_HEADERS.has(name)) continue;
     const value = headers[i + 1];
     let merged = false;
     for (let j = start; j < out.length; j += 2) {

@@ -8,10 +8,11 @@
 //   the backend dies after the response started     → the stream is reset (RST_STREAM on
 //                                                     SPDY/h2, a cut connection on HTTP/1.1)
 
-import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { request as httpRequest, Agent, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import { SpryError } from '../errors.ts';
+import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import { buildEnviron } from '../exchange/environ.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
@@ -26,7 +27,7 @@ export interface ForwardingOptions {
 }
 
 /** Headers that describe one hop, never forwarded to an HTTP backend. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
+const HOP_BY_HOP = new Set([...CONNECTION_HEADERS, 'te', 'trailer']);
 
 export function forwardingApp(balancer: Balancer, options: ForwardingOptions): App {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
@@ -254,7 +255,7 @@ class Forward {
 function fail(exchange: ServerExchange, status: number, reason: string): void {
   if (exchange.aborted || exchange.responded) return;
   exchange.respond(status, ['content-type', 'text/plain; charset=utf-8'], false);
-  exchange.end(Buffer.from(`${status === 504 ? 'Gateway Timeout' : status === 411 ? 'Length Required' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Gateway'}: ${reason}\n`));
+  exchange.end(Buffer.from(`${STATUS_CODES[status]}: ${reason}\n`));
 }
 
 function headerOf(headers: FlatHeaders, name: string): string | undefined {

@@ -4,6 +4,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { BodySink, ConnectionInfo, FlatHeaders, ProtocolMarker, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 
 export class UwsgiExchange implements ServerExchange {
@@ -60,7 +61,7 @@ export class UwsgiExchange implements ServerExchange {
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
-      if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
+      if (CONNECTION_HEADERS.has(name)) continue;
       head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     }
     this.socket.write(`${head}\r\n`, 'latin1');
