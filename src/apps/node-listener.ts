@@ -7,6 +7,7 @@
 
 import { IncomingMessage, OutgoingMessage, ServerResponse, type RequestListener } from 'node:http';
 import { buildEnviron, type Environ } from '../exchange/environ.ts';
+import { headerValue } from '../exchange/flat-headers.ts';
 import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import type { App } from './app.ts';
 import { StreamSocket } from './stream-socket.ts';
@@ -63,7 +64,7 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   req.httpVersionMinor = 1;
   req.httpVersion = '1.1';
   const rawHeaders = head.headers.slice();
-  if (head.authority !== '' && !hasHeader(rawHeaders, 'host')) rawHeaders.push('host', head.authority);
+  if (head.authority !== '' && headerValue(rawHeaders, 'host') === undefined) rawHeaders.push('host', head.authority);
   req.rawHeaders = rawHeaders;
   // As node:http's parser does: headers are computed from rawHeaders on first access.
   (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(rawHeaders, rawHeaders.length);
@@ -128,11 +129,6 @@ function run(listener: RequestListener, req: IncomingMessage, res: ServerRespons
   } catch (error) {
     fail(error);
   }
-}
-
-function hasHeader(headers: string[], name: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
-  return false;
 }
 
 /**

@@ -290,11 +290,17 @@ class Master {
 
   /** Round-robin over the newest generation's ready workers (older ones while it starts). */
   private pickWorker(): WorkerHandle | undefined {
-    const live = [...this.workers].filter((worker) => worker.ready && !worker.draining);
-    if (live.length === 0) return undefined;
-    const newest = Math.max(...live.map((worker) => worker.generation));
-    const candidates = live.filter((worker) => worker.generation === newest);
-    return candidates[this.nextWorker++ % candidates.length];
+    let newest = -1;
+    const candidates: WorkerHandle[] = [];
+    for (const worker of this.workers) {
+      if (!worker.ready || worker.draining || worker.generation < newest) continue;
+      if (worker.generation > newest) {
+        newest = worker.generation;
+        candidates.length = 0;
+      }
+      candidates.push(worker);
+    }
+    return candidates.length === 0 ? undefined : candidates[this.nextWorker++ % candidates.length];
   }
 
   private flushPending(): void {

@@ -154,8 +154,5 @@ export async function writeBody(stream: SpdyStream, body: Buffer | Iterable<Buff
   stream.end();
 }
 
-/** The value of the first header named `name`, if any. */
-export function headerValue(headers: FlatHeaders, name: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
-  return undefined;
-}
+/** Re-exported for the client's users: reading a header out of a response. */
+export { headerValue } from '../exchange/flat-headers.ts';

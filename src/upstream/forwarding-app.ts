@@ -14,6 +14,7 @@ import type { App } from '../apps/app.ts';
 import { SpryError } from '../errors.ts';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import { buildEnviron } from '../exchange/environ.ts';
+import { headerValue } from '../exchange/flat-headers.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
 import { Balancer, type BackendNode } from './balancer.ts';
@@ -74,7 +75,7 @@ class Forward {
   private viaUwsgi(node: BackendNode, mayRetry: boolean, release: () => void): void {
     const exchange = this.exchange;
     const head = exchange.head;
-    const contentLength = headerOf(head.headers, 'content-length');
+    const contentLength = headerValue(head.headers, 'content-length');
     if (head.hasBody && contentLength === undefined) {
       // A uwsgi worker reads exactly CONTENT_LENGTH bytes of body; without it there is no way
       // to pass one but buffering it whole, which spry will not do.
@@ -256,9 +257,4 @@ function fail(exchange: ServerExchange, status: number, reason: string): void {
   if (exchange.aborted || exchange.responded) return;
   exchange.respond(status, ['content-type', 'text/plain; charset=utf-8'], false);
   exchange.end(Buffer.from(`${STATUS_CODES[status]}: ${reason}\n`));
-}
-
-function headerOf(headers: FlatHeaders, name: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
-  return undefined;
 }
