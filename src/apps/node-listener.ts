@@ -35,20 +35,34 @@ export function nodeListenerApp(listener: RequestListener, reportError: ErrorRep
   };
 }
 
-function decorate(req: IncomingMessage, head: RequestHead): void {
-  const fields = req as IncomingMessage & Partial<SpryRequestFields>;
-  const protocol = head.protocol;
-  let environ: Environ | undefined;
+const kHead = Symbol('spry.head');
+const kEnviron = Symbol('spry.environ');
+
+type Decorated = IncomingMessage & Partial<SpryRequestFields> & { [kHead]?: RequestHead; [kEnviron]?: Environ };
+
+// One descriptor for every request (no closure per request). An own accessor, not one on a
+// prototype: frameworks such as Express replace the request's prototype.
+const ENVIRON_PROPERTY: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
   // Built on first use: most requests never look at it.
-  Object.defineProperty(fields, 'environ', {
-    configurable: true,
-    enumerable: true,
-    get: () => (environ ??= buildEnviron(head)),
-  });
+  get(this: Decorated): Environ {
+    return (this[kEnviron] ??= buildEnviron(this[kHead]!));
+  },
+};
+
+function decorate(req: IncomingMessage, head: RequestHead): void {
+  const fields = req as Decorated;
+  const protocol = head.protocol;
+  fields[kHead] = head;
+  Object.defineProperty(fields, 'environ', ENVIRON_PROPERTY);
   fields.isSpdy = protocol.kind === 'spdy';
   fields.spdyVersion = protocol.kind === 'spdy' ? Number(protocol.version) : undefined;
   fields.spdyStream = protocol.kind === 'spdy' ? protocol.streamId : undefined;
 }
+
+/** node:http would frame the body as chunked when it does not know its length: never here. */
+const NO_CHUNKED_ENCODING: PropertyDescriptor = { configurable: true, get: () => false, set: () => {} };
 
 function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {
   const head = exchange.head;
@@ -83,7 +97,7 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   const res = new ServerResponse(req);
   // Own properties survive a framework swapping the prototype: no chunked framing, ever.
   res.useChunkedEncodingByDefault = false;
-  Object.defineProperty(res, 'chunkedEncoding', { configurable: true, get: () => false, set: () => {} });
+  Object.defineProperty(res, 'chunkedEncoding', NO_CHUNKED_ENCODING);
   res.shouldKeepAlive = true;
   res.assignSocket(socket as never);
 
