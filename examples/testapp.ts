@@ -9,12 +9,16 @@
 //   GET  /status/CODE   replies with that status
 //   GET  /error         throws synchronously (the server should turn that into a 500)
 //   GET  /slow?ms=N     replies "slow done" after N ms
+//   GET  /push          a page whose Link: rel=preload headers name /static/style.css and /static/app.js:
+//                       spry pushes them when they are in its cache (npm start loads examples/static)
+//   GET  /static/…      served from spry's cache (`spry/cache`), 404 when not there
 //
 // HEAD works for every GET route: Node's ServerResponse drops the body of a HEAD response itself.
 
 import { createHash } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { cacheNames, cache } from 'spry/cache';
 
 /** What spry attaches to each request: the uWSGI/WSGI-style environment. */
 type SpryRequest = IncomingMessage & { environ?: Record<string, string> };
@@ -34,6 +38,7 @@ export function testApp(req: IncomingMessage, res: ServerResponse): void {
     if (method !== 'POST' && method !== 'PUT') return sendText(res, 405, 'method not allowed\n', { allow: 'POST, PUT' });
     return upload(req, res, url);
   }
+  if (path.startsWith('/static/') && (method === 'GET' || method === 'HEAD')) return staticFile(req as SpryRequest, res, path);
   const route = GET_ROUTES[path] ?? (path.startsWith('/status/') ? status : undefined);
   if (!route) return sendHtml(res, 404, page('404 Not Found', `<p>No route for <code>${escapeHtml(path)}</code>.</p><p><a href="/">Back to the index</a></p>`));
   if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
@@ -54,7 +59,23 @@ const GET_ROUTES: Record<string, Route> = {
     throw new Error('testapp: deliberate error from /error');
   },
   '/slow': slow,
+  '/push': pushPage,
 };
+
+function pushPage(_req: SpryRequest, res: ServerResponse): void {
+  res.setHeader('link', '</static/style.css>; rel=preload; as=style, </static/app.js>; rel=preload; as=script');
+  sendHtml(res, 200, `<!doctype html><html><head><title>push</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><h1>Server push</h1><p id="status">style.css and app.js not loaded (is spry running with a --cache2 holding /static?)</p>
+<script src="/static/app.js"></script></body></html>`);
+}
+
+/** /static/…: whatever spry's default cache holds under that path. */
+function staticFile(req: SpryRequest, res: ServerResponse, path: string): void {
+  const entry = cacheNames().length > 0 ? cache().getEntry(path) : undefined;
+  if (entry === undefined) return sendText(res, 404, 'not in the cache\n');
+  res.writeHead(200, { 'content-type': entry.contentType, 'content-length': entry.value.length });
+  res.end(req.method === 'HEAD' ? undefined : entry.value);
+}
 
 function index(req: SpryRequest, res: ServerResponse): void {
   const env = sortedEnviron(req);

@@ -2,10 +2,11 @@
 // that closes them gracefully. Nothing is left bound if any step fails.
 
 import type { App } from './apps/app.ts';
+import { installLocalCaches } from './cache/registry.ts';
 import { loadApp } from './apps/load-module.ts';
 import { Balancer } from './upstream/balancer.ts';
 import { forwardingApp } from './upstream/forwarding-app.ts';
-import { DEFAULTS, type SpryConfig } from './config/config.ts';
+import type { SpryConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
 import { startHttpListener } from './listen/http-listener.ts';
 import { boundListener, startHttpsListener } from './listen/https-listener.ts';
@@ -37,6 +38,8 @@ export function describeApp(config: SpryConfig): string {
 }
 
 export async function startServer(config: SpryConfig): Promise<RunningServer> {
+  // Before the app loads: it may read the cache at import time.
+  installLocalCaches(config.caches);
   const app = await createApp(config);
   const listeners: { scheme: 'https' | 'http' | 'uwsgi'; listener: Listener }[] = [];
   const idleTimeoutMs = config.httpTimeoutMs;
@@ -45,10 +48,10 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
       listeners.push({ scheme: 'https', listener: await startHttpsListener(listener, app, { idleTimeoutMs }) });
     }
     for (const listener of config.http) {
-      listeners.push({ scheme: 'http', listener: await startHttpListener(listener, app, { idleTimeoutMs, tuning: DEFAULTS.spdy }) });
+      listeners.push({ scheme: 'http', listener: await startHttpListener(listener, app, { idleTimeoutMs, tuning: config.tuning }) });
     }
     for (const listener of config.uwsgi) {
-      const handler = createUwsgiHandler(app, { idleTimeoutMs });
+      const handler = createUwsgiHandler(app, { idleTimeoutMs, tuning: config.tuning });
       await bind(handler.server, listener.addr, '--socket', listener.source);
       listeners.push({ scheme: 'uwsgi', listener: boundListener(handler, listener) });
     }

@@ -61,7 +61,7 @@ function repeated(frame: Buffer, times: number): Buffer {
 
 function decodeCase(name: string, frame: Buffer, payloadBytes = 0): MicroCase {
   const input = repeated(frame, FRAMES_PER_CALL);
-  const decoder = new FrameDecoder(v31, countingSink, { maxControlFrameBytes: DEFAULTS.spdy.maxControlFrameBytes });
+  const decoder = new FrameDecoder(v31, countingSink, { maxControlFrameBytes: DEFAULTS.tuning.maxControlFrameBytes });
   return {
     name: `FrameDecoder.push: ${name}`,
     fn: () => {
@@ -78,7 +78,7 @@ export function spdyCodecCases(): MicroCase[] {
   const requestBlock = Buffer.from(deflater.deflate(encodeHeaderBlock(v31, REQUEST_HEADERS)));
   const replyBlock = Buffer.from(deflater.deflate(encodeHeaderBlock(v31, RESPONSE_HEADERS)));
   const small = Buffer.from('Hello, world!\n');
-  const big = Buffer.alloc(DEFAULTS.spdy.maxDataFrameBytes, 0x61);
+  const big = Buffer.alloc(DEFAULTS.tuning.maxDataFrameBytes, 0x61);
 
   const cases: MicroCase[] = [
     decodeCase(`SYN_STREAM (${requestBlock.length}-byte header block)`, encodeSynStream(v31, { streamId: 1 }, requestBlock)),
@@ -95,7 +95,7 @@ export function spdyCodecCases(): MicroCase[] {
 
   // Header blocks, uncompressed.
   const requestPlain = encodeHeaderBlock(v31, REQUEST_HEADERS);
-  const limits = { maxHeaderCount: DEFAULTS.spdy.maxHeaderCount };
+  const limits = { maxHeaderCount: DEFAULTS.tuning.maxHeaderCount };
   cases.push(
     { name: `encodeHeaderBlock: request (${REQUEST_HEADERS.length / 2} pairs)`, fn: () => encodeHeaderBlock(v31, REQUEST_HEADERS).length },
     { name: `encodeHeaderBlock: reply (${RESPONSE_HEADERS.length / 2} pairs)`, fn: () => encodeHeaderBlock(v31, RESPONSE_HEADERS).length },
@@ -116,7 +116,7 @@ export function spdyCodecCases(): MicroCase[] {
   cases.push({
     name: `HeaderInflater.inflate: request block, steady state`,
     fn: () => {
-      const inflater = new HeaderInflater(v31.dictionary, DEFAULTS.spdy.maxHeaderBlockBytes);
+      const inflater = new HeaderInflater(v31.dictionary, DEFAULTS.tuning.maxHeaderBlockBytes);
       let bytes = 0;
       for (const block of sessionBlocks) bytes += inflater.inflate(block).length;
       inflater.close();
@@ -125,13 +125,13 @@ export function spdyCodecCases(): MicroCase[] {
     opsPerCall: FRAMES_PER_CALL,
   });
   // What a server pays per request for headers: inflate + decode in, encode + deflate out.
-  const pathInflater = { current: new HeaderInflater(v31.dictionary, DEFAULTS.spdy.maxHeaderBlockBytes), next: 0 };
+  const pathInflater = { current: new HeaderInflater(v31.dictionary, DEFAULTS.tuning.maxHeaderBlockBytes), next: 0 };
   cases.push({
     name: 'per request: inflate+decode in, encode+deflate out',
     fn: () => {
       if (pathInflater.next === sessionBlocks.length) {
         pathInflater.current.close();
-        pathInflater.current = new HeaderInflater(v31.dictionary, DEFAULTS.spdy.maxHeaderBlockBytes);
+        pathInflater.current = new HeaderInflater(v31.dictionary, DEFAULTS.tuning.maxHeaderBlockBytes);
         pathInflater.next = 0;
       }
       const headers = decodeHeaderBlock(v31, pathInflater.current.inflate(sessionBlocks[pathInflater.next++]), 1, limits);
@@ -142,7 +142,7 @@ export function spdyCodecCases(): MicroCase[] {
   cases.push({
     name: 'session start: new contexts, first block each way',
     fn: () => {
-      const inflater = new HeaderInflater(v31.dictionary, DEFAULTS.spdy.maxHeaderBlockBytes);
+      const inflater = new HeaderInflater(v31.dictionary, DEFAULTS.tuning.maxHeaderBlockBytes);
       const fresh = new HeaderDeflater(v31.dictionary);
       const n = inflater.inflate(sessionBlocks[0]).length + fresh.deflate(replyPlain).length;
       inflater.close();

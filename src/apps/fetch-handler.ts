@@ -10,8 +10,6 @@ export type FetchHandler = (request: Request, env: Environ) => Response | Promis
 
 type ErrorReporter = (error: unknown, head: RequestHead) => void;
 
-/** Request bodies are buffered at most this far ahead of the handler's reads. */
-const BODY_HIGH_WATER_BYTES = 64 << 10;
 
 export function fetchHandlerApp(handler: FetchHandler, reportError: ErrorReporter): App {
   return {
@@ -114,7 +112,7 @@ function bodyStream(exchange: ServerExchange): RequestBody {
       },
       cancel: discard,
     },
-    { highWaterMark: BODY_HIGH_WATER_BYTES, size: (chunk) => chunk.byteLength },
+    { highWaterMark: exchange.buffers.readBytes, size: (chunk) => chunk.byteLength },
   );
   return { stream, discard };
 }

@@ -21,8 +21,9 @@ export class StreamSocket extends EventEmitter {
   readonly localPort: number;
   readonly remoteFamily: string;
   readonly encrypted: boolean | undefined;
-  readonly readableHighWaterMark = 64 << 10;
-  readonly writableHighWaterMark = 64 << 10;
+  /** node:http sizes the IncomingMessage's buffer from this: the listener's read-buffer. */
+  readonly readableHighWaterMark: number;
+  readonly writableHighWaterMark: number;
   readonly writableLength = 0;
   readonly bufferSize = 0;
   readable = true;
@@ -44,6 +45,8 @@ export class StreamSocket extends EventEmitter {
     const connection: ConnectionInfo = exchange.head.connection;
     this.exchange = exchange;
     this.headSink = headSink;
+    this.readableHighWaterMark = exchange.buffers.readBytes;
+    this.writableHighWaterMark = exchange.buffers.writeBytes;
     this.remoteAddress = connection.remoteAddress;
     this.remotePort = connection.remotePort;
     this.localAddress = connection.localAddress;

@@ -1,72 +1,23 @@
 // `--https2 addr=A[,cert=C,key=K][,spdy=1][,…]`: one TLS listener. uWSGI's keys (addr, cert/crt,
-// key, ciphers, clientca/client_ca, spdy) plus spry's own (h2 and the SPDY tuning knobs).
+// key, ciphers, clientca/client_ca, spdy) plus spry's own (h2, push and the tuning knobs).
 // Everything a listener needs is checked here, files included, so a bad keyval stops startup
 // before anything is bound.
 
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../errors.ts';
-import { DEFAULTS, type Https2ListenerConfig, type SpdyTuning } from '../config/config.ts';
+import type { Https2ListenerConfig, StreamTuning } from '../config/config.ts';
 import type { PemPair } from '../tls/self-signed.ts';
 import { parseAddress } from './address.ts';
 import { parseKeyval } from './keyval.ts';
-import { parseBit, parseInteger, type IntegerRange } from './numbers.ts';
+import { parseBit } from './numbers.ts';
+import { parseTuningValue, TUNING_KEYS } from './tuning.ts';
 
 export interface Https2Key {
   readonly name: string;
   readonly aliases: readonly string[];
   readonly summary: string;
 }
-
-/** A tuning key: which SpdyTuning field it sets, and the values that make sense. */
-interface TuningKey extends Https2Key {
-  readonly field: keyof SpdyTuning;
-  readonly range: IntegerRange;
-}
-
-// SPDY/3 §2.6.8: windows are 31-bit. §2.2: frame lengths are 24-bit.
-const MAX_WINDOW_BYTES = 2 ** 31 - 1;
-const MAX_FRAME_BYTES = 2 ** 24 - 1;
-
-const TUNING_KEYS: readonly TuningKey[] = [
-  {
-    name: 'spdy-max-streams', aliases: [], field: 'maxConcurrentStreams',
-    summary: `concurrent streams per client (default ${DEFAULTS.spdy.maxConcurrentStreams})`,
-    range: { min: 1, max: 100_000, unit: 'streams' },
-  },
-  {
-    name: 'spdy-window', aliases: [], field: 'initialWindowBytes',
-    summary: `per-stream upload window in bytes (default ${DEFAULTS.spdy.initialWindowBytes})`,
-    range: { min: 1024, max: MAX_WINDOW_BYTES, unit: 'bytes' },
-  },
-  {
-    // Below 64 KiB would mean shrinking the window every spdy/3.1 session starts with.
-    name: 'spdy-session-window', aliases: [], field: 'sessionWindowBytes',
-    summary: `spdy/3.1 session upload window in bytes (default ${DEFAULTS.spdy.sessionWindowBytes})`,
-    range: { min: 65_536, max: MAX_WINDOW_BYTES, unit: 'bytes' },
-  },
-  {
-    // SPDY/3 §2.2.1: implementations must accept control frames of at least 8192 bytes.
-    name: 'spdy-max-frame', aliases: [], field: 'maxControlFrameBytes',
-    summary: `largest control frame accepted, in bytes (default ${DEFAULTS.spdy.maxControlFrameBytes})`,
-    range: { min: 8192, max: MAX_FRAME_BYTES, unit: 'bytes' },
-  },
-  {
-    name: 'spdy-max-headers', aliases: [], field: 'maxHeaderBlockBytes',
-    summary: `largest inflated header block accepted, in bytes (default ${DEFAULTS.spdy.maxHeaderBlockBytes})`,
-    range: { min: 8192, max: 16 << 20, unit: 'bytes' },
-  },
-  {
-    name: 'spdy-max-header-count', aliases: [], field: 'maxHeaderCount',
-    summary: `most header pairs in one block (default ${DEFAULTS.spdy.maxHeaderCount})`,
-    range: { min: 16, max: 65_535, unit: 'headers' },
-  },
-  {
-    name: 'spdy-max-data-frame', aliases: [], field: 'maxDataFrameBytes',
-    summary: `largest DATA frame sent, in bytes (default ${DEFAULTS.spdy.maxDataFrameBytes})`,
-    range: { min: 1024, max: MAX_FRAME_BYTES, unit: 'bytes' },
-  },
-];
 
 /** Every key `--https2` accepts, for the table in --help. */
 export const HTTPS2_KEYS: readonly Https2Key[] = [
@@ -77,12 +28,20 @@ export const HTTPS2_KEYS: readonly Https2Key[] = [
   { name: 'clientca', aliases: ['client_ca'], summary: 'PEM CA file; clients must present a certificate it signed' },
   { name: 'spdy', aliases: [], summary: 'offer spdy/3.1, spdy/3 and spdy/2 by ALPN: 0 or 1 (default 0)' },
   { name: 'h2', aliases: [], summary: 'offer h2 by ALPN: 0 or 1 (default 1)' },
-  ...TUNING_KEYS,
+  { name: 'push', aliases: [], summary: 'push cached resources a response names in Link: <…>; rel=preload: 0 or 1 (default 1)' },
+  { name: 'push-cache', aliases: [], summary: 'the --cache2 pushes come from (default: the first one)' },
+  ...TUNING_KEYS.map((key) => ({ name: key.name, aliases: [], summary: key.summary })),
 ];
 
 const KEY_BY_SPELLING = new Map<string, Https2Key>(
   HTTPS2_KEYS.flatMap((key) => [key.name, ...key.aliases].map((spelling) => [spelling, key] as const)),
 );
+
+/** One --https2 as written: the listener, and the tuning keys it sets itself. */
+export interface ParsedHttps2 {
+  readonly listener: Omit<Https2ListenerConfig, 'tuning'>;
+  readonly tuning: Partial<StreamTuning>;
+}
 
 /** A pair as written, filed under its key's canonical name. */
 interface WrittenPair {
@@ -98,7 +57,7 @@ export async function parseHttps2(
   option: string,
   text: string,
   selfSigned: () => Promise<PemPair>,
-): Promise<Https2ListenerConfig> {
+): Promise<ParsedHttps2> {
   const pairs = new Map<string, WrittenPair>();
   for (const { key, value } of parseKeyval(option, text)) {
     const spec = KEY_BY_SPELLING.get(key);
@@ -120,7 +79,10 @@ export async function parseHttps2(
   const address = parseAddress(option, addr.value, 'addr');
   const spdy = parseOptionalBit(option, pairs.get('spdy'), false);
   const h2 = parseOptionalBit(option, pairs.get('h2'), true);
-  const spdyTuning = parseTuning(option, pairs);
+  const push = parseOptionalBit(option, pairs.get('push'), true);
+  const pushCache = pairs.get('push-cache');
+  if (pushCache !== undefined && pushCache.value === '') throw new ConfigError(option, 'push-cache= is empty (expected a --cache2 name)');
+  const tuning = parseTuning(option, pairs);
 
   const ciphers = pairs.get('ciphers');
   if (ciphers !== undefined && ciphers.value === '') throw new ConfigError(option, `ciphers= is empty`);
@@ -142,16 +104,20 @@ export async function parseHttps2(
   }
 
   return {
-    source: text,
-    addr: address,
-    cert: pem.cert,
-    key: pem.key,
-    selfSigned: cert === undefined,
-    ...(ciphers === undefined ? {} : { ciphers: ciphers.value }),
-    ...(clientCaPem === undefined ? {} : { clientCa: clientCaPem }),
-    spdy,
-    h2,
-    spdyTuning,
+    tuning,
+    listener: {
+      source: text,
+      addr: address,
+      cert: pem.cert,
+      key: pem.key,
+      selfSigned: cert === undefined,
+      ...(ciphers === undefined ? {} : { ciphers: ciphers.value }),
+      ...(clientCaPem === undefined ? {} : { clientCa: clientCaPem }),
+      spdy,
+      h2,
+      push,
+      ...(pushCache === undefined ? {} : { pushCache: pushCache.value }),
+    },
   };
 }
 
@@ -159,11 +125,12 @@ function parseOptionalBit(option: string, pair: WrittenPair | undefined, fallbac
   return pair === undefined ? fallback : parseBit(option, pair.written, pair.value);
 }
 
-function parseTuning(option: string, pairs: ReadonlyMap<string, WrittenPair>): SpdyTuning {
-  const tuning: Record<keyof SpdyTuning, number> = { ...DEFAULTS.spdy };
+/** Only the knobs this listener sets: the global options fill in the rest once all are read. */
+function parseTuning(option: string, pairs: ReadonlyMap<string, WrittenPair>): Partial<StreamTuning> {
+  const tuning: Partial<Record<keyof StreamTuning, number>> = {};
   for (const key of TUNING_KEYS) {
     const pair = pairs.get(key.name);
-    if (pair !== undefined) tuning[key.field] = parseInteger(option, `${pair.written}=${pair.value}`, pair.value, key.range);
+    if (pair !== undefined) tuning[key.field] = parseTuningValue(option, `${pair.written}=${pair.value}`, key, pair.value);
   }
   return tuning;
 }

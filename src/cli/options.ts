@@ -1,14 +1,14 @@
-// The option table: every option spry knows, one entry each, with its parse function. Options
-// uWSGI has and spry will grow are listed too, so they fail with "not implemented yet" rather
-// than "unknown option".
+// The option table: every option spry knows, one entry each, with its parse function.
 
 import { ConfigError } from '../errors.ts';
 import { availableParallelism } from 'node:os';
-import { DEFAULTS, type HttpListenerConfig, type Https2ListenerConfig, type ProcessConfig, type SpryConfig } from '../config/config.ts';
+import { DEFAULTS, type HttpListenerConfig, type ProcessConfig, type SpryConfig, type StreamTuning } from '../config/config.ts';
 import { parseAddress } from './address.ts';
 import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
 import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
-import { parseHttps2 } from './https2.ts';
+import { loadFilesIntoCaches, parseCache2, type CacheDraft, type LoadFileRequest } from './cache2.ts';
+import { parseHttps2, type ParsedHttps2 } from './https2.ts';
+import { parseTuningValue, TUNING_KEYS } from './tuning.ts';
 import type { BackendAddress } from '../upstream/balancer.ts';
 import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
@@ -16,7 +16,11 @@ import { parseInteger } from './numbers.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
-  readonly https2: Https2ListenerConfig[];
+  readonly https2: ParsedHttps2[];
+  /** Global tuning options: the defaults every listener starts from. */
+  readonly tuning: Partial<Record<keyof StreamTuning, number>>;
+  readonly caches: CacheDraft[];
+  readonly loadFiles: LoadFileRequest[];
   readonly http: HttpListenerConfig[];
   readonly uwsgi: HttpListenerConfig[];
   readonly sharedSockets: ProcessConfig['sharedSockets'][number][];
@@ -43,7 +47,6 @@ export interface OptionSpec extends ArgvOptionShape {
   /** How the value is written, for --help (`KEYVAL`, `SECONDS`). */
   readonly valueHint?: string;
   readonly summary: string;
-  readonly implemented: boolean;
   /** `raw` is the option as the user spelled it, for messages. */
   readonly apply: (value: string | undefined, raw: string, draft: ConfigDraft) => void | Promise<void>;
 }
@@ -54,42 +57,23 @@ const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 /** Handled by main before parsing; listed here so the tokeniser and --help know them. */
 const handledByMain = (): void => {};
 
-function notImplemented(
-  name: string,
-  shape: { aliases?: readonly string[]; takesValue?: boolean; repeats?: boolean; valueHint?: string },
-  summary: string,
-): OptionSpec {
-  return {
-    name,
-    aliases: shape.aliases ?? [],
-    takesValue: shape.takesValue ?? true,
-    repeats: shape.repeats ?? false,
-    ...(shape.valueHint === undefined ? {} : { valueHint: shape.valueHint }),
-    summary,
-    implemented: false,
-    apply: (_value, raw) => {
-      throw new ConfigError(raw, 'not implemented yet');
-    },
-  };
-}
-
 export const OPTIONS: readonly OptionSpec[] = [
   {
-    name: 'https2', aliases: [], takesValue: true, repeats: true, valueHint: 'KEYVAL', implemented: true,
+    name: 'https2', aliases: [], takesValue: true, repeats: true, valueHint: 'KEYVAL',
     summary: 'TLS router: addr=A[,cert=C,key=K][,spdy=1][,…]; ALPN picks h2, spdy/3.1, spdy/3, spdy/2 or http/1.1',
     apply: async (value, raw, draft) => {
       draft.https2.push(await parseHttps2(raw, value ?? '', draft.selfSigned));
     },
   },
   {
-    name: 'module', aliases: [], takesValue: true, repeats: false, valueHint: 'PATH[:EXPORT]', implemented: true,
+    name: 'module', aliases: [], takesValue: true, repeats: false, valueHint: 'PATH[:EXPORT]',
     summary: 'the app: a Node (req, res) listener or a fetch-style handler exported by PATH',
     apply: (value, raw, draft) => {
       draft.module = parseModuleSpec(raw, value ?? '');
     },
   },
   {
-    name: 'http-timeout', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    name: 'http-timeout', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS',
     summary: `close client connections idle this long, SPDY included (default ${DEFAULTS.httpTimeoutMs / 1000})`,
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -97,7 +81,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'http', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    name: 'http', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR',
     summary: 'plain router on ADDR: HTTP/1.1, and HTTP/2 with prior knowledge (h2c)',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -105,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'shared-socket', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    name: 'shared-socket', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR',
     summary: 'bind ADDR in the master before privileges drop; =0, =1, … refer to them in order',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -115,28 +99,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'uid', aliases: [], takesValue: true, repeats: false, valueHint: 'USER', implemented: true,
+    name: 'uid', aliases: [], takesValue: true, repeats: false, valueHint: 'USER',
     summary: 'drop privileges to USER (name or number) after binding, before loading the app',
     apply: (value, raw, draft) => {
       draft.uid = nonEmpty(raw, value);
     },
   },
   {
-    name: 'gid', aliases: [], takesValue: true, repeats: false, valueHint: 'GROUP', implemented: true,
+    name: 'gid', aliases: [], takesValue: true, repeats: false, valueHint: 'GROUP',
     summary: 'drop privileges to GROUP (name or number) after binding',
     apply: (value, raw, draft) => {
       draft.gid = nonEmpty(raw, value);
     },
   },
   {
-    name: 'refuse-root', aliases: [], takesValue: false, repeats: false, implemented: true,
+    name: 'refuse-root', aliases: [], takesValue: false, repeats: false,
     summary: 'refuse to run the app as root (after any --uid)',
     apply: (_value, _raw, draft) => {
       draft.refuseRoot = true;
     },
   },
   {
-    name: 'processes', aliases: ['-p', '--workers'], takesValue: true, repeats: false, valueHint: 'N', implemented: true,
+    name: 'processes', aliases: ['-p', '--workers'], takesValue: true, repeats: false, valueHint: 'N',
     summary: 'run N workers sharing the listeners (auto: one per core)',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -144,56 +128,56 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'master', aliases: [], takesValue: false, repeats: false, implemented: true,
+    name: 'master', aliases: [], takesValue: false, repeats: false,
     summary: 'run a master process supervising the workers (implied by -p N>1, shared sockets, --uid)',
     apply: (_value, _raw, draft) => {
       draft.master = true;
     },
   },
   {
-    name: 'worker-reload-mercy', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    name: 'worker-reload-mercy', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS',
     summary: `how long a worker may finish in-flight requests on reload or stop (default ${DEFAULTS.workerReloadMercyMs / 1000})`,
     apply: (value, raw, draft) => {
       draft.workerReloadMercyMs = seconds(raw, value);
     },
   },
   {
-    name: 'reload-mercy', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    name: 'reload-mercy', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS',
     summary: `how long a whole reload or shutdown may take before workers are killed (default ${DEFAULTS.reloadMercyMs / 1000})`,
     apply: (value, raw, draft) => {
       draft.reloadMercyMs = seconds(raw, value);
     },
   },
   {
-    name: 'pidfile', aliases: [], takesValue: true, repeats: false, valueHint: 'FILE', implemented: true,
+    name: 'pidfile', aliases: [], takesValue: true, repeats: false, valueHint: 'FILE',
     summary: 'write the master\'s pid to FILE',
     apply: (value, raw, draft) => {
       draft.pidfile = nonEmpty(raw, value);
     },
   },
   {
-    name: 'touch-reload', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE', implemented: true,
+    name: 'touch-reload', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE',
     summary: 'reload gracefully when FILE\'s modification time changes',
     apply: (value, raw, draft) => {
       draft.touchReload.push(nonEmpty(raw, value));
     },
   },
   {
-    name: 'http-to', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    name: 'http-to', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR',
     summary: 'forward requests to ADDR over uwsgi (host:port or a unix socket path) or HTTP (http://host:port); repeat to balance',
     apply: (value, raw, draft) => {
       draft.httpTo.push(parseBackend(raw, value ?? ''));
     },
   },
   {
-    name: 'http-gracetime', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS', implemented: true,
+    name: 'http-gracetime', aliases: [], takesValue: true, repeats: false, valueHint: 'SECONDS',
     summary: `leave a backend that refused a connection alone this long (default ${DEFAULTS.httpGracetimeMs / 1000})`,
     apply: (value, raw, draft) => {
       draft.gracetimeMs = seconds(raw, value);
     },
   },
   {
-    name: 'http-var', aliases: [], takesValue: true, repeats: true, valueHint: 'KEY=VALUE', implemented: true,
+    name: 'http-var', aliases: [], takesValue: true, repeats: true, valueHint: 'KEY=VALUE',
     summary: 'add a variable to every request forwarded over uwsgi',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -203,7 +187,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'socket', aliases: ['-s', '--uwsgi-socket'], takesValue: true, repeats: true, valueHint: 'ADDR', implemented: true,
+    name: 'socket', aliases: ['-s', '--uwsgi-socket'], takesValue: true, repeats: true, valueHint: 'ADDR',
     summary: 'serve the app over the uwsgi protocol on ADDR (for nginx uwsgi_pass, uWSGI routers)',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -211,18 +195,40 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'ini', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE', implemented: true,
+    name: 'ini', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE',
     summary: 'read options from section [spry] of FILE (the command line wins)',
     apply: () => {}, // expanded before parsing, see parseTokens
   },
-  notImplemented('cache2', { repeats: true, valueHint: 'KEYVAL' }, 'in-memory cache: name=…,items=…'),
-  notImplemented('load-file-in-cache', { repeats: true, valueHint: 'FILE' }, 'put FILE in the cache (source of SPDY/h2 push)'),
   {
-    name: 'help', aliases: ['-h'], takesValue: false, repeats: true, implemented: true,
+    name: 'cache2', aliases: [], takesValue: true, repeats: true, valueHint: 'KEYVAL',
+    summary: 'in-memory LRU cache shared by the workers: name=N,items=I[,blocksize=B][,blocks=K][,keysize=S][,bitmap=1][,purge_lru=0]',
+    apply: (value, raw, draft) => {
+      const cache = parseCache2(raw, value ?? '');
+      if (draft.caches.some((other) => other.name === cache.name)) throw new ConfigError(raw, `a cache named "${cache.name}" already exists`);
+      draft.caches.push(cache);
+    },
+  },
+  {
+    name: 'load-file-in-cache', aliases: [], takesValue: true, repeats: true, valueHint: '[CACHE ]FILE|/PATH=FILE',
+    summary: 'put FILE in a cache at startup, keyed FILE or /PATH (a directory: every file under /PATH/); source of SPDY/h2 push',
+    apply: (value, raw, draft) => {
+      draft.loadFiles.push({ raw, text: value ?? '' });
+    },
+  },
+  ...TUNING_KEYS.map((key): OptionSpec => ({
+    name: key.name, aliases: [], takesValue: true, repeats: false, valueHint: 'N',
+    summary: `${key.summary}; the --https2 key of the same name overrides it per listener`,
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      draft.tuning[key.field] = parseTuningValue(raw, `"${text}"`, key, text);
+    },
+  })),
+  {
+    name: 'help', aliases: ['-h'], takesValue: false, repeats: true,
     summary: 'print this help and exit', apply: handledByMain,
   },
   {
-    name: 'version', aliases: [], takesValue: false, repeats: true, implemented: true,
+    name: 'version', aliases: [], takesValue: false, repeats: true,
     summary: 'print spry\'s version and exit', apply: handledByMain,
   },
 ];
@@ -242,6 +248,9 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
   let certificate: Promise<PemPair> | undefined;
   const draft: ConfigDraft = {
     https2: [],
+    tuning: {},
+    caches: [],
+    loadFiles: [],
     http: [],
     uwsgi: [],
     sharedSockets: [],
@@ -271,8 +280,17 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
   if (draft.module === undefined && draft.httpTo.length === 0) {
     throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler), or --http-to backends');
   }
+  const caches = loadFilesIntoCaches(draft.caches, draft.loadFiles);
+  for (const { listener } of draft.https2) {
+    if (listener.pushCache !== undefined && !caches.some((cache) => cache.name === listener.pushCache)) {
+      throw new ConfigError('--https2', `${listener.source}: push-cache=${listener.pushCache} names no --cache2 (${caches.length === 0 ? 'there is none' : `known: ${caches.map((cache) => cache.name).join(', ')}`})`);
+    }
+  }
+  const tuning: StreamTuning = { ...DEFAULTS.tuning, ...draft.tuning };
   return {
-    https2: draft.https2,
+    https2: draft.https2.map(({ listener, tuning: own }) => ({ ...listener, tuning: { ...tuning, ...own } })),
+    tuning,
+    caches,
     http: draft.http,
     uwsgi: draft.uwsgi,
     ...(draft.module === undefined ? {} : { module: draft.module }),
@@ -297,7 +315,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
 function checkSharedReferences(draft: ConfigDraft): void {
   const users = new Map<number, string>();
   const listeners = [
-    ...draft.https2.map((listener) => ({ option: '--https2', source: listener.source, addr: listener.addr })),
+    ...draft.https2.map(({ listener }) => ({ option: '--https2', source: listener.source, addr: listener.addr })),
     ...draft.http.map((listener) => ({ option: '--http', source: listener.source, addr: listener.addr })),
     ...draft.uwsgi.map((listener) => ({ option: '--socket', source: listener.source, addr: listener.addr })),
   ];

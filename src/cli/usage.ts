@@ -7,8 +7,7 @@ export function formatUsage(): string {
   const optionRows = OPTIONS.map((option) => {
     const spellings = [...option.aliases, `--${option.name}`].join(', ');
     const left = option.valueHint === undefined ? spellings : `${spellings} ${option.valueHint}`;
-    const right = option.implemented ? option.summary : `${option.summary} (not implemented yet)`;
-    return [left, right] as const;
+    return [left, option.summary] as const;
   });
   const keyRows = HTTPS2_KEYS.map((key) => [[key.name, ...key.aliases].join(', '), key.summary] as const);
 

@@ -23,16 +23,24 @@ export interface Https2ListenerConfig {
   readonly clientCa?: string;
   /** Offer spdy/3.1, spdy/3 and spdy/2 by ALPN (`spdy=1`). */
   readonly spdy: boolean;
-  /** Offer h2 by ALPN (`h2=0` turns it off). Reserved for the HTTP/2 front end. */
+  /** Offer h2 by ALPN (`h2=0` turns it off). */
   readonly h2: boolean;
-  readonly spdyTuning: SpdyTuning;
+  /** Push cached resources named by `Link: <…>; rel=preload` (`push=0` turns it off). */
+  readonly push: boolean;
+  /** The cache pushes come from (`push-cache=`); the first --cache2 when absent. */
+  readonly pushCache?: string;
+  readonly tuning: StreamTuning;
 }
 
-/** SPDY knobs; each has a default in DEFAULTS and may be set per listener. */
-export interface SpdyTuning {
-  /** SETTINGS_MAX_CONCURRENT_STREAMS sent on connect; more concurrent client streams are refused. */
+/**
+ * Protocol and buffer knobs; each has a default in DEFAULTS, a global option, and an --https2 key
+ * that overrides it per listener. SPDY uses them all; HTTP/2 takes the stream limit, the window,
+ * the header block size and the buffers; HTTP/1.1 and uwsgi take the buffers.
+ */
+export interface StreamTuning {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS sent on connect (SPDY and h2); more concurrent client streams are refused. */
   readonly maxConcurrentStreams: number;
-  /** SETTINGS_INITIAL_WINDOW_SIZE sent on connect: how much each upload may send ahead. */
+  /** SETTINGS_INITIAL_WINDOW_SIZE sent on connect (SPDY and h2): how much each upload may send ahead. */
   readonly initialWindowBytes: number;
   /** Session receive window on spdy/3.1 (raised from 64 KiB by a WINDOW_UPDATE on connect). */
   readonly sessionWindowBytes: number;
@@ -44,6 +52,15 @@ export interface SpdyTuning {
   readonly maxHeaderCount: number;
   /** Largest DATA frame payload spry sends. */
   readonly maxDataFrameBytes: number;
+  /**
+   * Write high-water mark: response bytes queued per stream before the app is told to wait
+   * (`res.write()` returns false), and bytes buffered on the connection's socket before spry
+   * stops framing more.
+   */
+  readonly writeBufferBytes: number;
+  /** Upload read buffer: request body bytes held for an app that has not read them yet before
+   * spry stops taking more from the client (and so stops opening its flow-control window). */
+  readonly readBufferBytes: number;
 }
 
 /** One `--http` listener: plain HTTP/1.1, and h2c with prior knowledge. */
@@ -51,6 +68,33 @@ export interface HttpListenerConfig {
   /** The address exactly as written, for messages. */
   readonly source: string;
   readonly addr: ListenAddress;
+}
+
+/** One `--cache2 name=…,items=…[,blocksize=…][,blocks=…][,keysize=…][,bitmap=1][,purge_lru=0]`. */
+export interface CacheConfig {
+  readonly name: string;
+  /** Most entries held at once. */
+  readonly items: number;
+  /** Bytes per block: without bitmap=1 the largest value; values use whole blocks either way. */
+  readonly blocksize: number;
+  /** Blocks in the cache (default: items): the byte bound is blocks × blocksize. */
+  readonly blocks: number;
+  /** Longest key, in bytes. */
+  readonly keysize: number;
+  /** Values may span several blocks (uWSGI's bitmap mode). */
+  readonly bitmap: boolean;
+  /** When full, evict the least recently used entries (default); purge_lru=0 makes a set fail instead. */
+  readonly purgeLru: boolean;
+  /** Entries from --load-file-in-cache, read and checked at startup. */
+  readonly preload: readonly CachePreload[];
+}
+
+export interface CachePreload {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly contentType: string;
+  /** The file it came from, for messages. */
+  readonly file: string;
 }
 
 export interface SpryConfig {
@@ -65,6 +109,10 @@ export interface SpryConfig {
   readonly processes: ProcessConfig;
   /** Forward requests to these backends (--http-to) instead of running a --module. */
   readonly upstream?: UpstreamConfig;
+  /** The global tuning (defaults and global options): --http and --socket listeners use it. */
+  readonly tuning: StreamTuning;
+  /** --cache2 caches, in the order given (the first is the default one). */
+  readonly caches: readonly CacheConfig[];
 }
 
 export interface UpstreamConfig {
@@ -103,7 +151,7 @@ export const DEFAULTS = {
   // uWSGI's defaults for both mercies are 60 s.
   workerReloadMercyMs: 60_000,
   reloadMercyMs: 60_000,
-  spdy: {
+  tuning: {
     // uWSGI advertises no stream limit worth the name; 100 is the drafts' recommended floor, but
     // a router behind which apps are cheap benefits from more. 1000 keeps a client from holding
     // unbounded state while letting a page-heavy client pipeline freely.
@@ -120,5 +168,14 @@ export const DEFAULTS = {
     maxHeaderCount: 256,
     // 16 KiB DATA frames interleave streams fairly without drowning in frame headers.
     maxDataFrameBytes: 16 << 10,
-  } satisfies SpdyTuning,
+    // Node's own default for stream buffers (64 KiB since Node 22): enough to keep a TLS record
+    // pipeline full, small enough that 10,000 slow clients cost little.
+    writeBufferBytes: 64 << 10,
+    readBufferBytes: 64 << 10,
+  } satisfies StreamTuning,
+  cache: {
+    // uWSGI's defaults: 64 KiB blocks, 2048-byte keys, one block per item.
+    blocksize: 65_536,
+    keysize: 2048,
+  },
 } as const;

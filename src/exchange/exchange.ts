@@ -50,8 +50,17 @@ export interface BodySink {
   end(): void;
 }
 
+/** The listener's write-buffer and read-buffer (see StreamTuning), for the app adapters. */
+export interface BufferSizes {
+  /** Response bytes an app may have queued before it is told to wait. */
+  readonly writeBytes: number;
+  /** Request body bytes held for an app before delivery pauses. */
+  readonly readBytes: number;
+}
+
 export interface ServerExchange {
   readonly head: RequestHead;
+  readonly buffers: BufferSizes;
   /** True once the client reset the request or its connection went away. */
   readonly aborted: boolean;
   /** True once the response status and headers have been handed to the protocol. */

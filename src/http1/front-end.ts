@@ -4,6 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
+import type { StreamTuning } from '../config/config.ts';
+import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import { Http1Exchange } from './http1-exchange.ts';
 import { connectionInfo, requestHeadFromNode } from './request-head.ts';
 
@@ -14,7 +16,8 @@ export interface Http1FrontEnd {
   close(): void;
 }
 
-export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number }): Http1FrontEnd {
+export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number; tuning: StreamTuning }): Http1FrontEnd {
+  const buffers = { writeBytes: options.tuning.writeBufferBytes, readBytes: options.tuning.readBufferBytes };
   // Requests in flight per connection. node:http tracks idle connections only for servers it
   // listens with itself, so a graceful close needs this count.
   const inFlight = new Map<Socket, number>();
@@ -32,7 +35,7 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
     });
     const head = requestHeadFromNode(req, connectionInfo(socket, options.secure));
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
-    else app.serve(new Http1Exchange(req, res, head));
+    else app.serve(new Http1Exchange(req, res, head, buffers));
   });
   // --http-timeout: a connection with no traffic for that long is closed, as on SPDY, unless a
   // request on it still waits for its response (the app or a backend's timeout answers it).
@@ -45,6 +48,9 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
     accept(socket) {
       inFlight.set(socket, 0);
       socket.once('close', () => inFlight.delete(socket));
+      // node:http sizes each request's IncomingMessage from the socket's read mark, and a
+      // ServerResponse's write() reports the socket's fullness: write-buffer and read-buffer.
+      setHighWaterMarks(socket, buffers);
       // Even while closing: HTTP/1.1 cannot refuse a request it has not read, so the one the
       // client already sent is served, with Connection: close.
       server.emit('connection', socket);

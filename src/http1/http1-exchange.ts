@@ -2,10 +2,11 @@
 // (fetch handlers) and for anything else written against the exchange.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 
 export class Http1Exchange implements ServerExchange {
   readonly head: RequestHead;
+  readonly buffers: BufferSizes;
   aborted = false;
   responded = false;
   onDrain: (() => void) | null = null;
@@ -13,7 +14,8 @@ export class Http1Exchange implements ServerExchange {
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
 
-  constructor(req: IncomingMessage, res: ServerResponse, head: RequestHead) {
+  constructor(req: IncomingMessage, res: ServerResponse, head: RequestHead, buffers: BufferSizes) {
+    this.buffers = buffers;
     this.req = req;
     this.res = res;
     this.head = head;

@@ -5,9 +5,10 @@
 import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
-import type { ConnectionInfo } from '../exchange/exchange.ts';
+import type { StreamTuning } from '../config/config.ts';
 import { connectionInfo } from '../http1/request-head.ts';
-import { Http2Exchange } from './http2-exchange.ts';
+import type { PushPlanner } from '../push/push-planner.ts';
+import { Http2Exchange, type Http2SessionState } from './http2-exchange.ts';
 
 export interface Http2FrontEnd {
   accept(socket: Socket): void;
@@ -15,11 +16,22 @@ export interface Http2FrontEnd {
   close(): void;
 }
 
-export function createHttp2FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number; maxConcurrentStreams: number }): Http2FrontEnd {
+export function createHttp2FrontEnd(
+  app: App,
+  options: { secure: boolean; idleTimeoutMs: number; tuning: StreamTuning; pushPlanner?: PushPlanner },
+): Http2FrontEnd {
   const sessions = new Set<Http2Session>();
   let closing = false;
+  const { tuning } = options;
+  const buffers = { writeBytes: tuning.writeBufferBytes, readBytes: tuning.readBufferBytes };
   const server: Http2Server = createServer({
-    settings: { maxConcurrentStreams: options.maxConcurrentStreams },
+    // The SETTINGS sent on connect reflect the same knobs as SPDY's.
+    settings: {
+      maxConcurrentStreams: tuning.maxConcurrentStreams,
+      initialWindowSize: tuning.initialWindowBytes,
+      maxHeaderListSize: tuning.maxHeaderBlockBytes,
+    },
+    maxHeaderListPairs: tuning.maxHeaderCount,
     // Streams are served from the 'stream' event: no compatibility-layer objects per request.
   });
   server.on('session', (session: Http2Session) => {
@@ -30,15 +42,21 @@ export function createHttp2FrontEnd(app: App, options: { secure: boolean; idleTi
     if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
     if (closing) session.close();
   });
-  const connections = new WeakMap<Http2Session, ConnectionInfo>();
+  const states = new WeakMap<Http2Session, Http2SessionState>();
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
     const session = stream.session!;
-    let connection = connections.get(session);
-    if (connection === undefined) {
-      connection = connectionInfo(session.socket as Socket, options.secure);
-      connections.set(session, connection);
+    let state = states.get(session);
+    if (state === undefined) {
+      state = {
+        connection: connectionInfo(session.socket as Socket, options.secure),
+        buffers,
+        pushPlanner: options.pushPlanner,
+        pushedPaths: new Set(),
+        openPushes: 0,
+      };
+      states.set(session, state);
     }
-    app.serve(new Http2Exchange(stream, headers, rawHeaders, connection));
+    app.serve(new Http2Exchange(stream, headers, rawHeaders, state));
   });
   return {
     accept(socket) {

@@ -3,21 +3,44 @@
 
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
-import type { BodySink, ConnectionInfo, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, BufferSizes, ConnectionInfo, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
+
+/** What the streams of one HTTP/2 connection share. */
+export interface Http2SessionState {
+  readonly connection: ConnectionInfo;
+  readonly buffers: BufferSizes;
+  readonly pushPlanner: PushPlanner | undefined;
+  /** Paths pushed on this connection already. */
+  readonly pushedPaths: Set<string>;
+  /** Pushes not yet closed: the client's SETTINGS_MAX_CONCURRENT_STREAMS bounds them. */
+  openPushes: number;
+}
 
 
 export class Http2Exchange implements ServerExchange {
   readonly head: RequestHead;
+  readonly buffers: BufferSizes;
   aborted = false;
   responded = false;
   onDrain: (() => void) | null = null;
   onAbort: ((reason: Error) => void) | null = null;
   private readonly stream: ServerHttp2Stream;
+  private readonly state: Http2SessionState;
   private ended = false;
+  private readonly sendNoTrailers = (): void => {
+    if (!this.stream.destroyed) this.stream.sendTrailers({});
+  };
 
-  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo) {
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, state: Http2SessionState) {
     this.stream = stream;
-    this.head = requestHead(stream, headers, rawHeaders, connection);
+    this.state = state;
+    this.head = requestHead(stream, headers, rawHeaders, state.connection);
+    const buffers = (this.buffers = state.buffers);
+    if (stream.writableHighWaterMark !== buffers.writeBytes || stream.readableHighWaterMark !== buffers.readBytes) {
+      setHighWaterMarks(stream, buffers);
+    }
     stream.on('drain', () => this.onDrain?.());
     stream.on('close', () => {
       if (this.ended && stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
@@ -41,8 +64,13 @@ export class Http2Exchange implements ServerExchange {
   }
 
   respond(status: number, headers: FlatHeaders, endStream: boolean): void {
+    if (this.aborted || this.stream.destroyed) {
+      this.responded = true;
+      return;
+    }
+    // Pushes first: their PUSH_PROMISEs go out before the HEADERS that carry the Link header.
+    this.state.pushPlanner?.(this, status, headers, this.state.pushedPaths);
     this.responded = true;
-    if (this.aborted || this.stream.destroyed) return;
     const out: OutgoingHttpHeaders = { ':status': status };
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
@@ -54,7 +82,13 @@ export class Http2Exchange implements ServerExchange {
       else out[name] = [String(previous), value];
     }
     if (endStream) this.ended = true;
-    this.stream.respond(out, { endStream });
+    // waitForTrailers keeps node:http2 from closing (and destroying) the stream the moment
+    // END_STREAM is queued, while the write that carried the last chunk is still completing:
+    // Node then builds an ERR_STREAM_DESTROYED, stack trace and all, for every response. The
+    // END_STREAM goes out on an empty DATA frame once the body is written, as Node's own
+    // compatibility API does.
+    if (!endStream) this.stream.once('wantTrailers', this.sendNoTrailers);
+    this.stream.respond(out, { endStream, waitForTrailers: !endStream });
   }
 
   write(chunk: Buffer, callback?: () => void): boolean {
@@ -62,49 +96,53 @@ export class Http2Exchange implements ServerExchange {
       callback?.();
       return false;
     }
-    // The last chunk of a response usually comes in the same tick as end(): hold one chunk back
-    // so they leave together as one DATA frame with END_STREAM. Otherwise the write is still in
-    // flight when node:http2 closes the finished stream, and Node builds an ERR_STREAM_DESTROYED
-    // error for its callback, stack trace and all, on every response.
-    this.flushHeld();
-    this.held = chunk;
-    this.heldCallback = callback;
-    queueMicrotask(this.flushHeldBound);
-    return this.stream.writableLength < this.stream.writableHighWaterMark;
+    return this.stream.write(chunk, callback);
   }
 
   end(chunk?: Buffer, callback?: () => void): void {
     this.ended = true;
     if (this.aborted || this.stream.destroyed) {
-      this.held = null;
-      this.heldCallback?.();
       callback?.();
       return;
     }
-    let last = chunk;
-    if (this.held !== null) {
-      last = chunk === undefined ? this.held : Buffer.concat([this.held, chunk]);
-      const heldCallback = this.heldCallback;
-      this.held = null;
-      this.heldCallback = undefined;
-      if (heldCallback !== undefined) this.stream.once('finish', heldCallback);
-    }
-    if (last !== undefined) this.stream.end(last, callback);
+    if (chunk !== undefined) this.stream.end(chunk, callback);
     else this.stream.end(callback);
   }
 
-  private held: Buffer | null = null;
-  private heldCallback: (() => void) | undefined;
-  private readonly flushHeldBound = () => this.flushHeld();
-
-  private flushHeld(): void {
-    const held = this.held;
-    if (held === null) return;
-    this.held = null;
-    const callback = this.heldCallback;
-    this.heldCallback = undefined;
-    if (this.aborted || this.stream.destroyed) callback?.();
-    else this.stream.write(held, callback);
+  /**
+   * Pushes `resource` with a PUSH_PROMISE on this stream, unless the client turned push off
+   * (SETTINGS_ENABLE_PUSH=0: `pushAllowed` is false) or has as many pushes open as its
+   * SETTINGS_MAX_CONCURRENT_STREAMS allows.
+   */
+  push(resource: PushedResource): boolean {
+    const stream = this.stream;
+    const state = this.state;
+    if (this.aborted || this.responded || stream.destroyed || !stream.pushAllowed) return false;
+    const session = stream.session;
+    if (session === undefined || session.closed || session.destroyed) return false;
+    if (state.openPushes >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) return false;
+    const request = { ':method': 'GET', ':path': resource.path, ':authority': resource.authority, ':scheme': resource.scheme };
+    state.openPushes++;
+    let counted = true;
+    const release = () => {
+      if (counted) state.openPushes--;
+      counted = false;
+    };
+    try {
+      stream.pushStream(request, (error, pushStream) => {
+        if (error !== null) return release();
+        pushStream.on('error', () => {}); // a client's RST_STREAM of the push: nothing to do
+        pushStream.once('close', release);
+        if (pushStream.destroyed) return release();
+        const body = resource.body;
+        pushStream.respond({ ':status': 200, 'content-type': resource.contentType, 'content-length': body.length }, { endStream: body.length === 0 });
+        if (body.length > 0) pushStream.end(body);
+      });
+    } catch {
+      release();
+      return false;
+    }
+    return true;
   }
 
   abort(): void {

@@ -4,18 +4,20 @@
 
 import { createServer, type Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
-import type { HttpListenerConfig, SpdyTuning } from '../config/config.ts';
+import type { HttpListenerConfig, StreamTuning } from '../config/config.ts';
 import { createHttp1FrontEnd } from '../http1/front-end.ts';
 import { createHttp2FrontEnd } from '../http2/front-end.ts';
+import { createPushPlanner } from '../push/push-planner.ts';
 import { bind } from './bind.ts';
 import { ConnectionSet, type ConnectionHandler, type Listener } from './connection-handler.ts';
 import { boundListener } from './https-listener.ts';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
-export function createHttpHandler(app: App, options: { idleTimeoutMs: number; tuning: SpdyTuning }): ConnectionHandler {
-  const http1 = createHttp1FrontEnd(app, { secure: false, idleTimeoutMs: options.idleTimeoutMs });
-  const http2 = createHttp2FrontEnd(app, { secure: false, idleTimeoutMs: options.idleTimeoutMs, maxConcurrentStreams: options.tuning.maxConcurrentStreams });
+export function createHttpHandler(app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): ConnectionHandler {
+  const http1 = createHttp1FrontEnd(app, { secure: false, ...options });
+  // h2c clients get pushes from the default cache, as h2 ones on --https2 do.
+  const http2 = createHttp2FrontEnd(app, { secure: false, ...options, pushPlanner: createPushPlanner(undefined) });
   const connections = new ConnectionSet();
   const server = createServer((socket) => {
     connections.add(socket);
@@ -41,7 +43,7 @@ export function createHttpHandler(app: App, options: { idleTimeoutMs: number; tu
   };
 }
 
-export async function startHttpListener(config: HttpListenerConfig, app: App, options: { idleTimeoutMs: number; tuning: SpdyTuning }): Promise<Listener & { readonly config: HttpListenerConfig }> {
+export async function startHttpListener(config: HttpListenerConfig, app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): Promise<Listener & { readonly config: HttpListenerConfig }> {
   const handler = createHttpHandler(app, options);
   await bind(handler.server, config.addr, '--http', config.source);
   return boundListener(handler, config);

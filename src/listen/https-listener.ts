@@ -8,6 +8,7 @@ import type { Https2ListenerConfig } from '../config/config.ts';
 import { createHttp1FrontEnd } from '../http1/front-end.ts';
 import { createHttp2FrontEnd } from '../http2/front-end.ts';
 import { tracer } from '../log.ts';
+import { createPushPlanner } from '../push/push-planner.ts';
 import { createSpdyFrontEnd } from '../spdy/front-end.ts';
 import { alpnProtocols, dispatch, type FrontEnds } from './alpn.ts';
 import { bind, DEFAULT_CLOSE_GRACE_MS } from './bind.ts';
@@ -16,10 +17,12 @@ import { ConnectionSet, type ConnectionHandler, type Listener } from './connecti
 const trace = tracer('tls');
 
 export function createHttpsHandler(config: Https2ListenerConfig, app: App, options: { idleTimeoutMs: number }): ConnectionHandler {
+  const pushPlanner = config.push ? createPushPlanner(config.pushCache) : undefined;
+  const shared = { idleTimeoutMs: options.idleTimeoutMs, tuning: config.tuning, ...(pushPlanner === undefined ? {} : { pushPlanner }) };
   const frontEnds: FrontEnds = {
-    spdy: config.spdy ? createSpdyFrontEnd(app, { tuning: config.spdyTuning, idleTimeoutMs: options.idleTimeoutMs }) : undefined,
-    http2: config.h2 ? createHttp2FrontEnd(app, { secure: true, idleTimeoutMs: options.idleTimeoutMs, maxConcurrentStreams: config.spdyTuning.maxConcurrentStreams }) : undefined,
-    http1: createHttp1FrontEnd(app, { secure: true, idleTimeoutMs: options.idleTimeoutMs }),
+    spdy: config.spdy ? createSpdyFrontEnd(app, shared) : undefined,
+    http2: config.h2 ? createHttp2FrontEnd(app, { secure: true, ...shared }) : undefined,
+    http1: createHttp1FrontEnd(app, { secure: true, ...shared }),
   };
   const protocols = alpnProtocols(config);
   const server = createTlsServer({

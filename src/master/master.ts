@@ -11,6 +11,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/cache-messages.ts';
+import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
 import { alpnProtocols } from '../listen/alpn.ts';
@@ -52,6 +54,8 @@ export interface RunningMaster {
 export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
   const settings = config.processes;
   const accounts = resolveAccounts(settings.uid, settings.gid);
+  // Before binding: a preload that does not fit is a configuration error with nothing started.
+  const caches = new MasterCaches(config.caches);
   const servers = await bindListeners(config);
   try {
     if (settings.pidfile !== undefined) writePidfile(settings.pidfile, accounts.user);
@@ -62,7 +66,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     throw error;
   }
-  const master = new Master(config, servers.map(({ server }) => server));
+  const master = new Master(config, servers.map(({ server }) => server), caches);
   try {
     await master.startGeneration();
   } catch (error) {
@@ -128,6 +132,10 @@ async function bindListeners(config: SpryConfig): Promise<{ scheme: Scheme; serv
 
 class Master {
   private readonly config: SpryConfig;
+  /** What workers are sent: the caches' files are in the snapshot instead. */
+  private readonly workerConfig: SpryConfig;
+  private readonly caches: MasterCaches;
+  private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly servers: Server[];
   private readonly workers = new Set<WorkerHandle>();
   private generation = 0;
@@ -139,8 +147,16 @@ class Master {
   private giveUp: ((status: number) => void) | null = null;
   readonly failed = new Promise<number>((resolve) => (this.giveUp = resolve));
 
-  constructor(config: SpryConfig, servers: Server[]) {
+  constructor(config: SpryConfig, servers: Server[], caches: MasterCaches) {
     this.config = config;
+    this.workerConfig = withoutPreload(config);
+    this.caches = caches;
+    if (caches.size > 0) {
+      this.sweeper = setInterval(() => {
+        for (const notice of caches.sweep()) this.broadcast(notice);
+      }, SWEEP_INTERVAL_MS);
+      this.sweeper.unref();
+    }
     this.servers = servers;
     servers.forEach((server, listener) => {
       server.on('connection', (socket: Socket) => this.dispatch(listener, socket));
@@ -181,6 +197,7 @@ class Master {
 
   async close(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.sweeper);
     for (const server of this.servers) server.close();
     for (const { socket } of this.pending.splice(0)) socket.destroy();
     const exits = [...this.workers].map((worker) => this.retire(worker));
@@ -206,6 +223,8 @@ class Master {
     const child = fork(BIN, [], {
       env: { ...process.env, SPRY_WORKER: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Structured clone: cache values cross as bytes, not as JSON arrays of numbers.
+      serialization: 'advanced',
     });
     const worker: WorkerHandle = { child, generation, ready: false, draining: false, handedOver: new Map() };
     this.workers.add(worker);
@@ -221,6 +240,8 @@ class Master {
           worker.handedOver.delete(message.id);
         } else if (message.type === 'declined') {
           this.takeBack(worker, message.id);
+        } else if (isCacheRequest(message)) {
+          this.onCacheRequest(worker, message);
         } else if (message.type === 'fatal') {
           worker.draining = true; // an exit that follows is not a crash to respawn
           reject(new SpryError(message.code as SpryError['code'], message.message));
@@ -234,7 +255,9 @@ class Master {
         if (!worker.ready) reject(new SpryError('SPRY_ERR_APP_LOAD', `worker ${child.pid} exited while starting (${signal ?? `status ${code}`})`));
         if (!worker.draining && !this.stopping) this.onCrash(worker, code, signal);
       });
-      this.send(worker, { type: 'start', config: this.config });
+      // The snapshot and every broadcast after it travel the same ordered channel: the replica
+      // misses nothing (this worker is already in this.workers for the broadcasts).
+      this.send(worker, { type: 'start', config: this.workerConfig, caches: this.caches.snapshot() });
     });
   }
 
@@ -310,6 +333,17 @@ class Master {
       const { listener, socket } = this.pending.shift()!;
       this.handOver(worker, listener, socket);
     }
+  }
+
+  /** Applies a worker's cache write; every worker (draining ones too) gets the changes, then the writer its answer. */
+  private onCacheRequest(worker: WorkerHandle, request: CacheRequest): void {
+    const { broadcast, reply } = this.caches.handle(request);
+    if (broadcast !== undefined) this.broadcast(broadcast);
+    if (reply !== undefined) this.send(worker, reply);
+  }
+
+  private broadcast(notice: CacheNotice): void {
+    for (const worker of this.workers) this.send(worker, notice);
   }
 
   private send(worker: WorkerHandle, message: MasterMessage): void {

@@ -1,14 +1,20 @@
 // The messages master and workers exchange over the IPC channel.
 
+import type { CacheNotice, CacheRequest, CacheSnapshot } from '../cache/cache-messages.ts';
 import type { SpryConfig } from '../config/config.ts';
 
 export type MasterMessage =
-  /** The configuration to serve (sent once, first). */
-  | { readonly type: 'start'; readonly config: SpryConfig }
+  /**
+   * The configuration to serve (sent once, first), without --load-file-in-cache contents: the
+   * caches' entries as the master holds them now are in `caches`.
+   */
+  | { readonly type: 'start'; readonly config: SpryConfig; readonly caches: readonly CacheSnapshot[] }
   /** A connection accepted on listener `listener` (index into https2 then http); the socket rides along. */
   | { readonly type: 'connection'; readonly listener: number; readonly id: number }
   /** Finish in-flight work (GOAWAY, no keep-alive), then exit; connections left after graceMs are cut. */
-  | { readonly type: 'drain'; readonly graceMs: number };
+  | { readonly type: 'drain'; readonly graceMs: number }
+  /** Cache changes for every worker's replica, and answers to one worker's writes. */
+  | CacheNotice;
 
 export type WorkerMessage =
   /** The app is loaded and every listener can take connections. */
@@ -18,7 +24,9 @@ export type WorkerMessage =
   /** The worker will not serve connection `id` (it is draining): the master gives it to another. */
   | { readonly type: 'declined'; readonly id: number }
   /** The worker cannot serve (its app failed to load): the message is for the user. */
-  | { readonly type: 'fatal'; readonly message: string; readonly code: string };
+  | { readonly type: 'fatal'; readonly message: string; readonly code: string }
+  /** Cache writes and read batches for the master's stores. */
+  | CacheRequest;
 
 export function isMasterMessage(value: unknown): value is MasterMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

@@ -1,7 +1,9 @@
 // A worker: serves the app on connections its master accepted and handed over. It binds
 // nothing and runs with whatever privileges the master left it.
 
-import { DEFAULTS, type SpryConfig } from '../config/config.ts';
+import { isCacheNotice, type CacheRequest } from '../cache/cache-messages.ts';
+import { applyCacheNotice, cacheMasterGone, installWorkerCaches } from '../cache/registry.ts';
+import type { SpryConfig } from '../config/config.ts';
 import { SpryError } from '../errors.ts';
 import type { ConnectionHandler } from '../listen/connection-handler.ts';
 import { createHttpHandler } from '../listen/http-listener.ts';
@@ -17,8 +19,8 @@ export function createHandlers(config: SpryConfig, app: Parameters<typeof create
   const idleTimeoutMs = config.httpTimeoutMs;
   return [
     ...config.https2.map((listener) => createHttpsHandler(listener, app, { idleTimeoutMs })),
-    ...config.http.map(() => createHttpHandler(app, { idleTimeoutMs, tuning: DEFAULTS.spdy })),
-    ...config.uwsgi.map(() => createUwsgiHandler(app, { idleTimeoutMs })),
+    ...config.http.map(() => createHttpHandler(app, { idleTimeoutMs, tuning: config.tuning })),
+    ...config.uwsgi.map(() => createUwsgiHandler(app, { idleTimeoutMs, tuning: config.tuning })),
   ];
 }
 
@@ -29,8 +31,11 @@ export function runWorker(): void {
   let leaving = false;
   process.on('message', (message: unknown, socket?: Socket) => {
     if (!isMasterMessage(message)) return;
+    if (isCacheNotice(message)) return applyCacheNotice(message);
     switch (message.type) {
       case 'start':
+        // Before the app loads, so that it can read the caches at import time.
+        installWorkerCaches(message.config.caches, message.caches, sendCacheRequest);
         void start(message.config).then(
           (ready) => {
             handlers = ready;
@@ -64,6 +69,7 @@ export function runWorker(): void {
   });
   // The master is gone: nobody will hand us connections or tell us to stop.
   process.on('disconnect', () => {
+    cacheMasterGone();
     if (!draining && !leaving) {
       logLine(`worker ${process.pid}: lost its master; exiting`);
       process.exit(1);
@@ -72,6 +78,14 @@ export function runWorker(): void {
   // Signals are the master's business (a terminal's ^C reaches the whole process group).
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+}
+
+/** Cache writes and read batches go to the master; one that cannot be sent fails its write. */
+function sendCacheRequest(request: CacheRequest, onError: (error: Error) => void): void {
+  if (process.send === undefined || !process.connected) return onError(new Error('the IPC channel is closed'));
+  process.send(request, undefined, undefined, (error: Error | null) => {
+    if (error !== null) onError(error);
+  });
 }
 
 async function start(config: SpryConfig): Promise<ConnectionHandler[]> {

@@ -2,7 +2,7 @@
 // client-role SpdySession. Used by the tests and the benchmarks; small on purpose.
 
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { DEFAULTS, type SpdyTuning } from '../config/config.ts';
+import { DEFAULTS, type StreamTuning } from '../config/config.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
 import { SpdySession } from './session.ts';
 import type { SpdyStream } from './stream.ts';
@@ -15,7 +15,7 @@ export interface SpdyClientOptions {
   /** The :host sent with each request (default host:port). */
   readonly authority?: string;
   readonly tls?: ConnectionOptions;
-  readonly tuning?: Partial<SpdyTuning>;
+  readonly tuning?: Partial<StreamTuning>;
 }
 
 export interface SpdyResponse {
@@ -63,7 +63,7 @@ export class SpdyClient {
         const session = new SpdySession(socket, {
           version,
           role: 'client',
-          tuning: { ...DEFAULTS.spdy, ...options.tuning },
+          tuning: { ...DEFAULTS.tuning, ...options.tuning },
           idleTimeoutMs: 0,
           connection: {
             remoteAddress: socket.remoteAddress ?? '',

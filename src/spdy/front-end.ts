@@ -2,8 +2,9 @@
 
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
-import type { SpdyTuning } from '../config/config.ts';
+import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/exchange.ts';
+import type { PushPlanner } from '../push/push-planner.ts';
 import { tracer } from '../log.ts';
 import { SpdySession } from './session.ts';
 import type { SpdyVersion } from './versions.ts';
@@ -17,13 +18,20 @@ export interface SpdyFrontEnd {
   readonly sessions: ReadonlySet<SpdySession>;
 }
 
-export function createSpdyFrontEnd(app: App, options: { tuning: SpdyTuning; idleTimeoutMs: number }): SpdyFrontEnd {
+export function createSpdyFrontEnd(app: App, options: { tuning: StreamTuning; idleTimeoutMs: number; pushPlanner?: PushPlanner }): SpdyFrontEnd {
   const sessions = new Set<SpdySession>();
   let closing = false;
   return {
     sessions,
     accept(socket, version, connection) {
-      const session = new SpdySession(socket, { version, role: 'server', tuning: options.tuning, idleTimeoutMs: options.idleTimeoutMs, connection });
+      const session = new SpdySession(socket, {
+        version,
+        role: 'server',
+        tuning: options.tuning,
+        idleTimeoutMs: options.idleTimeoutMs,
+        connection,
+        ...(options.pushPlanner === undefined ? {} : { pushPlanner: options.pushPlanner }),
+      });
       sessions.add(session);
       session.on('stream', (stream) => app.serve(stream));
       session.on('close', () => sessions.delete(session));

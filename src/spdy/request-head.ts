@@ -79,6 +79,21 @@ export function replyHeaders(version: SpdyVersion, status: number, headers: Flat
   return appendHeaders(out, headers);
 }
 
+/**
+ * The SYN_STREAM header block of a push: the request it answers (v3: :scheme, :host, :path;
+ * v2: the full URL in `url`, as its spec wants for pushes) and the response head with it, so no
+ * HEADERS frame has to follow before the DATA.
+ */
+export function pushHeaders(version: SpdyVersion, target: { scheme: string; authority: string; path: string }, status: number, headers: FlatHeaders): FlatHeaders {
+  const names = version.headers;
+  const out: FlatHeaders = version.urlIsAbsolute
+    ? [names.path, `${target.scheme}://${target.authority}${target.path}`]
+    : [names.scheme, target.scheme, names.host, target.authority, names.path, target.path];
+  const reason = STATUS_CODES[status];
+  out.push(names.status, reason === undefined ? String(status) : `${status} ${reason}`, names.version, 'HTTP/1.1');
+  return appendHeaders(out, headers);
+}
+
 /** Appends lower-cased, de-duplicated (NUL-joined) headers without hop-by-hop ones. */
 export function appendHeaders(out: FlatHeaders, headers: FlatHeaders): FlatHeaders {
   const start = out.length;

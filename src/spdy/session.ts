@@ -5,9 +5,11 @@
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import type { SpdyTuning } from '../config/config.ts';
+import type { StreamTuning } from '../config/config.ts';
 import { SpryError } from '../errors.ts';
-import type { ConnectionInfo, FlatHeaders } from '../exchange/exchange.ts';
+import type { BufferSizes, ConnectionInfo, FlatHeaders } from '../exchange/exchange.ts';
+import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
 import { HeaderDeflater, HeaderInflater } from './compression.ts';
 import {
   DEFAULT_WINDOW_BYTES,
@@ -34,17 +36,19 @@ import {
 import type { ControlFrame, FrameSink, GoawayFrame, SettingsEntry, SettingsFrame, SynStreamFrame } from './frames.ts';
 import { decodeHeaderBlock, encodeHeaderBlock } from './header-block.ts';
 import { SpdySessionError, SpdyStreamError, type SpdyProtocolError } from './protocol-error.ts';
-import { appendHeaders, replyHeaders, requestHeadFromHeaders } from './request-head.ts';
+import { appendHeaders, pushHeaders, replyHeaders, requestHeadFromHeaders } from './request-head.ts';
 import { type OutboundItem, SpdyStream, type StreamOwner } from './stream.ts';
 import type { SpdyVersion } from './versions.ts';
 
 export interface SpdySessionOptions {
   readonly version: SpdyVersion;
   readonly role: 'server' | 'client';
-  readonly tuning: SpdyTuning;
+  readonly tuning: StreamTuning;
   /** Close the connection after this long without traffic (0: never). */
   readonly idleTimeoutMs: number;
   readonly connection: ConnectionInfo;
+  /** Server: pushes what responses link to with rel=preload (absent: no push). */
+  readonly pushPlanner?: PushPlanner;
 }
 
 /** Consumed bytes are returned to the peer in WINDOW_UPDATEs of at least this much. */
@@ -71,13 +75,19 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   readonly role: 'server' | 'client';
   readonly socket: Socket;
   readonly connection: ConnectionInfo;
-  private readonly tuning: SpdyTuning;
+  private readonly tuning: StreamTuning;
   private readonly decoder: FrameDecoder;
   private readonly inflater: HeaderInflater;
   private deflater: HeaderDeflater | null = null;
 
   readonly streams = new Map<number, SpdyStream>();
   private peerStreamCount = 0;
+  /** Open pushes: the peer's SETTINGS_MAX_CONCURRENT_STREAMS bounds them. */
+  private pushStreamCount = 0;
+  private readonly pushPlanner: PushPlanner | undefined;
+  /** Paths pushed on this connection already (the planner's per-connection memory). */
+  private pushedPaths: Set<string> | null = null;
+  readonly buffers: BufferSizes;
   /** Highest stream id the peer opened (GOAWAY's last-good-stream-id). */
   private lastPeerStreamId = 0;
   private nextLocalStreamId: number;
@@ -118,6 +128,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.nextPingId = this.role === 'client' ? 1 : 2;
     this.sendFlowControl = this.version.flowControl !== 'opt-in';
     this.localInitialWindow = this.tuning.initialWindowBytes;
+    this.pushPlanner = options.pushPlanner;
+    this.buffers = { writeBytes: this.tuning.writeBufferBytes, readBytes: this.tuning.readBufferBytes };
+    // The scheduler frames DATA until the socket reports it is full: write-buffer says when.
+    setHighWaterMarks(socket, { writeBytes: this.buffers.writeBytes });
     this.decoder = new FrameDecoder(this.version, this, { maxControlFrameBytes: this.tuning.maxControlFrameBytes });
     this.inflater = new HeaderInflater(this.version.dictionary, this.tuning.maxHeaderBlockBytes);
 
@@ -206,8 +220,17 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
       case FrameType.RST_STREAM: {
         const stream = this.streams.get(frame.streamId);
         if (stream !== undefined) {
+          const reason = new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${frame.streamId} (${rstStatusName(frame.status)})`);
           this.forget(stream);
-          stream.terminate(new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${frame.streamId} (${rstStatusName(frame.status)})`));
+          stream.terminate(reason);
+          // Cancelling a request cancels the pushes that came with it (SPDY/3 §3.3.2).
+          if (stream.pushes !== null) {
+            for (const push of stream.pushes) {
+              if (push.closed) continue;
+              this.forget(push);
+              push.terminate(reason);
+            }
+          }
         }
         return;
       }
@@ -480,6 +503,37 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.forget(stream);
   }
 
+  willRespond(stream: SpdyStream, status: number, headers: FlatHeaders): void {
+    // (A request refused with a 400 before it was parsed has no head: nothing to push for it.)
+    if (this.pushPlanner === undefined || !stream.isServerStream || stream.head === undefined) return;
+    this.pushPlanner(stream, status, headers, (this.pushedPaths ??= new Set()));
+  }
+
+  /**
+   * Opens a server push associated with `parent`: a SYN_STREAM with an even id, UNIDIRECTIONAL,
+   * carrying the pushed request and its response head, then the body. Queued before the parent's
+   * SYN_REPLY, so the client learns of the push before anything that could make it ask itself.
+   */
+  push(parent: SpdyStream, resource: PushedResource): boolean {
+    if (this.role !== 'server' || this.destroyed || this.goawaySent || this.goawayReceived || this.closing) return false;
+    if (parent.localFinQueued || parent.closed || !parent.isServerStream) return false;
+    if (this.pushStreamCount >= this.peerMaxConcurrentStreams) return false;
+    const id = this.nextLocalStreamId;
+    if (id > MAX_STREAM_ID) return false;
+    this.nextLocalStreamId += 2;
+    const stream = new SpdyStream(this, id, parent.priority, this.peerInitialWindow, 0);
+    stream.isPush = true;
+    stream.remoteFin = true; // unidirectional: the client never sends on it
+    this.streams.set(id, stream);
+    this.pushStreamCount++;
+    (parent.pushes ??= []).push(stream);
+    const body = resource.body;
+    const headers = pushHeaders(this.version, resource, 200, ['content-type', resource.contentType, 'content-length', String(body.length)]);
+    stream.open(headers, body.length === 0, parent.id);
+    if (body.length > 0) stream.end(body);
+    return true;
+  }
+
   // ── outbound ─────────────────────────────────────────────────────────────
 
   private sendInitialSettings(): void {
@@ -681,6 +735,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private forget(stream: SpdyStream): void {
     if (this.streams.delete(stream.id)) {
       if (stream.isServerStream) this.peerStreamCount--;
+      else if (stream.isPush) this.pushStreamCount--;
       if (this.closing && this.streams.size === 0) this.endSocket();
     }
   }

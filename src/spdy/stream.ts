@@ -2,8 +2,9 @@
 // to the peer as it is consumed) and its outbound queue (framed by the session's scheduler).
 // On the server it is the protocol's ServerExchange; our client uses the same object.
 
-import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { SpryError } from '../errors.ts';
+import type { PushedResource } from '../push/push-planner.ts';
 
 /** What a stream needs from its session. */
 export interface StreamOwner {
@@ -15,6 +16,12 @@ export interface StreamOwner {
   resetStream(stream: SpdyStream, status: number): void;
   /** Both directions are done: forget the stream. */
   streamClosed(stream: SpdyStream): void;
+  /** The app is about to send the response head: the moment to push what it links to. */
+  willRespond(stream: SpdyStream, status: number, headers: FlatHeaders): void;
+  /** Opens a push associated with `stream`; false if the session cannot push now. */
+  push(stream: SpdyStream, resource: PushedResource): boolean;
+  /** writeBytes: per-stream outbound bytes above which write() asks the app to wait. */
+  readonly buffers: BufferSizes;
 }
 
 /** An item on the outbound queue: a header block to compress at send time, or body bytes. */
@@ -30,9 +37,6 @@ export type OutboundItem =
       readonly associatedStreamId?: number;
     }
   | { readonly kind: 'data'; chunk: Buffer; fin: boolean; readonly callback: (() => void) | undefined };
-
-/** Above this many queued outbound bytes, write() asks the app to wait for drain. */
-const OUTBOUND_HIGH_WATER_BYTES = 64 << 10;
 
 export class SpdyStream implements ServerExchange {
   readonly id: number;
@@ -73,6 +77,10 @@ export class SpdyStream implements ServerExchange {
   isServerStream = false;
   /** Client side: the SYN_REPLY arrived. */
   gotReply = false;
+  /** A stream we opened to push a resource (server side). */
+  isPush = false;
+  /** Pushes associated with this stream, so a client's cancel of the stream cancels them too. */
+  pushes: SpdyStream[] | null = null;
 
   onDrain: (() => void) | null = null;
   onAbort: ((reason: Error) => void) | null = null;
@@ -80,6 +88,10 @@ export class SpdyStream implements ServerExchange {
   onResponse: ((headers: FlatHeaders) => void) | null = null;
   /** Further header blocks (HEADERS frames). */
   onHeaders: ((headers: FlatHeaders) => void) | null = null;
+
+  get buffers(): BufferSizes {
+    return this.owner.buffers;
+  }
 
   constructor(owner: StreamOwner, id: number, priority: number, sendWindow: number, recvWindow: number) {
     this.owner = owner;
@@ -158,6 +170,7 @@ export class SpdyStream implements ServerExchange {
 
   respond(status: number, headers: FlatHeaders, endStream: boolean): void {
     if (this.responded) throw new SpryError('SPRY_ERR_SPDY_STREAM_STATE', `stream ${this.id} already responded`);
+    this.owner.willRespond(this, status, headers);
     this.responded = true;
     this.enqueue({ kind: 'headers', frame: 'SYN_REPLY', status, headers, fin: endStream });
     if (endStream) this.finishLocal();
@@ -177,11 +190,11 @@ export class SpdyStream implements ServerExchange {
     }
     if (chunk.length === 0) {
       callback?.();
-      return this.queuedBytes < OUTBOUND_HIGH_WATER_BYTES;
+      return this.queuedBytes < this.owner.buffers.writeBytes;
     }
     this.queuedBytes += chunk.length;
     this.enqueue({ kind: 'data', chunk, fin: false, callback });
-    if (this.queuedBytes < OUTBOUND_HIGH_WATER_BYTES) return true;
+    if (this.queuedBytes < this.owner.buffers.writeBytes) return true;
     this.needDrain = true;
     return false;
   }
@@ -210,6 +223,11 @@ export class SpdyStream implements ServerExchange {
     this.owner.resetStream(this, 6 /* INTERNAL_ERROR */);
   }
 
+  /** Pushes `resource` on a new stream associated with this one (see SpdySession.push). */
+  push(resource: PushedResource): boolean {
+    return this.owner.push(this, resource);
+  }
+
   /** Client side (and pushes): queue the SYN_STREAM that opens this stream. */
   open(headers: FlatHeaders, fin: boolean, associatedStreamId = 0): void {
     this.responded = true;
@@ -232,7 +250,7 @@ export class SpdyStream implements ServerExchange {
   /** Called by the scheduler after it took `bytes` of body off the queue. */
   sent(bytes: number): void {
     this.queuedBytes -= bytes;
-    if (this.needDrain && this.queuedBytes < OUTBOUND_HIGH_WATER_BYTES / 2) {
+    if (this.needDrain && this.queuedBytes < this.owner.buffers.writeBytes / 2) {
       this.needDrain = false;
       this.onDrain?.();
     }

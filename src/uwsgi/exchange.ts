@@ -5,10 +5,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
-import type { BodySink, ConnectionInfo, FlatHeaders, ProtocolMarker, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, BufferSizes, ConnectionInfo, FlatHeaders, ProtocolMarker, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 
 export class UwsgiExchange implements ServerExchange {
   readonly head: RequestHead;
+  readonly buffers: BufferSizes;
   aborted = false;
   responded = false;
   onDrain: (() => void) | null = null;
@@ -20,7 +21,8 @@ export class UwsgiExchange implements ServerExchange {
   private early: Buffer[] = [];
   private ended = false;
 
-  constructor(socket: Socket, vars: Record<string, string>, firstBody: Buffer, connection: ConnectionInfo) {
+  constructor(socket: Socket, vars: Record<string, string>, firstBody: Buffer, connection: ConnectionInfo, buffers: BufferSizes) {
+    this.buffers = buffers;
     this.socket = socket;
     this.head = requestHeadFromVars(vars, connection);
     this.remaining = Number(vars.CONTENT_LENGTH ?? 0) || 0;

@@ -4,6 +4,8 @@
 
 import { createServer, type Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
+import type { StreamTuning } from '../config/config.ts';
+import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import { connectionInfo } from '../http1/request-head.ts';
 import { ConnectionSet, type ConnectionHandler } from '../listen/connection-handler.ts';
 import { tracer } from '../log.ts';
@@ -12,11 +14,13 @@ import { UwsgiRequestDecoder } from './packet.ts';
 
 const trace = tracer('uwsgi');
 
-export function createUwsgiHandler(app: App, options: { idleTimeoutMs: number }): ConnectionHandler {
+export function createUwsgiHandler(app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): ConnectionHandler {
+  const buffers = { writeBytes: options.tuning.writeBufferBytes, readBytes: options.tuning.readBufferBytes };
   const connections = new ConnectionSet();
   let draining = false;
   const server = createServer((socket: Socket) => {
     connections.add(socket);
+    setHighWaterMarks(socket, buffers);
     if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
     const decoder = new UwsgiRequestDecoder();
     const onData = (chunk: Buffer) => {
@@ -34,7 +38,7 @@ export function createUwsgiHandler(app: App, options: { idleTimeoutMs: number })
         socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n');
         return;
       }
-      app.serve(new UwsgiExchange(socket, result.request.vars, result.rest, connectionInfo(socket, false)));
+      app.serve(new UwsgiExchange(socket, result.request.vars, result.rest, connectionInfo(socket, false), buffers));
     };
     socket.on('data', onData);
     socket.on('error', () => {});

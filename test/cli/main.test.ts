@@ -76,8 +76,8 @@ describe('spry on the command line', () => {
       '--http-timeout: "soon": must be a whole number of seconds from 1 to 2147483');
   });
 
-  it('says a uWSGI option spry does not have yet is not implemented', async () => {
-    await assertConfigError(['--cache2', 'name=c,items=10', '--https2', 'addr=:8443', ...MODULE], '--cache2: not implemented yet');
+  it('names a --cache2 without name=', async () => {
+    await assertConfigError(['--cache2', 'items=10', '--https2', 'addr=127.0.0.1:0', ...MODULE], '--cache2: "items=10" has no name= (e.g. name=assets,items=100)');
   });
 
   it('names a reference to a shared socket that does not exist', async () => {
@@ -99,7 +99,8 @@ describe('spry on the command line', () => {
     assert.match(run.stdout, /^Usage: spry /);
     assert.match(run.stdout, /--https2 KEYVAL +TLS router/);
     assert.match(run.stdout, /-p, --workers, --processes N +run N workers/);
-    assert.match(run.stdout, /--cache2 KEYVAL +.*\(not implemented yet\)/);
+    assert.match(run.stdout, /--cache2 KEYVAL +in-memory LRU cache/);
+    assert.match(run.stdout, /--write-buffer N +response bytes buffered/);
     assert.match(run.stdout, /\n {2}cert, crt +PEM certificate/);
   });
 

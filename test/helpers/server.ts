@@ -3,7 +3,7 @@
 
 import type { RequestListener } from 'node:http';
 import { appFromExport } from '../../src/apps/load-module.ts';
-import { DEFAULTS, type Https2ListenerConfig, type SpdyTuning } from '../../src/config/config.ts';
+import { DEFAULTS, type Https2ListenerConfig, type StreamTuning } from '../../src/config/config.ts';
 import { startHttpsListener } from '../../src/listen/https-listener.ts';
 import type { Listener } from '../../src/listen/connection-handler.ts';
 import { generateSelfSignedCertificate } from '../../src/tls/self-signed.ts';
@@ -18,10 +18,13 @@ export function testCertificate(): Promise<{ cert: string; key: string }> {
 export interface TestServerOptions {
   /** A Node listener, a fetch handler, or an object with fetch (as --module would export). */
   readonly app?: RequestListener | ((request: Request) => Response | Promise<Response>) | object;
-  readonly tuning?: Partial<SpdyTuning>;
+  readonly tuning?: Partial<StreamTuning>;
   readonly httpTimeoutMs?: number;
   readonly spdy?: boolean;
   readonly h2?: boolean;
+  /** Push cached resources named by Link: rel=preload (default true, as push=1). */
+  readonly push?: boolean;
+  readonly pushCache?: string;
 }
 
 export interface TestServer {
@@ -40,7 +43,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     selfSigned: true,
     spdy: options.spdy ?? true,
     h2: options.h2 ?? true,
-    spdyTuning: { ...DEFAULTS.spdy, ...options.tuning },
+    push: options.push ?? true,
+    ...(options.pushCache === undefined ? {} : { pushCache: options.pushCache }),
+    tuning: { ...DEFAULTS.tuning, ...options.tuning },
   };
   const app = appFromExport(options.app ?? testApp, 'test');
   const listener = await startHttpsListener(config, app, { idleTimeoutMs: options.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs });

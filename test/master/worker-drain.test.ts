@@ -40,7 +40,8 @@ interface DrainingHandler {
 async function drainOnFirstConnection(): Promise<DrainingHandler> {
   const { cert, key } = await testCertificate();
   const handler: ConnectionHandler = createHttpsHandler(
-    { source: 'addr=127.0.0.1:0,spdy=1', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 }, cert, key, selfSigned: true, spdy: true, h2: true, spdyTuning: DEFAULTS.spdy },
+    { source: 'addr=127.0.0.1:0,spdy=1', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 }, cert, key, selfSigned: true, spdy: true, h2: true,
+    push: true, tuning: DEFAULTS.tuning },
     appFromExport(testApp, 'testApp'),
     { idleTimeoutMs: 60_000 },
   );

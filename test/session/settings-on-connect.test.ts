@@ -95,10 +95,10 @@ describe('SETTINGS on connect', () => {
     try {
       const settings = await peer.nextOfType('SETTINGS');
       const values = new Map(settings.entries.map((entry) => [entry.id, entry.value]));
-      assert.equal(values.get(4), DEFAULTS.spdy.maxConcurrentStreams);
-      assert.equal(values.get(7), DEFAULTS.spdy.initialWindowBytes);
+      assert.equal(values.get(4), DEFAULTS.tuning.maxConcurrentStreams);
+      assert.equal(values.get(7), DEFAULTS.tuning.initialWindowBytes);
       const update = await peer.nextOfType('WINDOW_UPDATE', 0);
-      assert.equal(update.delta, DEFAULTS.spdy.sessionWindowBytes - 65_536);
+      assert.equal(update.delta, DEFAULTS.tuning.sessionWindowBytes - 65_536);
     } finally {
       peer.close();
       await plain.close();
