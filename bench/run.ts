@@ -26,6 +26,7 @@ import { forwarding } from './scenarios/forwarding.ts';
 import { h1Requests } from './scenarios/h1-requests.ts';
 import { h2Requests } from './scenarios/h2-requests.ts';
 import { memory } from './scenarios/memory.ts';
+import { pageLoad } from './scenarios/page-load.ts';
 import { spdyRequests } from './scenarios/spdy-requests.ts';
 import { throughput } from './scenarios/throughput.ts';
 
@@ -36,6 +37,7 @@ const SCENARIOS: readonly { readonly id: string; readonly title: string; readonl
   { id: '4', title: 'SPDY/3.1 throughput', run: throughput },
   { id: '5', title: 'memory per idle connection', run: memory },
   { id: '6', title: 'forwarding to uwsgi', run: forwarding },
+  { id: '7', title: 'page load with push', run: pageLoad },
 ];
 
 const FULL: Omit<Plan, 'profile'> = { quick: false, durationSeconds: 10, warmupSeconds: 2, repeats: 2, transferBytes: 100 * 2 ** 20, idleConnections: 10_000 };

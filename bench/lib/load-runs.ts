@@ -1,11 +1,12 @@
 // Running a load generator against a server and reading its figures: h2load (scenarios 2, 3,
-// 6) and spdy-load (1, 4 and the generator's ceiling). Each run also reports the CPU the server
-// used meanwhile, in cores: about 1.0 means the server's one thread was saturated, which is the
-// sign that the server, not the generator, set the pace.
+// 6), spdy-load (1, 4 and the generator's ceiling) and page-load (7). Each run also reports the
+// CPU the server used meanwhile, in cores: about 1.0 means the server's one thread was
+// saturated, which is the sign that the server, not the generator, set the pace.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PageLoadResult } from '../load/page-load.ts';
 import type { SpdyLoadResult } from '../load/spdy-load.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { groupCpuSeconds, runToCompletion } from './processes.ts';
@@ -158,4 +159,32 @@ export async function runSpdyLoad(server: RunningServer, options: SpdyLoadOption
     generatorCpuCores: raw.generatorCpuCores,
     raw,
   };
+}
+
+export interface PageLoadOptions {
+  /** The page's URL (through a delay proxy, for scenario 7). */
+  readonly url: string;
+  readonly protocol: 'spdy/3.1' | 'h2';
+  readonly loads: number;
+  readonly warmupLoads: number;
+}
+
+export type PageLoadFigures = PageLoadResult & {
+  /** Server CPU over the whole run (warm-up included), in cores. */
+  readonly serverCpuCores: number;
+};
+
+/** Slack per load on top of the run's planned length before it counts as stuck. */
+const PAGE_LOAD_SLACK_MS = 2_000;
+
+export async function runPageLoad(server: RunningServer, options: PageLoadOptions): Promise<PageLoadFigures> {
+  const args = [join(BENCH, 'load/page-load.ts'), '--json', '-p', options.protocol, '-n', String(options.loads), '--warmup', String(options.warmupLoads), options.url];
+  const cpuBefore = groupCpuSeconds(server.process.pid);
+  const started = performance.now();
+  const { code, stdout, stderr } = await runToCompletion('page-load', NODE, args, (options.loads + options.warmupLoads) * PAGE_LOAD_SLACK_MS + RUN_SLACK_MS, { cwd: ROOT });
+  const wallSeconds = (performance.now() - started) / 1000;
+  const serverCpuCores = (groupCpuSeconds(server.process.pid) - cpuBefore) / wallSeconds;
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`page-load exited ${code} without figures:\n${stderr.slice(-1500)}`);
+  return { ...(JSON.parse(line) as PageLoadResult), serverCpuCores };
 }
