@@ -21,21 +21,9 @@ export function preloadTargets(linkValues: readonly string[]): string[] {
   return targets;
 }
 
-/** Where the next link-value starts: the first comma outside a quoted string (or the end). */
+/** Where the next link-value starts: after the first comma outside a quoted string (or the end). */
 function nextLinkStart(value: string, from: number): number {
-  let quoted = false;
-  for (let i = from; i < value.length; i++) {
-    const c = value[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      return i + 1;
-    }
-  }
-  return value.length;
+  return Math.min(nextUnquoted(value, from, ',') + 1, value.length);
 }
 
 /** `; rel=preload; as=style` → true; `; rel="preload nopush"` or `; rel=preload; nopush` → false. */
@@ -57,20 +45,27 @@ function isPushablePreload(params: string): boolean {
 
 function splitParams(params: string): string[] {
   const parts: string[] = [];
+  for (let start = 0; start <= params.length; ) {
+    const end = nextUnquoted(params, start, ';,');
+    parts.push(params.slice(start, end));
+    start = end + 1;
+  }
+  return parts.filter((part) => part.trim() !== '');
+}
+
+/** The index of the first of `stops` at or after `from` outside a quoted string, or the length. */
+function nextUnquoted(text: string, from: number, stops: string): number {
   let quoted = false;
-  let start = 0;
-  for (let i = 0; i < params.length; i++) {
-    const c = params[i];
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
     if (quoted) {
       if (c === '\\') i++;
       else if (c === '"') quoted = false;
     } else if (c === '"') {
       quoted = true;
-    } else if (c === ';' || c === ',') {
-      parts.push(params.slice(start, i));
-      start = i + 1;
+    } else if (stops.includes(c)) {
+      return i;
     }
   }
-  parts.push(params.slice(start));
-  return parts.filter((part) => part.trim() !== '');
+  return text.length;
 }

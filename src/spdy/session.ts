@@ -84,6 +84,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private peerStreamCount = 0;
   /** Open pushes: the peer's SETTINGS_MAX_CONCURRENT_STREAMS bounds them. */
   private pushStreamCount = 0;
+  /** Open pushes by the request they came with, which a client may cancel even after it ended. */
+  private readonly pushesByRequest = new Map<number, Set<SpdyStream>>();
   private readonly pushPlanner: PushPlanner | undefined;
   /** Paths pushed on this connection already (the planner's per-connection memory). */
   private pushedPaths: Set<string> | null = null;
@@ -219,17 +221,18 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
         return this.onReplyOrHeaders(frame.streamId, frame.headerBlock, frame.fin, false);
       case FrameType.RST_STREAM: {
         const stream = this.streams.get(frame.streamId);
+        const reason = (): SpryError => new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${frame.streamId} (${rstStatusName(frame.status)})`);
         if (stream !== undefined) {
-          const reason = new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${frame.streamId} (${rstStatusName(frame.status)})`);
           this.forget(stream);
-          stream.terminate(reason);
-          // Cancelling a request cancels the pushes that came with it (SPDY/3 §3.3.2).
-          if (stream.pushes !== null) {
-            for (const push of stream.pushes) {
-              if (push.closed) continue;
-              this.forget(push);
-              push.terminate(reason);
-            }
+          stream.terminate(reason());
+        }
+        // Cancelling a request cancels the pushes that came with it, even once its own response
+        // has ended (SPDY/3 §3.3.2).
+        const pushes = this.pushesByRequest.get(frame.streamId);
+        if (pushes !== undefined) {
+          for (const push of [...pushes]) {
+            this.forget(push);
+            push.terminate(reason());
           }
         }
         return;
@@ -523,10 +526,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.nextLocalStreamId += 2;
     const stream = new SpdyStream(this, id, parent.priority, this.peerInitialWindow, 0);
     stream.isPush = true;
+    stream.associatedStreamId = parent.id;
     stream.remoteFin = true; // unidirectional: the client never sends on it
     this.streams.set(id, stream);
     this.pushStreamCount++;
-    (parent.pushes ??= []).push(stream);
+    let siblings = this.pushesByRequest.get(parent.id);
+    if (siblings === undefined) this.pushesByRequest.set(parent.id, (siblings = new Set()));
+    siblings.add(stream);
     const body = resource.body;
     const headers = pushHeaders(this.version, resource, 200, ['content-type', resource.contentType, 'content-length', String(body.length)]);
     stream.open(headers, body.length === 0, parent.id);
@@ -735,9 +741,15 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private forget(stream: SpdyStream): void {
     if (this.streams.delete(stream.id)) {
       if (stream.isServerStream) this.peerStreamCount--;
-      else if (stream.isPush) this.pushStreamCount--;
+      else if (stream.isPush) this.forgetPush(stream);
       if (this.closing && this.streams.size === 0) this.endSocket();
     }
+  }
+
+  private forgetPush(push: SpdyStream): void {
+    this.pushStreamCount--;
+    const siblings = this.pushesByRequest.get(push.associatedStreamId);
+    if (siblings !== undefined && siblings.delete(push) && siblings.size === 0) this.pushesByRequest.delete(push.associatedStreamId);
   }
 
   /** True if the peer's parity says it opened this id already (so it is closed now). */

@@ -79,8 +79,8 @@ export class SpdyStream implements ServerExchange {
   gotReply = false;
   /** A stream we opened to push a resource (server side). */
   isPush = false;
-  /** Pushes associated with this stream, so a client's cancel of the stream cancels them too. */
-  pushes: SpdyStream[] | null = null;
+  /** A push: the stream it is associated with (0 otherwise). */
+  associatedStreamId = 0;
 
   onDrain: (() => void) | null = null;
   onAbort: ((reason: Error) => void) | null = null;
