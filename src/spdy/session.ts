@@ -108,7 +108,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   // Output scheduling.
   private readonly control: Buffer[] = [];
-  private ready: SpdyStream[] = [];
+  /** Streams with something to send, one round-robin list per priority (0 most urgent). */
+  private ready: SpdyStream[][] = emptyReadyLists();
+  /** The most urgent priority that may have a ready stream (a hint: lists may have emptied). */
+  private readyFrom = PRIORITY_LEVELS;
   private flushScheduled = false;
 
   private goawaySent = false;
@@ -164,7 +167,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     const id = this.nextLocalStreamId;
     if (id > MAX_STREAM_ID) throw new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'stream ids are used up; open a new connection');
     this.nextLocalStreamId += 2;
-    const stream = new SpdyStream(this, id, options.priority ?? 0, this.peerInitialWindow, this.localInitialWindow);
+    const priority = Math.min(Math.max(Math.trunc(options.priority ?? 0), 0), 0xff >> this.version.priorityShift);
+    const stream = new SpdyStream(this, id, priority, this.peerInitialWindow, this.localInitialWindow);
     this.streams.set(id, stream);
     const names = this.version.headers;
     const block: FlatHeaders = [names.method, target.method, names.path, target.path, names.version, 'HTTP/1.1'];
@@ -480,7 +484,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   wantsToSend(stream: SpdyStream): void {
     stream.scheduled = true;
-    this.ready.push(stream);
+    const level = stream.schedulingPriority;
+    this.ready[level].push(stream);
+    if (level < this.readyFrom) this.readyFrom = level;
     this.scheduleFlush();
   }
 
@@ -524,7 +530,11 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     const id = this.nextLocalStreamId;
     if (id > MAX_STREAM_ID) return false;
     this.nextLocalStreamId += 2;
-    const stream = new SpdyStream(this, id, parent.priority, this.peerInitialWindow, 0);
+    // One step less urgent than the page that links it, so the page's own body goes first; but
+    // the SYN_STREAM itself goes at the page's priority, ahead of the page's SYN_REPLY.
+    const priority = Math.min(parent.priority + 1, 0xff >> this.version.priorityShift);
+    const stream = new SpdyStream(this, id, priority, this.peerInitialWindow, 0);
+    stream.schedulingPriority = parent.schedulingPriority;
     stream.isPush = true;
     stream.associatedStreamId = parent.id;
     stream.remoteFin = true; // unidirectional: the client never sends on it
@@ -586,8 +596,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   /**
-   * Writes control frames first, then DATA round-robin, one frame per stream per turn, within
-   * the windows, until the socket asks us to wait ('drain' calls back here).
+   * Writes control frames first, then streams' frames by priority (SPDY/3 §2.3.3: a stream is
+   * served only while no more urgent one can send), round-robin within a priority, one frame per
+   * stream per turn, within the windows, until the socket asks us to wait ('drain' calls back).
    */
   private flush(): void {
     this.flushScheduled = false;
@@ -601,24 +612,40 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
       for (const frame of this.control) socket.write(frame);
       this.control.length = 0;
     }
-    let ready = this.ready;
-    while (ready.length > 0 && !socket.writableNeedDrain) {
+    const lists = this.ready;
+    let stalled = false;
+    while (!stalled && !socket.writableNeedDrain) {
+      let level = this.readyFrom;
+      while (level < PRIORITY_LEVELS && lists[level].length === 0) level++;
+      this.readyFrom = level;
+      if (level === PRIORITY_LEVELS) break;
       // Take the whole round; streams that still have sendable data join the next one.
-      this.ready = [];
+      const round = lists[level];
+      lists[level] = [];
       let i = 0;
-      for (; i < ready.length; i++) {
-        const stream = ready[i];
-        if (socket.writableNeedDrain || (this.sendFlowControl && this.version.flowControl === 'stream-and-session' && this.sessionSendWindow <= 0 && nextIsData(stream))) break;
+      for (; i < round.length; i++) {
+        const stream = round[i];
+        if (socket.writableNeedDrain || (this.sendFlowControl && this.version.flowControl === 'stream-and-session' && this.sessionSendWindow <= 0 && nextIsData(stream))) {
+          stalled = true;
+          break;
+        }
         const more = this.sendOneFrame(stream);
-        if (more) this.ready.push(stream);
-        else stream.scheduled = false;
+        if (!more) {
+          stream.scheduled = false;
+        } else if (stream.schedulingPriority === level) {
+          lists[level].push(stream);
+        } else {
+          lists[stream.schedulingPriority].push(stream);
+          if (stream.schedulingPriority < this.readyFrom) this.readyFrom = stream.schedulingPriority;
+        }
+        // A write's callback may have woken a more urgent stream: it goes first.
+        if (this.readyFrom < level) {
+          i++;
+          break;
+        }
       }
-      if (i < ready.length) {
-        // Stopped early: the rest keep their turn ahead of the new round.
-        this.ready = ready.slice(i).concat(this.ready);
-        break;
-      }
-      ready = this.ready;
+      // Stopped early: the rest keep their turn ahead of the new round.
+      if (i < round.length) lists[level] = round.slice(i).concat(lists[level]);
     }
     socket.uncork();
   }
@@ -632,6 +659,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
       stream.queue.shift();
       this.socket.write(this.encodeHeaderFrame(stream, item));
       if (item.fin) stream.finSent();
+      stream.schedulingPriority = stream.priority; // (a push's SYN_STREAM is out: its body waits its turn)
       return stream.queue.length > 0;
     }
     const remaining = item.chunk.length;
@@ -727,7 +755,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private teardown(reason: Error): void {
     const streams = [...this.streams.values()];
     this.streams.clear();
-    this.ready = [];
+    this.ready = emptyReadyLists();
     for (const stream of streams) stream.terminate(reason);
     if (this.destroyed && !this.closedEmitted) {
       this.closedEmitted = true;
@@ -758,6 +786,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     if ((streamId & 1) === peerParity) return streamId <= this.lastPeerStreamId;
     return streamId < this.nextLocalStreamId;
   }
+}
+
+/** SPDY/3 has priorities 0-7 (SPDY/2 only 0-3, the same lists serve). */
+const PRIORITY_LEVELS = 8;
+
+function emptyReadyLists(): SpdyStream[][] {
+  return Array.from({ length: PRIORITY_LEVELS }, () => []);
 }
 
 function nextIsData(stream: SpdyStream): boolean {

@@ -40,7 +40,10 @@ export type OutboundItem =
 
 export class SpdyStream implements ServerExchange {
   readonly id: number;
+  /** The priority on the wire (0 most urgent). */
   readonly priority: number;
+  /** The priority the scheduler serves it at (a push's SYN_STREAM goes at its page's). */
+  schedulingPriority: number;
   private readonly owner: StreamOwner;
   /** Server side: the request. Client side: set by the client for its own bookkeeping. */
   head!: RequestHead;
@@ -97,6 +100,7 @@ export class SpdyStream implements ServerExchange {
     this.owner = owner;
     this.id = id;
     this.priority = priority;
+    this.schedulingPriority = priority;
     this.sendWindow = sendWindow;
     this.recvWindow = recvWindow;
   }
