@@ -7,6 +7,9 @@ import type { BodySink, BufferSizes, ConnectionInfo, FlatHeaders, RequestHead, S
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
 
+/** What an HTTP/2 stream buffers of its upload once the app paused it: one default-size frame. */
+const H2_STREAM_READ_BYTES = 16 << 10;
+
 /** What the streams of one HTTP/2 connection share. */
 export interface Http2SessionState {
   readonly connection: ConnectionInfo;
@@ -38,8 +41,11 @@ export class Http2Exchange implements ServerExchange {
     this.state = state;
     this.head = requestHead(stream, headers, rawHeaders, state.connection);
     const buffers = (this.buffers = state.buffers);
-    if (stream.writableHighWaterMark !== buffers.writeBytes || stream.readableHighWaterMark !== buffers.readBytes) {
-      setHighWaterMarks(stream, buffers);
+    // The app's own request buffer holds read-buffer; behind it the stream keeps at most one
+    // DATA frame's worth (flowing, it hands chunks straight on), so an app that stops reading
+    // holds read-buffer of upload, not twice that.
+    if (stream.writableHighWaterMark !== buffers.writeBytes || stream.readableHighWaterMark !== H2_STREAM_READ_BYTES) {
+      setHighWaterMarks(stream, { writeBytes: buffers.writeBytes, readBytes: H2_STREAM_READ_BYTES });
     }
     stream.on('drain', () => this.onDrain?.());
     stream.on('close', () => {
