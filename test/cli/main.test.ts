@@ -2,39 +2,8 @@
 // exactly one stderr line naming the culprit, with nothing on stdout.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-
-const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
-const RUN_TIMEOUT_MS = 20_000;
-
-interface SpryRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runSpry(args: readonly string[]): Promise<SpryRun> {
-  return new Promise((resolve) => {
-    // process.execPath is the Node 24 running the tests, so bin/spry.ts's .ts imports work.
-    execFile(process.execPath, [BIN, ...args], { timeout: RUN_TIMEOUT_MS }, (error, stdout, stderr) => {
-      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-async function assertConfigError(args: readonly string[], expected: string | RegExp): Promise<void> {
-  const run = await runSpry(args);
-  assert.equal(run.status, 2, `exit status (stderr: ${run.stderr})`);
-  assert.equal(run.stdout, '');
-  const lines = run.stderr.split('\n');
-  assert.equal(lines.length, 2, `one stderr line, got ${JSON.stringify(run.stderr)}`);
-  assert.equal(lines[1], '');
-  if (typeof expected === 'string') assert.equal(lines[0], `spry: ${expected}`);
-  else assert.match(lines[0], expected);
-}
+import { assertConfigError, runSpry } from './run-spry.ts';
 
 const MODULE = ['--module', './examples/testapp.ts:testApp'];
 
