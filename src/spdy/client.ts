@@ -105,23 +105,27 @@ export class SpdyClient {
 }
 
 /** Resolves with the status, headers and body of a stream's response; rejects if it is reset. */
-export function collectResponse(stream: SpdyStream, session: SpdySession): Promise<SpdyResponse> {
+export async function collectResponse(stream: SpdyStream, session: SpdySession): Promise<SpdyResponse> {
+  let headers: FlatHeaders | undefined;
+  stream.onResponse = (received) => {
+    headers = received;
+  };
+  const body = await readBody(stream);
+  if (headers === undefined) throw new Error(`stream ${stream.id} ended without a reply`);
+  return { status: statusOf(session, headers), headers, body, streamId: stream.id };
+}
+
+/** Resolves with everything the peer sends on `stream` (a response, or a push); rejects if it is reset. */
+export function readBody(stream: SpdyStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let headers: FlatHeaders | undefined;
     const chunks: Buffer[] = [];
-    stream.onResponse = (received) => {
-      headers = received;
-    };
     stream.onAbort = reject;
     stream.setBodySink({
       data(chunk) {
         chunks.push(chunk);
         return true;
       },
-      end() {
-        if (headers === undefined) return reject(new Error(`stream ${stream.id} ended without a reply`));
-        resolve({ status: statusOf(session, headers), headers, body: Buffer.concat(chunks), streamId: stream.id });
-      },
+      end: () => resolve(Buffer.concat(chunks)),
     });
   });
 }

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SpdyClient } from '../../src/spdy/client.ts';
+import { readBody, SpdyClient } from '../../src/spdy/client.ts';
 import { RstStatus } from '../../src/spdy/constants.ts';
 import type { SpdyStream } from '../../src/spdy/stream.ts';
 import type { SpdyAlpn } from '../../src/spdy/versions.ts';
@@ -42,21 +42,6 @@ async function connect(alpn: SpdyAlpn, onPush: (push: SeenPush) => void): Promis
   return { client, pushes, errors };
 }
 
-/** The whole body of an accepted push. */
-function readPush(stream: SpdyStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.onAbort = reject;
-    stream.setBodySink({
-      data(chunk) {
-        chunks.push(chunk);
-        return true;
-      },
-      end: () => resolve(Buffer.concat(chunks)),
-    });
-  });
-}
-
 function pathOf(alpn: SpdyAlpn, headers: FlatHeaders): string {
   return alpn === 'spdy/2' ? new URL(header(headers, 'url') ?? '').pathname : (header(headers, ':path') ?? '');
 }
@@ -65,7 +50,7 @@ for (const alpn of VERSIONS) {
   describe(`${alpn}: SpdyClient and push`, () => {
     it('hands each push to the \'push\' event with its headers and the request\'s stream id; the bytes are the cached ones', async () => {
       const bodies = new Map<string, Promise<Buffer>>();
-      const { client, pushes, errors } = await connect(alpn, (push) => bodies.set(pathOf(alpn, push.headers), readPush(push.stream)));
+      const { client, pushes, errors } = await connect(alpn, (push) => bodies.set(pathOf(alpn, push.headers), readBody(push.stream)));
       try {
         const page = await client.request('/page');
         assert.equal(page.status, 200);

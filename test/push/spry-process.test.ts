@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SpdyClient, headerValue } from '../../src/spdy/client.ts';
+import { headerValue, readBody, SpdyClient } from '../../src/spdy/client.ts';
 import type { FlatHeaders } from '../../src/exchange/exchange.ts';
 import { PAGE_BODY } from '../fixtures/push-app.ts';
 import { header } from '../helpers/raw-spdy-peer.ts';
@@ -43,17 +43,7 @@ async function visitOverSpdy(port: number, path: string): Promise<SpdyPageVisit>
     const pending: Promise<[string, { body: Buffer; contentType: string | undefined }]>[] = [];
     client.session.on('push', (stream, headers: FlatHeaders) => {
       pending.push(
-        new Promise((resolve, reject) => {
-          const chunks: Buffer[] = [];
-          stream.onAbort = reject;
-          stream.setBodySink({
-            data(chunk) {
-              chunks.push(chunk);
-              return true;
-            },
-            end: () => resolve([header(headers, ':path') ?? '', { body: Buffer.concat(chunks), contentType: header(headers, 'content-type') }]),
-          });
-        }),
+        readBody(stream).then((body) => [header(headers, ':path') ?? '', { body, contentType: header(headers, 'content-type') }]),
       );
     });
     const response = await withTimeout(client.request(path), REQUEST_TIMEOUT_MS, `spdy/3.1 GET ${path}`, () => client.session.destroy());
