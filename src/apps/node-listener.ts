@@ -61,8 +61,20 @@ function decorate(req: IncomingMessage, head: RequestHead): void {
   fields.spdyStream = protocol.kind === 'spdy' ? protocol.streamId : undefined;
 }
 
-/** node:http would frame the body as chunked when it does not know its length: never here. */
-const NO_CHUNKED_ENCODING: PropertyDescriptor = { configurable: true, get: () => false, set: () => {} };
+type HeadWriter = (this: ServerResponse, firstLine: string, headers: unknown) => void;
+const storeHeader = (ServerResponse.prototype as unknown as { _storeHeader: HeadWriter })._storeHeader;
+
+/**
+ * node:http decides in _storeHeader to frame the body as chunked (no Content-Length, or the app
+ * set Transfer-Encoding): never on a multiplexed stream, which frames the body itself. Undoing
+ * the decision right after it is made keeps `chunkedEncoding` a plain data property; an accessor
+ * in its place would turn every response object into a slow dictionary-mode object (3 KiB of
+ * garbage a request).
+ */
+function storeHeaderWithoutChunking(this: ServerResponse, firstLine: string, headers: unknown): void {
+  storeHeader.call(this, firstLine, headers);
+  (this as ServerResponse & { chunkedEncoding: boolean }).chunkedEncoding = false;
+}
 
 function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {
   const head = exchange.head;
@@ -97,7 +109,7 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   const res = new ServerResponse(req);
   // Own properties survive a framework swapping the prototype: no chunked framing, ever.
   res.useChunkedEncodingByDefault = false;
-  Object.defineProperty(res, 'chunkedEncoding', NO_CHUNKED_ENCODING);
+  (res as unknown as { _storeHeader: HeadWriter })._storeHeader = storeHeaderWithoutChunking;
   res.shouldKeepAlive = true;
   res.assignSocket(socket as never);
 
@@ -109,21 +121,34 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
     socket.close();
     if (!req.complete || !req.readableEnded) req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET', cause: reason }));
   };
-  res.once('prefinish', () => {
-    // All of the response has been written to the socket: end the stream.
-    exchange.end();
-  });
-  res.once('finish', () => {
-    socket.close(); // node:http's 'close' on the response follows from the socket's
-    if (req.complete) req.destroy();
-    else {
-      // Whatever the app left unread is discarded by the exchange.
-      req.on('end', () => req.destroy());
-      req.resume();
-    }
-  });
+  const carried = res as ExchangeCarrier;
+  carried[kExchange] = exchange;
+  carried[kSocket] = socket;
+  res.on('prefinish', onResponsePrefinish);
+  res.on('finish', onResponseFinish);
 
   run(listener, req, res, head, reportError, () => exchange.abort());
+}
+
+const kExchange = Symbol('spry.exchange');
+const kSocket = Symbol('spry.socket');
+type ExchangeCarrier = ServerResponse & { [kExchange]?: ServerExchange; [kSocket]?: StreamSocket };
+
+// Shared handlers (no closures per request): each event fires once per response.
+function onResponsePrefinish(this: ExchangeCarrier): void {
+  // All of the response has been written to the socket: end the stream.
+  this[kExchange]!.end();
+}
+
+function onResponseFinish(this: ExchangeCarrier): void {
+  this[kSocket]!.close(); // node:http's 'close' on the response follows from the socket's
+  const req = this.req;
+  if (req.complete) req.destroy();
+  else {
+    // Whatever the app left unread is discarded by the exchange.
+    req.on('end', () => req.destroy());
+    req.resume();
+  }
 }
 
 function run(listener: RequestListener, req: IncomingMessage, res: ServerResponse, head: RequestHead, reportError: ErrorReporter, abort: () => void): void {

@@ -103,6 +103,22 @@ describe('a Node (req, res) listener over SPDY', () => {
     assert.deepEqual([notModified.status, notModified.body.length], [304, 0]);
   });
 
+  test('sends a body of unknown length, or one the app marked Transfer-Encoding: chunked, unframed (SPDY frames it)', async () => {
+    const client = await serve(((req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/te') res.setHeader('transfer-encoding', 'chunked');
+      res.write('first ');
+      res.write('second ');
+      res.end('last');
+    }) as RequestListener);
+    const [unknownLength, markedChunked] = await Promise.all([client.request('/plain'), client.request('/te')]);
+    await client.close();
+    for (const result of [unknownLength, markedChunked]) {
+      assert.equal(result.status, 200);
+      assert.equal(result.body.toString(), 'first second last');
+      assert.equal(headerValue(result.headers, 'transfer-encoding'), undefined);
+    }
+  });
+
   test('turns an async app that rejects into a 500 for that stream only', async () => {
     const client = await serve((async (req: IncomingMessage, res: ServerResponse) => {
       if (req.url === '/fail') throw new Error('deliberate');
