@@ -1,13 +1,16 @@
 // The HTTP/1.1 front end: node:http parses and serialises; we hand it sockets (TLS ones from
 // the ALPN dispatcher, plain ones from --http listeners) with emit('connection').
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
+import type { ConnectionInfo } from '../exchange/exchange.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import { Http1Exchange } from './http1-exchange.ts';
 import { connectionInfo, requestHeadFromNode } from './request-head.ts';
+
+const kSocket = Symbol('spry.socket');
 
 export interface Http1FrontEnd {
   /** Serves HTTP/1.1 on an accepted (and, for TLS, handshaken) socket. */
@@ -24,16 +27,23 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
   let closing = false;
 
   // Node 24 adds keepAliveTimeoutBuffer (1 s) to keepAliveTimeout; --http-timeout is the whole idle time.
+  const connections = new WeakMap<Socket, ConnectionInfo>();
+  // One shared handler (no closure per request): the response knows its socket by kSocket.
+  function onResponseClose(this: ServerResponse & { [kSocket]?: Socket }): void {
+    const socket = this[kSocket]!;
+    const left = (inFlight.get(socket) ?? 1) - 1;
+    if (inFlight.has(socket)) inFlight.set(socket, left);
+    if (closing && left === 0) socket.end();
+  }
   const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, keepAliveTimeoutBuffer: 0, requestTimeout: 0 }, (req, res) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     if (closing) res.shouldKeepAlive = false;
-    res.once('close', () => {
-      const left = (inFlight.get(socket) ?? 1) - 1;
-      if (inFlight.has(socket)) inFlight.set(socket, left);
-      if (closing && left === 0) socket.end();
-    });
-    const head = requestHeadFromNode(req, connectionInfo(socket, options.secure));
+    (res as ServerResponse & { [kSocket]?: Socket })[kSocket] = socket;
+    res.on('close', onResponseClose);
+    let connection = connections.get(socket);
+    if (connection === undefined) connections.set(socket, (connection = connectionInfo(socket, options.secure)));
+    const head = requestHeadFromNode(req, connection);
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
     else app.serve(new Http1Exchange(req, res, head, buffers));
   });

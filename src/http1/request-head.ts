@@ -14,23 +14,58 @@ export function connectionInfo(socket: Socket, secure: boolean): ConnectionInfo 
   };
 }
 
+const HTTP_1_1: RequestHead['protocol'] = { kind: 'http/1.1' };
+const HTTP_1_0: RequestHead['protocol'] = { kind: 'http/1.0' };
+
 export function requestHeadFromNode(req: IncomingMessage, connection: ConnectionInfo): RequestHead {
-  const raw = req.rawHeaders;
-  const headers: FlatHeaders = new Array(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    headers[i] = raw[i].toLowerCase();
-    headers[i + 1] = raw[i + 1];
+  return new NodeRequestHead(req, connection);
+}
+
+/**
+ * A request node:http parsed, as a RequestHead. The header-derived fields are worked out on first
+ * use: a Node listener app that never reads `req.environ` never pays for them (nor for node:http
+ * building `req.headers`), as it would not on a bare node:http server.
+ */
+class NodeRequestHead implements RequestHead {
+  readonly method: string;
+  readonly target: string;
+  readonly scheme: string;
+  readonly httpVersion: string;
+  readonly connection: ConnectionInfo;
+  readonly protocol: RequestHead['protocol'];
+  private readonly req: IncomingMessage;
+  private flat: FlatHeaders | undefined;
+
+  constructor(req: IncomingMessage, connection: ConnectionInfo) {
+    this.req = req;
+    this.method = req.method ?? 'GET';
+    this.target = req.url ?? '/';
+    this.scheme = connection.secure ? 'https' : 'http';
+    this.httpVersion = req.httpVersion;
+    this.connection = connection;
+    this.protocol = req.httpVersion === '1.0' ? HTTP_1_0 : HTTP_1_1;
   }
-  return {
-    method: req.method ?? 'GET',
-    target: req.url ?? '/',
-    authority: req.headers.host ?? '',
-    scheme: connection.secure ? 'https' : 'http',
-    httpVersion: req.httpVersion,
-    headers,
-    connection,
-    protocol: { kind: req.httpVersion === '1.0' ? 'http/1.0' : 'http/1.1' },
-    // RFC 9112 §6.3: without Content-Length or Transfer-Encoding a request has no body.
-    hasBody: req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'),
-  };
+
+  get headers(): FlatHeaders {
+    if (this.flat === undefined) {
+      const raw = this.req.rawHeaders;
+      const headers: FlatHeaders = new Array(raw.length);
+      for (let i = 0; i < raw.length; i += 2) {
+        headers[i] = raw[i].toLowerCase();
+        headers[i + 1] = raw[i + 1];
+      }
+      this.flat = headers;
+    }
+    return this.flat;
+  }
+
+  get authority(): string {
+    return this.req.headers.host ?? '';
+  }
+
+  /** RFC 9112 §6.3: without Content-Length or Transfer-Encoding a request has no body. */
+  get hasBody(): boolean {
+    const headers = this.req.headers;
+    return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+  }
 }
