@@ -1,11 +1,13 @@
 // Scenario 5: resident memory per idle SPDY/3.1 connection, spry vs node-spdy. For each server:
 // warm it up (a few connections, one request each, closed), collect garbage, read its RSS; open
-// N connections that each finish the handshake and one GET, leave them idle, collect garbage
-// again, read RSS again. Per connection = difference ÷ connections still open. Garbage is
+// N connections that each finish the handshake and one GET, leave them idle (long enough for
+// spry's idle sweep to have run twice: a session gives back its buffers after one quiet sweep
+// period), collect garbage again, read RSS again. Per connection = difference ÷ connections still open. Garbage is
 // collected by a preload both servers get (bench/tools/gc-on-signal.cjs, SIGUSR2).
 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { IDLE_SWEEP_MS } from '../../src/spdy/front-end.ts';
 import type { ScenarioContext } from '../lib/context.ts';
 import { residentBytes, spawnManaged } from '../lib/processes.ts';
 import { formatBytes, type ScenarioResult } from '../lib/report.ts';
@@ -19,6 +21,8 @@ const HANDSHAKES_IN_PARALLEL = 200;
 const OPEN_TIMEOUT_MS = 5 * 60_000;
 /** Pause before and after the GC, so in-flight work finishes and freed pages are returned. */
 const SETTLE_MS = 1_000;
+/** Idle time before the loaded reading: two of spry's sweep periods and a second (every server gets it). */
+const IDLE_MS = 2 * IDLE_SWEEP_MS + 1_000;
 
 /** process.memoryUsage() as the server printed it after its GC. */
 interface MemoryUsage {
@@ -99,6 +103,7 @@ async function measureServer(context: ScenarioContext, name: string, connections
     const idle = openIdle(server, connections);
     try {
       const opened = await idle.opened;
+      await sleep(IDLE_MS);
       const loaded = await settledMemory(server);
       const open = await idle.count();
       const perConnection = (bytes: number): number => (open === 0 ? NaN : bytes / open);

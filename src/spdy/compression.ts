@@ -39,10 +39,21 @@ function growScratch(minBytes: number): void {
   scratch = bigger;
 }
 
+/** The fields of pako's inflate state that hold its window (zlib's names). */
+interface InflateWindowState {
+  window: Uint8Array | null;
+  /** Window size, bytes filled, next write position. */
+  wsize: number;
+  whave: number;
+  wnext: number;
+}
+
 export class HeaderInflater {
   private readonly strm = new ZStream();
   private readonly dictionary: Uint8Array;
   private readonly maxOutputBytes: number;
+  /** The window's filled part while it is compacted (see compact()). */
+  private compacted: Uint8Array | null = null;
 
   constructor(dictionary: Uint8Array, maxOutputBytes: number) {
     this.dictionary = dictionary;
@@ -56,6 +67,7 @@ export class HeaderInflater {
    * context unusable, so it is always a session error.
    */
   inflate(block: Uint8Array): Buffer {
+    if (this.compacted !== null) this.restore();
     const strm = this.strm;
     strm.input = block;
     strm.next_in = 0;
@@ -87,7 +99,32 @@ export class HeaderInflater {
     }
   }
 
+  /**
+   * Frees most of the window of an idle context: the peer picks its window size (32 KiB for
+   * every real client) but a connection that made a few requests has filled only the first few
+   * KiB of it (the dictionary and its headers). The filled part is kept and put back, exactly,
+   * before the next block. Returns the bytes freed (0 once the window has wrapped: all of it is
+   * history then).
+   */
+  compact(): number {
+    const state = (this.strm as unknown as { state: InflateWindowState }).state;
+    const window = state.window;
+    if (this.compacted !== null || window === null || state.whave >= state.wsize || state.wnext !== state.whave) return 0;
+    this.compacted = window.slice(0, state.whave);
+    state.window = null;
+    return window.length - this.compacted.length;
+  }
+
+  private restore(): void {
+    const state = (this.strm as unknown as { state: InflateWindowState }).state;
+    const window = new Uint8Array(state.wsize);
+    window.set(this.compacted!);
+    state.window = window;
+    this.compacted = null;
+  }
+
   close(): void {
+    this.compacted = null;
     zlibInflateEnd(this.strm);
   }
 }
@@ -104,8 +141,12 @@ const DEFLATE_WINDOW_BITS = 12;
 const DEFLATE_MEM_LEVEL = 4;
 const Z_DEFLATED = 8;
 
+/** Rough size of a deflate context at these parameters (window, hash chains, pending buffer, trees). */
+const DEFLATE_STATE_BYTES = 26 << 10;
+
 export class HeaderDeflater {
-  private readonly strm = new ZStream();
+  private strm = new ZStream();
+  private released = false;
 
   constructor(dictionary: Uint8Array) {
     if (
@@ -118,8 +159,32 @@ export class HeaderDeflater {
     }
   }
 
+  /**
+   * Frees the context of an idle session. The peer's inflater needs no cooperation: after a
+   * SYNC_FLUSH the stream sits at a block boundary, and the next blocks come from a fresh raw
+   * deflater (no zlib header, no dictionary) whose back-references reach only into what it wrote
+   * itself, which the peer's window holds at the same distances. The price is the first blocks
+   * after idleness compressing without the history. Returns the bytes freed.
+   */
+  release(): number {
+    // Before its first block the peer still expects the zlib header: keep it.
+    if (this.released || this.strm.total_out === 0) return 0;
+    zlibDeflateEnd(this.strm);
+    this.released = true;
+    return DEFLATE_STATE_BYTES;
+  }
+
+  private restart(): void {
+    this.strm = new ZStream();
+    if (zlibDeflateInit2(this.strm, DEFLATE_LEVEL, Z_DEFLATED, -DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL, Z_DEFAULT_STRATEGY, true) !== Z_OK) {
+      throw new Error('zlib deflateInit failed');
+    }
+    this.released = false;
+  }
+
   /** Compresses one block; the result is a view into shared scratch memory (see inflate). */
   deflate(block: Uint8Array): Buffer {
+    if (this.released) this.restart();
     const strm = this.strm;
     strm.input = block;
     strm.next_in = 0;
@@ -142,6 +207,7 @@ export class HeaderDeflater {
   }
 
   close(): void {
-    zlibDeflateEnd(this.strm);
+    if (!this.released) zlibDeflateEnd(this.strm);
+    this.released = true;
   }
 }

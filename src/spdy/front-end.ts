@@ -10,6 +10,8 @@ import { SpdySession } from './session.ts';
 import type { SpdyVersion } from './versions.ts';
 
 const trace = tracer('spdy');
+/** How often idle sessions are asked to give back their buffers (idle: a whole period without traffic). */
+export const IDLE_SWEEP_MS = 5_000;
 
 export interface SpdyFrontEnd {
   accept(socket: Socket, version: SpdyVersion, connection: ConnectionInfo): void;
@@ -21,6 +23,10 @@ export interface SpdyFrontEnd {
 export function createSpdyFrontEnd(app: App, options: { tuning: StreamTuning; idleTimeoutMs: number; pushPlanner?: PushPlanner }): SpdyFrontEnd {
   const sessions = new Set<SpdySession>();
   let closing = false;
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    for (const session of sessions) session.releaseIdleBuffers();
+  };
   return {
     sessions,
     accept(socket, version, connection) {
@@ -33,8 +39,18 @@ export function createSpdyFrontEnd(app: App, options: { tuning: StreamTuning; id
         ...(options.pushPlanner === undefined ? {} : { pushPlanner: options.pushPlanner }),
       });
       sessions.add(session);
+      if (sweeper === undefined) {
+        sweeper = setInterval(sweep, IDLE_SWEEP_MS);
+        sweeper.unref();
+      }
       session.on('stream', (stream) => app.serve(stream));
-      session.on('close', () => sessions.delete(session));
+      session.on('close', () => {
+        sessions.delete(session);
+        if (sessions.size === 0) {
+          clearInterval(sweeper);
+          sweeper = undefined;
+        }
+      });
       if (trace !== undefined) {
         session.on('protocolError', (error) => trace(`${connection.remoteAddress}:${connection.remotePort} ${error.code}: ${error.message}`));
       }

@@ -115,6 +115,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private flushScheduled = false;
 
   private goawaySent = false;
+  /** Bytes arrived since the last releaseIdleBuffers(). */
+  private activeSinceSweep = true;
   goawayReceived = false;
   private closing = false;
   destroyed = false;
@@ -190,6 +192,20 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     });
   }
 
+  /**
+   * Called now and then by the front end: a session that has had no traffic and no open stream
+   * since the last call gives back what it holds only for traffic (most of its header inflate
+   * window, and its deflate context). Returns the bytes freed.
+   */
+  releaseIdleBuffers(): number {
+    if (this.activeSinceSweep) {
+      this.activeSinceSweep = false;
+      return 0;
+    }
+    if (this.destroyed || this.streams.size > 0 || this.control.length > 0) return 0;
+    return this.inflater.compact() + (this.deflater?.release() ?? 0);
+  }
+
   /** Graceful close: GOAWAY(OK), no new streams, the connection ends when the last stream does. */
   close(): void {
     if (this.destroyed) return;
@@ -210,6 +226,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   private onSocketData(chunk: Buffer): void {
     if (this.destroyed || this.decoder.failed) return;
+    this.activeSinceSweep = true;
     this.socket.cork();
     this.decoder.push(chunk);
     this.socket.uncork();

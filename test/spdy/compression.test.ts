@@ -385,3 +385,66 @@ describe('compression: real browser captures', () => {
     assert.throws(() => new HeaderInflater(V31.dictionary, 600).inflate(block), isSessionError('SPRY_ERR_SPDY_HEADERS_TOO_LARGE'));
   });
 });
+
+describe('releasing an idle inflate window', () => {
+  test('compact() frees most of the window and the next blocks inflate exactly as without it', async () => {
+    // Blocks as a browser sends them: full 32 KiB window, every block repeating most of the last.
+    const inputs = Array.from({ length: 6 }, (_, i) =>
+      encodeHeaderBlock(V3, [':method', 'GET', ':path', `/page/${i}`, ':version', 'HTTP/1.1', ':host', 'example.com', ':scheme', 'https', 'cookie', `session=${'c'.repeat(200)}; n=${i}`, 'user-agent', 'Mozilla/5.0 (X11; Linux x86_64) spry-test']),
+    );
+    const blocks = await zlibBlocks(zlib.createDeflate({ dictionary: SPDY3_DICT }), inputs);
+    const plain = new HeaderInflater(SPDY3_DICT, ONE_MIB);
+    const compacting = new HeaderInflater(SPDY3_DICT, ONE_MIB);
+    for (let i = 0; i < blocks.length; i++) {
+      const expected = Buffer.from(plain.inflate(blocks[i]));
+      if (i > 0) {
+        // A window of 32 KiB holding the dictionary and a few hundred bytes of headers.
+        assert.ok(compacting.compact() > 28_000, `block ${i}: most of the window was freed`);
+        assert.equal(compacting.compact(), 0, 'a compacted window is not compacted twice');
+      }
+      assert.deepEqual(Buffer.from(compacting.inflate(blocks[i])), expected, `block ${i}`);
+      assert.deepEqual(Buffer.from(expected), Buffer.from(inputs[i]));
+    }
+    plain.close();
+    compacting.close();
+  });
+
+  test('a window that has wrapped is all history: compact() leaves it alone', async () => {
+    const big = encodeHeaderBlock(V3, [':method', 'GET', ':path', '/', 'x-big', 'v'.repeat(40_000)]);
+    const [block] = await zlibBlocks(zlib.createDeflate({ dictionary: SPDY3_DICT }), [big]);
+    const inflater = new HeaderInflater(SPDY3_DICT, ONE_MIB);
+    inflater.inflate(block);
+    assert.equal(inflater.compact(), 0);
+    inflater.close();
+  });
+});
+
+describe('releasing an idle deflate context', () => {
+  const blocks = Array.from({ length: 5 }, (_, i) => encodeHeaderBlock(V3, [':status', '200 OK', ':version', 'HTTP/1.1', 'content-type', 'text/html; charset=utf-8', 'x-request', String(i), 'set-cookie', `id=${'z'.repeat(120)}`]));
+
+  test('blocks deflated after release() and before it inflate as one stream, for our inflater and node:zlib', async () => {
+    const deflater = new HeaderDeflater(SPDY3_DICT);
+    const compressed: Buffer[] = [];
+    for (let i = 0; i < blocks.length; i++) {
+      if (i === 2 || i === 4) assert.ok(deflater.release() > 0, `release before block ${i}`);
+      compressed.push(Buffer.from(deflater.deflate(blocks[i])));
+    }
+    deflater.close();
+    const ours = new HeaderInflater(SPDY3_DICT, ONE_MIB);
+    compressed.forEach((block, i) => assert.deepEqual(Buffer.from(ours.inflate(block)), Buffer.from(blocks[i]), `our inflater, block ${i}`));
+    ours.close();
+    const theirs = await zlibBlocks(zlib.createInflate({ dictionary: SPDY3_DICT }), compressed);
+    theirs.forEach((block, i) => assert.deepEqual(block, Buffer.from(blocks[i]), `node:zlib, block ${i}`));
+  });
+
+  test('a deflater that has written nothing keeps its context (the zlib header is still to come)', () => {
+    const deflater = new HeaderDeflater(SPDY3_DICT);
+    assert.equal(deflater.release(), 0);
+    const inflater = new HeaderInflater(SPDY3_DICT, ONE_MIB);
+    assert.deepEqual(Buffer.from(inflater.inflate(Buffer.from(deflater.deflate(blocks[0])))), Buffer.from(blocks[0]));
+    assert.ok(deflater.release() > 0);
+    assert.equal(deflater.release(), 0, 'released once');
+    deflater.close();
+    inflater.close();
+  });
+});
