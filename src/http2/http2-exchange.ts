@@ -32,9 +32,7 @@ export class Http2Exchange implements ServerExchange {
   private readonly stream: ServerHttp2Stream;
   private readonly state: Http2SessionState;
   private ended = false;
-  private readonly sendNoTrailers = (): void => {
-    if (!this.stream.destroyed) this.stream.sendTrailers({});
-  };
+  private sink: BodySink | null = null;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, state: Http2SessionState) {
     this.stream = stream;
@@ -47,22 +45,32 @@ export class Http2Exchange implements ServerExchange {
     if (stream.writableHighWaterMark !== buffers.writeBytes || stream.readableHighWaterMark !== H2_STREAM_READ_BYTES) {
       setHighWaterMarks(stream, { writeBytes: buffers.writeBytes, readBytes: H2_STREAM_READ_BYTES });
     }
-    stream.on('drain', () => this.onDrain?.());
-    stream.on('close', () => {
-      if (this.ended && stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
-      if (this.aborted) return;
-      this.aborted = true;
-      this.onAbort?.(new Error(`the client reset stream ${stream.id} (code ${stream.rstCode})`));
-    });
-    stream.on('error', () => {}); // 'close' follows and reports it
+    (stream as Carrier)[kExchange] = this;
+    stream.on('drain', onStreamDrain);
+    stream.on('close', onStreamClose);
+    stream.on('error', ignore); // 'close' follows and reports it
+  }
+
+  /** The stream closed: a reset (by the client, or ours) unless our response ended it cleanly. */
+  closed(): void {
+    if (this.ended && this.stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
+    if (this.aborted) return;
+    this.aborted = true;
+    this.onAbort?.(new Error(`the client reset stream ${this.stream.id} (code ${this.stream.rstCode})`));
   }
 
   setBodySink(sink: BodySink): void {
-    const stream = this.stream;
-    stream.on('data', (chunk: Buffer) => {
-      if (sink.data(chunk) === false) stream.pause();
-    });
-    stream.on('end', () => sink.end());
+    this.sink = sink;
+    this.stream.on('data', onStreamData);
+    this.stream.on('end', onStreamEnd);
+  }
+
+  sinkData(chunk: Buffer): boolean {
+    return this.sink!.data(chunk);
+  }
+
+  sinkEnd(): void {
+    this.sink!.end();
   }
 
   resumeBody(): void {
@@ -93,7 +101,7 @@ export class Http2Exchange implements ServerExchange {
     // Node then builds an ERR_STREAM_DESTROYED, stack trace and all, for every response. The
     // END_STREAM goes out on an empty DATA frame once the body is written, as Node's own
     // compatibility API does.
-    if (!endStream) this.stream.once('wantTrailers', this.sendNoTrailers);
+    if (!endStream) this.stream.on('wantTrailers', sendNoTrailers);
     this.stream.respond(out, { endStream, waitForTrailers: !endStream });
   }
 
@@ -160,6 +168,32 @@ export class Http2Exchange implements ServerExchange {
     this.stream.destroy(new Error('the response was abandoned'));
   }
 }
+
+// Handlers shared by every stream (no closures per request); the stream knows its exchange.
+const kExchange = Symbol('spry.exchange');
+type Carrier = ServerHttp2Stream & { [kExchange]?: Http2Exchange };
+
+function onStreamDrain(this: Carrier): void {
+  this[kExchange]!.onDrain?.();
+}
+
+function onStreamClose(this: Carrier): void {
+  this[kExchange]!.closed();
+}
+
+function onStreamData(this: Carrier, chunk: Buffer): void {
+  if (this[kExchange]!.sinkData(chunk) === false) this.pause();
+}
+
+function onStreamEnd(this: Carrier): void {
+  this[kExchange]!.sinkEnd();
+}
+
+function sendNoTrailers(this: ServerHttp2Stream): void {
+  if (!this.destroyed) this.sendTrailers({});
+}
+
+function ignore(): void {}
 
 function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo): RequestHead {
   const flat: FlatHeaders = [];
