@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   await mkdir(resultsDir, { recursive: true });
 
   if (values.micro) {
-    const micro = runMicro(values.quick);
+    const micro = await runMicro(values.quick);
     const file = join(resultsDir, `${stamp}-micro.json`);
     await writeFile(file, `${JSON.stringify({ setup: setup(), micro }, null, 2)}\n`);
     out(`\nresults: ${file}`);

@@ -12,6 +12,11 @@ export interface MicroCase {
   readonly bytesPerCall?: number;
 }
 
+/** A case whose work completes asynchronously (it resolves when one call's work is done). */
+export interface AsyncMicroCase extends Omit<MicroCase, 'fn'> {
+  readonly fn: () => Promise<unknown>;
+}
+
 export interface MicroResult {
   readonly name: string;
   readonly opsPerSecond: number;
@@ -56,6 +61,22 @@ export function runCase(micro: MicroCase, options: MicroOptions): MicroResult {
     nsPerOp: (seconds * 1e9) / ops,
     ...(micro.bytesPerCall === undefined ? {} : { bytesPerSecond: (calls * micro.bytesPerCall) / seconds }),
   };
+}
+
+/** runCase for work that completes asynchronously: one call at a time, awaited. */
+export async function runCaseAsync(micro: AsyncMicroCase, options: MicroOptions): Promise<MicroResult> {
+  const warmupEnd = performance.now() + options.warmupMs;
+  while (performance.now() < warmupEnd) consume(await micro.fn());
+  let calls = 0;
+  const started = performance.now();
+  const end = started + options.measureMs;
+  while (performance.now() < end) {
+    consume(await micro.fn());
+    calls++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const ops = calls * (micro.opsPerCall ?? 1);
+  return { name: micro.name, opsPerSecond: ops / seconds, nsPerOp: (seconds * 1e9) / ops };
 }
 
 export function formatMicro(result: MicroResult): string {

@@ -1,11 +1,12 @@
 // The micro tier: `npm run bench -- --micro` (or `node bench/micro/run.ts [--quick]`). Prints
 // ops/s per case after a warm-up; returns the figures for the runner's JSON file.
 
-import { formatMicro, runCase, sinkValue, type MicroOptions, type MicroResult } from './harness.ts';
+import { appAdapterCases } from './app-adapters.ts';
+import { formatMicro, runCase, runCaseAsync, sinkValue, type MicroOptions, type MicroResult } from './harness.ts';
 import { spdyCodecCases } from './spdy-codec.ts';
 import { uwsgiCases } from './uwsgi-packet.ts';
 
-export function runMicro(quick: boolean, log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): MicroResult[] {
+export async function runMicro(quick: boolean, log: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<MicroResult[]> {
   const options: MicroOptions = quick ? { warmupMs: 100, measureMs: 200 } : { warmupMs: 300, measureMs: 1000 };
   const results: MicroResult[] = [];
   const groups = [
@@ -21,8 +22,14 @@ export function runMicro(quick: boolean, log: (line: string) => void = (line) =>
       log(formatMicro(result));
     }
   }
+  log('app adapters (a request through the adapter to an in-memory exchange, completion awaited)');
+  for (const micro of appAdapterCases()) {
+    const result = await runCaseAsync(micro, options);
+    results.push(result);
+    log(formatMicro(result));
+  }
   if (Number.isNaN(sinkValue())) log('(sink)');
   return results;
 }
 
-if (import.meta.main) runMicro(process.argv.includes('--quick'));
+if (import.meta.main) await runMicro(process.argv.includes('--quick'));

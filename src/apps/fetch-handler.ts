@@ -2,7 +2,7 @@
 // object with such a `fetch` method, as Hono apps are) on any front end. The uWSGI-style
 // environment is the second argument, where Hono puts its bindings (`c.env`).
 
-import { buildEnviron, type Environ } from '../exchange/environ.ts';
+import { lazyEnviron, type Environ } from '../exchange/environ.ts';
 import type { FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import type { App } from './app.ts';
 
@@ -46,7 +46,7 @@ function serveExchange(handler: FetchHandler, exchange: ServerExchange, reportEr
 
   let response: Promise<Response>;
   try {
-    response = Promise.resolve(handler(request, buildEnviron(head)));
+    response = Promise.resolve(handler(request, lazyEnviron(head)));
   } catch (error) {
     response = Promise.reject(error);
   }

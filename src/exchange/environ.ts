@@ -71,3 +71,36 @@ function decodePath(path: string): string {
     return path;
   }
 }
+
+/** Heads of lazy environments not built yet, by their (empty) target object. */
+const unbuilt = new WeakMap<object, RequestHead>();
+
+function built(target: Environ): Environ {
+  const head = unbuilt.get(target);
+  if (head !== undefined) {
+    unbuilt.delete(target);
+    Object.assign(target, buildEnviron(head));
+  }
+  return target;
+}
+
+// One handler for every lazy environment: any look at it builds it first, then acts on it.
+const LAZY_ENVIRON: ProxyHandler<Environ> = {
+  get: (target, key, receiver) => Reflect.get(built(target), key, receiver),
+  has: (target, key) => Reflect.has(built(target), key),
+  ownKeys: (target) => Reflect.ownKeys(built(target)),
+  getOwnPropertyDescriptor: (target, key) => Reflect.getOwnPropertyDescriptor(built(target), key),
+  set: (target, key, value, receiver) => Reflect.set(built(target), key, value, receiver),
+  deleteProperty: (target, key) => Reflect.deleteProperty(built(target), key),
+  defineProperty: (target, key, descriptor) => Reflect.defineProperty(built(target), key, descriptor),
+};
+
+/**
+ * The environment as an object that is built on first use: a plain object in every respect
+ * (keys, spread, JSON), but a handler that never looks at it never pays for building it.
+ */
+export function lazyEnviron(head: RequestHead): Environ {
+  const target: Environ = {};
+  unbuilt.set(target, head);
+  return new Proxy(target, LAZY_ENVIRON);
+}
