@@ -8,9 +8,9 @@
 import { IncomingMessage, OutgoingMessage, ServerResponse, type RequestListener } from 'node:http';
 import { buildEnviron, type Environ } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
-import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import type { App } from './app.ts';
-import { StreamSocket } from './stream-socket.ts';
+import { StreamSocket, type ResponseHeadSink } from './stream-socket.ts';
 
 /** What spry adds to every IncomingMessage it hands to an app. */
 export interface SpryRequestFields {
@@ -30,7 +30,7 @@ export function nodeListenerApp(listener: RequestListener, reportError: ErrorRep
     },
     serveNode(req, res, head) {
       decorate(req, head);
-      run(listener, req, res, head, reportError, () => res.destroy());
+      run(listener, req, res, head, reportError, res);
     },
   };
 }
@@ -78,12 +78,10 @@ function storeHeaderWithoutChunking(this: ServerResponse, firstLine: string, hea
 
 function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {
   const head = exchange.head;
-  const socket = new StreamSocket(exchange, {
-    onHead(status, headers) {
-      exchange.respond(status, headers, false);
-    },
-  });
+  const bridge = new ExchangeBridge(exchange);
+  const socket = new StreamSocket(exchange, bridge);
   const req = new IncomingMessage(socket as never);
+  bridge.req = req;
   req.method = head.method;
   req.url = head.target;
   req.httpVersionMajor = 1;
@@ -97,14 +95,9 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   decorate(req, head);
 
   // Request body, with backpressure: when req's buffer is full, the stream's window stays shut.
-  (req as unknown as { _read(): void })._read = () => exchange.resumeBody();
-  exchange.setBodySink({
-    data: (chunk) => req.push(chunk),
-    end: () => {
-      req.complete = true;
-      req.push(null);
-    },
-  });
+  (req as RequestCarrier)[kExchange] = exchange;
+  (req as unknown as { _read(): void })._read = readFromExchange;
+  exchange.setBodySink(bridge);
 
   const res = new ServerResponse(req);
   // Own properties survive a framework swapping the prototype: no chunked framing, ever.
@@ -127,12 +120,41 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   res.on('prefinish', onResponsePrefinish);
   res.on('finish', onResponseFinish);
 
-  run(listener, req, res, head, reportError, () => exchange.abort());
+  run(listener, req, res, head, reportError, exchange);
 }
 
 const kExchange = Symbol('spry.exchange');
 const kSocket = Symbol('spry.socket');
 type ExchangeCarrier = ServerResponse & { [kExchange]?: ServerExchange; [kSocket]?: StreamSocket };
+type RequestCarrier = IncomingMessage & { [kExchange]?: ServerExchange };
+
+/** Where the exchange's response head and request body meet Node's objects: one object a request. */
+class ExchangeBridge implements ResponseHeadSink, BodySink {
+  private readonly exchange: ServerExchange;
+  req!: IncomingMessage;
+
+  constructor(exchange: ServerExchange) {
+    this.exchange = exchange;
+  }
+
+  onHead(status: number, headers: FlatHeaders): void {
+    this.exchange.respond(status, headers, false);
+  }
+
+  data(chunk: Buffer): boolean {
+    return this.req.push(chunk);
+  }
+
+  end(): void {
+    this.req.complete = true;
+    this.req.push(null);
+  }
+}
+
+/** IncomingMessage's _read: the app wants more of the body. */
+function readFromExchange(this: RequestCarrier): void {
+  this[kExchange]!.resumeBody();
+}
 
 // Shared handlers (no closures per request): each event fires once per response.
 function onResponsePrefinish(this: ExchangeCarrier): void {
@@ -151,22 +173,28 @@ function onResponseFinish(this: ExchangeCarrier): void {
   }
 }
 
-function run(listener: RequestListener, req: IncomingMessage, res: ServerResponse, head: RequestHead, reportError: ErrorReporter, abort: () => void): void {
-  const fail = (error: unknown) => {
-    reportError(error, head);
-    if (!res.headersSent && !res.writableEnded) {
-      res.statusCode = 500;
-      res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.end('Internal Server Error\n');
-    } else if (!res.writableEnded) {
-      abort();
-    }
-  };
+type Abortable = { destroy(): void } | { abort(): void };
+
+function run(listener: RequestListener, req: IncomingMessage, res: ServerResponse, head: RequestHead, reportError: ErrorReporter, abortable: Abortable): void {
   try {
     const result: unknown = listener(req, res);
-    if (result instanceof Promise) result.catch(fail);
+    if (result instanceof Promise) result.catch((error: unknown) => fail(error, res, head, reportError, abortable));
   } catch (error) {
-    fail(error);
+    fail(error, res, head, reportError, abortable);
+  }
+}
+
+/** The app threw or rejected: a 500 if nothing was sent yet, else the response is cut. */
+function fail(error: unknown, res: ServerResponse, head: RequestHead, reportError: ErrorReporter, abortable: Abortable): void {
+  reportError(error, head);
+  if (!res.headersSent && !res.writableEnded) {
+    res.statusCode = 500;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end('Internal Server Error\n');
+  } else if (!res.writableEnded) {
+    // Too late for a 500: reset the stream (or, on HTTP/1.1, close the connection).
+    if ('abort' in abortable) abortable.abort();
+    else abortable.destroy();
   }
 }
 
