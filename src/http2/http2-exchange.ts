@@ -33,6 +33,7 @@ export class Http2Exchange implements ServerExchange {
   private readonly state: Http2SessionState;
   private ended = false;
   private sink: BodySink | null = null;
+  private drainListened = false;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, state: Http2SessionState) {
     this.stream = stream;
@@ -46,7 +47,6 @@ export class Http2Exchange implements ServerExchange {
       setHighWaterMarks(stream, { writeBytes: buffers.writeBytes, readBytes: H2_STREAM_READ_BYTES });
     }
     (stream as Carrier)[kExchange] = this;
-    stream.on('drain', onStreamDrain);
     stream.on('close', onStreamClose);
     stream.on('error', ignore); // 'close' follows and reports it
   }
@@ -102,7 +102,7 @@ export class Http2Exchange implements ServerExchange {
     // END_STREAM goes out on an empty DATA frame once the body is written, as Node's own
     // compatibility API does.
     if (!endStream) this.stream.on('wantTrailers', sendNoTrailers);
-    this.stream.respond(out, { endStream, waitForTrailers: !endStream });
+    this.stream.respond(out, endStream ? HEADERS_ONLY : HEADERS_THEN_BODY);
   }
 
   write(chunk: Buffer, callback?: () => void): boolean {
@@ -110,7 +110,13 @@ export class Http2Exchange implements ServerExchange {
       callback?.();
       return false;
     }
-    return this.stream.write(chunk, callback);
+    if (this.stream.write(chunk, callback)) return true;
+    // Listened for only once needed: most responses never fill the stream's buffer.
+    if (!this.drainListened) {
+      this.drainListened = true;
+      this.stream.on('drain', onStreamDrain);
+    }
+    return false;
   }
 
   end(chunk?: Buffer, callback?: () => void): void {
@@ -188,6 +194,9 @@ function onStreamData(this: Carrier, chunk: Buffer): void {
 function onStreamEnd(this: Carrier): void {
   this[kExchange]!.sinkEnd();
 }
+
+const HEADERS_ONLY = Object.freeze({ endStream: true, waitForTrailers: false });
+const HEADERS_THEN_BODY = Object.freeze({ endStream: false, waitForTrailers: true });
 
 function sendNoTrailers(this: ServerHttp2Stream): void {
   if (!this.destroyed) this.sendTrailers({});
