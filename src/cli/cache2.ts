@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { contentTypeFor } from '../cache/content-type.ts';
+import { blocksFor } from '../cache/limits.ts';
 import { DEFAULTS, type CacheConfig, type CachePreload } from '../config/config.ts';
 import { ConfigError } from '../errors.ts';
 import { parseKeyval } from './keyval.ts';
@@ -132,10 +133,6 @@ function filesUnder(dir: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(dir.length).replace(/^[/\\]+/, '').split('\\').join('/'))
     .sort();
-}
-
-function blocksFor(cache: CacheDraft, bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / cache.blocksize));
 }
 
 function checkFits(raw: string, cache: CacheDraft, entry: CachePreload): void {

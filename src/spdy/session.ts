@@ -552,7 +552,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     const priority = Math.min(parent.priority + 1, 0xff >> this.version.priorityShift);
     const stream = new SpdyStream(this, id, priority, this.peerInitialWindow, 0);
     stream.schedulingPriority = parent.schedulingPriority;
-    stream.isPush = true;
     stream.associatedStreamId = parent.id;
     stream.remoteFin = true; // unidirectional: the client never sends on it
     this.streams.set(id, stream);
@@ -786,7 +785,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private forget(stream: SpdyStream): void {
     if (this.streams.delete(stream.id)) {
       if (stream.isServerStream) this.peerStreamCount--;
-      else if (stream.isPush) this.forgetPush(stream);
+      else if (stream.associatedStreamId !== 0) this.forgetPush(stream);
       if (this.closing && this.streams.size === 0) this.endSocket();
     }
   }

@@ -80,9 +80,7 @@ export class SpdyStream implements ServerExchange {
   isServerStream = false;
   /** Client side: the SYN_REPLY arrived. */
   gotReply = false;
-  /** A stream we opened to push a resource (server side). */
-  isPush = false;
-  /** A push: the stream it is associated with (0 otherwise). */
+  /** A push we opened (server side): the request stream it is associated with; 0 otherwise. */
   associatedStreamId = 0;
 
   onDrain: (() => void) | null = null;
