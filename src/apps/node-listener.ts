@@ -8,9 +8,10 @@
 import { IncomingMessage, OutgoingMessage, ServerResponse, type RequestListener } from 'node:http';
 import { buildEnviron, type Environ } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
-import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import { responseHeaders } from './response-head.ts';
 import type { App } from './app.ts';
-import { StreamSocket, type ResponseHeadSink } from './stream-socket.ts';
+import { StreamSocket } from './stream-socket.ts';
 
 /** What spry adds to every IncomingMessage it hands to an app. */
 export interface SpryRequestFields {
@@ -35,51 +36,85 @@ export function nodeListenerApp(listener: RequestListener, reportError: ErrorRep
   };
 }
 
-const kHead = Symbol('spry.head');
-const kEnviron = Symbol('spry.environ');
+// Where a request keeps its RequestHead and its environment once built. Symbol.for: a second
+// copy of this module (an app importing spry's sources) finds the fields already installed.
+const kHead = Symbol.for('spry.head');
+const kEnviron = Symbol.for('spry.environ');
 
-type Decorated = IncomingMessage & Partial<SpryRequestFields> & { [kHead]?: RequestHead; [kEnviron]?: Environ };
-
-// One descriptor for every request (no closure per request). An own accessor, not one on a
-// prototype: frameworks such as Express replace the request's prototype.
-const ENVIRON_PROPERTY: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  // Built on first use: most requests never look at it.
-  get(this: Decorated): Environ {
-    return (this[kEnviron] ??= buildEnviron(this[kHead]!));
-  },
-};
+type Decorated = IncomingMessage & { [kHead]?: RequestHead; [kEnviron]?: Environ };
 
 function decorate(req: IncomingMessage, head: RequestHead): void {
-  const fields = req as Decorated;
-  const protocol = head.protocol;
-  fields[kHead] = head;
-  Object.defineProperty(fields, 'environ', ENVIRON_PROPERTY);
-  fields.isSpdy = protocol.kind === 'spdy';
-  fields.spdyVersion = protocol.kind === 'spdy' ? Number(protocol.version) : undefined;
-  fields.spdyStream = protocol.kind === 'spdy' ? protocol.streamId : undefined;
+  (req as Decorated)[kHead] = head;
 }
 
-type HeadWriter = (this: ServerResponse, firstLine: string, headers: unknown) => void;
-const storeHeader = (ServerResponse.prototype as unknown as { _storeHeader: HeadWriter })._storeHeader;
+/**
+ * spry's request fields are getters on IncomingMessage.prototype that read the request's
+ * RequestHead: nothing to define per request (an own accessor per request cost ~1 µs). Express
+ * and others swap a request's prototype for one that inherits from IncomingMessage.prototype, so
+ * they keep them. A request spry did not hand out (an app's own http.get response) has no head:
+ * `environ` and the SPDY fields read undefined there. Assigning one makes an own property.
+ */
+function installRequestFields(): void {
+  const prototype = IncomingMessage.prototype;
+  if (Object.getOwnPropertyDescriptor(prototype, 'environ') !== undefined) return;
+  const field = (name: keyof SpryRequestFields, get: (this: Decorated) => unknown): void => {
+    Object.defineProperty(prototype, name, {
+      configurable: true,
+      enumerable: false,
+      get,
+      set(this: IncomingMessage, value: unknown) {
+        Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  };
+  // Built on first use: most requests never look at it.
+  field('environ', function () {
+    const head = this[kHead];
+    return head === undefined ? undefined : (this[kEnviron] ??= buildEnviron(head));
+  });
+  field('isSpdy', function () {
+    const head = this[kHead];
+    return head === undefined ? undefined : head.protocol.kind === 'spdy';
+  });
+  field('spdyVersion', function () {
+    const protocol = this[kHead]?.protocol;
+    return protocol?.kind === 'spdy' ? Number(protocol.version) : undefined;
+  });
+  field('spdyStream', function () {
+    const protocol = this[kHead]?.protocol;
+    return protocol?.kind === 'spdy' ? protocol.streamId : undefined;
+  });
+}
+
+installRequestFields();
 
 /**
- * node:http decides in _storeHeader to frame the body as chunked (no Content-Length, or the app
- * set Transfer-Encoding): never on a multiplexed stream, which frames the body itself. Undoing
- * the decision right after it is made keeps `chunkedEncoding` a plain data property; an accessor
- * in its place would turn every response object into a slow dictionary-mode object (3 KiB of
- * garbage a request).
+ * The response's `_storeHeader`: node:http calls it once, with the status line and the headers,
+ * when the head is decided. Instead of serialising HTTP/1.1 (for us to parse back), the head goes
+ * to the exchange as it is (response-head.ts). `_header` keeps a truthy value (headersSent) and
+ * `_headerSent` says there is nothing left for node:http to write before the body. As no
+ * chunked framing is chosen here, `chunkedEncoding` stays false: a plain data property, as it
+ * must (an accessor in its place put every response in dictionary mode: 3 KiB of garbage each).
  */
-function storeHeaderWithoutChunking(this: ServerResponse, firstLine: string, headers: unknown): void {
-  storeHeader.call(this, firstLine, headers);
-  (this as ServerResponse & { chunkedEncoding: boolean }).chunkedEncoding = false;
+function storeHeadOnStream(this: ExchangeCarrier, statusLine: string, headers: unknown): void {
+  const status = this.statusCode;
+  if (status < 200) {
+    // writeHead(1xx): an interim head, which a stream has no use for. The final head may follow.
+    this.statusCode = 200;
+    this._hasBody = this.req.method !== 'HEAD';
+    return;
+  }
+  const flat = responseHeaders(this, headers);
+  this._header = statusLine;
+  this._headerSent = true;
+  this[kSocket]!.headSent = true;
+  this[kExchange]!.respond(status, flat, false);
 }
 
 function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {
   const head = exchange.head;
-  const bridge = new ExchangeBridge(exchange);
-  const socket = new StreamSocket(exchange, bridge);
+  const bridge = new ExchangeBridge();
+  const socket = new StreamSocket(exchange);
   const req = new IncomingMessage(socket as never);
   bridge.req = req;
   req.method = head.method;
@@ -102,7 +137,7 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   const res = new ServerResponse(req);
   // Own properties survive a framework swapping the prototype: no chunked framing, ever.
   res.useChunkedEncodingByDefault = false;
-  (res as unknown as { _storeHeader: HeadWriter })._storeHeader = storeHeaderWithoutChunking;
+  (res as ExchangeCarrier)._storeHeader = storeHeadOnStream;
   res.shouldKeepAlive = true;
   res.assignSocket(socket as never);
 
@@ -125,21 +160,20 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
 
 const kExchange = Symbol('spry.exchange');
 const kSocket = Symbol('spry.socket');
-type ExchangeCarrier = ServerResponse & { [kExchange]?: ServerExchange; [kSocket]?: StreamSocket };
+/** A ServerResponse on a stream, with the node:http internals the adapter sets. */
+type ExchangeCarrier = ServerResponse & {
+  [kExchange]?: ServerExchange;
+  [kSocket]?: StreamSocket;
+  _storeHeader: (this: ExchangeCarrier, statusLine: string, headers: unknown) => void;
+  _header: string | null;
+  _headerSent: boolean;
+  _hasBody: boolean;
+};
 type RequestCarrier = IncomingMessage & { [kExchange]?: ServerExchange };
 
-/** Where the exchange's response head and request body meet Node's objects: one object a request. */
-class ExchangeBridge implements ResponseHeadSink, BodySink {
-  private readonly exchange: ServerExchange;
+/** Where the exchange's request body meets the IncomingMessage. */
+class ExchangeBridge implements BodySink {
   req!: IncomingMessage;
-
-  constructor(exchange: ServerExchange) {
-    this.exchange = exchange;
-  }
-
-  onHead(status: number, headers: FlatHeaders): void {
-    this.exchange.respond(status, headers, false);
-  }
 
   data(chunk: Buffer): boolean {
     return this.req.push(chunk);

@@ -7,12 +7,7 @@
 // switched off on the response, so what follows the head is the body as written.
 
 import { EventEmitter } from 'node:events';
-import type { ConnectionInfo, FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
-
-export interface ResponseHeadSink {
-  /** The response head Node produced (1xx interim heads are dropped: SPDY has none). */
-  onHead(status: number, headers: FlatHeaders): void;
-}
+import type { ConnectionInfo, ServerExchange } from '../exchange/exchange.ts';
 
 export class StreamSocket extends EventEmitter {
   readonly remoteAddress: string;
@@ -35,16 +30,15 @@ export class StreamSocket extends EventEmitter {
   /** Set by ServerResponse.assignSocket. */
   _httpMessage: unknown = null;
 
-  private readonly exchange: ServerExchange;
-  private readonly headSink: ResponseHeadSink;
-  private headDone = false;
-  private partialHead = '';
+  /** Set once the response head went to the exchange: from then on, writes are body. */
+  headSent = false;
 
-  constructor(exchange: ServerExchange, headSink: ResponseHeadSink) {
+  private readonly exchange: ServerExchange;
+
+  constructor(exchange: ServerExchange) {
     super();
     const connection: ConnectionInfo = exchange.head.connection;
     this.exchange = exchange;
-    this.headSink = headSink;
     this.readableHighWaterMark = exchange.buffers.readBytes;
     this.writableHighWaterMark = exchange.buffers.writeBytes;
     this.remoteAddress = connection.remoteAddress;
@@ -64,59 +58,14 @@ export class StreamSocket extends EventEmitter {
     if (typeof callback !== 'function') callback = undefined; // node:http passes null
     if (this.destroyed) return false;
     let body: Buffer | undefined;
-    if (!this.headDone) {
-      // Node writes its head as one latin1 string, alone or with a first string chunk behind it.
-      body =
-        typeof data === 'string'
-          ? this.readHead(data, encoding ?? 'utf8')
-          : this.readHead(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'), 'latin1');
-    } else if (typeof data === 'string') {
-      body = data.length === 0 ? undefined : Buffer.from(data, encoding ?? 'utf8');
-    } else {
-      body = data.byteLength === 0 ? undefined : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    }
+    if (!this.headSent) body = undefined; // an interim 1xx head
+    else if (typeof data === 'string') body = data.length === 0 ? undefined : Buffer.from(data, encoding ?? 'utf8');
+    else body = data.byteLength === 0 ? undefined : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (body === undefined) {
       if (callback !== undefined) process.nextTick(callback);
       return true;
     }
     return this.exchange.write(body, callback);
-  }
-
-  /** Parses the serialized head; returns what follows it (the first body bytes), if any. */
-  private readHead(text: string, bodyEncoding: BufferEncoding): Buffer | undefined {
-    let input = this.partialHead + text;
-    for (;;) {
-      const end = input.indexOf('\r\n\r\n');
-      if (end < 0) {
-        this.partialHead = input;
-        return undefined;
-      }
-      // `HTTP/1.1 200 OK\r\nname: value\r\n…`: scanned in place (no split, no trim: fewer strings).
-      const status = Number.parseInt(input.slice(9, 12), 10);
-      if (status >= 100 && status < 200) {
-        input = input.slice(end + 4); // 100 Continue, 103 Early Hints
-        continue;
-      }
-      const headers: FlatHeaders = [];
-      let line = input.indexOf('\r\n') + 2;
-      while (line > 1 && line < end) {
-        let lineEnd = input.indexOf('\r\n', line);
-        if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-        const colon = input.indexOf(':', line);
-        let valueStart = colon + 1;
-        while (valueStart < lineEnd && (input.charCodeAt(valueStart) === 32 || input.charCodeAt(valueStart) === 9)) valueStart++;
-        let valueEnd = lineEnd;
-        while (valueEnd > valueStart && (input.charCodeAt(valueEnd - 1) === 32 || input.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
-        headers.push(input.slice(line, colon), input.slice(valueStart, valueEnd));
-        line = lineEnd + 2;
-      }
-      input = input.slice(end + 4);
-      this.headDone = true;
-      this.partialHead = '';
-      this.headSink.onHead(status, headers);
-      if (input.length === 0) return undefined;
-      return Buffer.from(input, bodyEncoding);
-    }
   }
 
   /** Lets the app see the exchange's backpressure end. */
