@@ -10,7 +10,9 @@ import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import { Http1Exchange } from './http1-exchange.ts';
 import { connectionInfo, requestHeadFromNode } from './request-head.ts';
 
-const kSocket = Symbol('spry.socket');
+/** What the front end keeps on each socket it serves: the connection's facts, built once. */
+const kConnection = Symbol('spry.connection');
+type ServedSocket = Socket & { [kConnection]?: ConnectionInfo; _httpMessage?: ServerResponse | null };
 
 export interface Http1FrontEnd {
   /** Serves HTTP/1.1 on an accepted (and, for TLS, handshaken) socket. */
@@ -21,28 +23,19 @@ export interface Http1FrontEnd {
 
 export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number; tuning: StreamTuning }): Http1FrontEnd {
   const buffers = { writeBytes: options.tuning.writeBufferBytes, readBytes: options.tuning.readBufferBytes };
-  // Requests in flight per connection. node:http tracks idle connections only for servers it
-  // listens with itself, so a graceful close needs this count.
-  const inFlight = new Map<Socket, number>();
+  // node:http tracks connections only for servers it listens with itself, so a graceful close
+  // needs these. A socket is busy while node:http has a response assigned to it
+  // (`socket._httpMessage`, set from the 'request' event until the response finishes): nothing
+  // is counted per request.
+  const sockets = new Set<ServedSocket>();
   let closing = false;
 
   // Node 24 adds keepAliveTimeoutBuffer (1 s) to keepAliveTimeout; --http-timeout is the whole idle time.
-  const connections = new WeakMap<Socket, ConnectionInfo>();
-  // One shared handler (no closure per request): the response knows its socket by kSocket.
-  function onResponseClose(this: ServerResponse & { [kSocket]?: Socket }): void {
-    const socket = this[kSocket]!;
-    const left = (inFlight.get(socket) ?? 1) - 1;
-    if (inFlight.has(socket)) inFlight.set(socket, left);
-    if (closing && left === 0) socket.end();
-  }
   const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, keepAliveTimeoutBuffer: 0, requestTimeout: 0 }, (req, res) => {
-    const socket = req.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    const socket = req.socket as ServedSocket;
+    // After close(): this response says Connection: close, and node:http closes after it.
     if (closing) res.shouldKeepAlive = false;
-    (res as ServerResponse & { [kSocket]?: Socket })[kSocket] = socket;
-    res.on('close', onResponseClose);
-    let connection = connections.get(socket);
-    if (connection === undefined) connections.set(socket, (connection = connectionInfo(socket, options.secure)));
+    const connection = (socket[kConnection] ??= connectionInfo(socket, options.secure));
     const head = requestHeadFromNode(req, connection);
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
     else app.serve(new Http1Exchange(req, res, head, buffers));
@@ -50,14 +43,14 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
   // --http-timeout: a connection with no traffic for that long is closed, as on SPDY, unless a
   // request on it still waits for its response (the app or a backend's timeout answers it).
   server.timeout = options.idleTimeoutMs;
-  server.on('timeout', (socket: Socket) => {
-    if ((inFlight.get(socket) ?? 0) === 0) socket.destroy();
+  server.on('timeout', (socket: ServedSocket) => {
+    if (!socket._httpMessage) socket.destroy();
   });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
   return {
     accept(socket) {
-      inFlight.set(socket, 0);
-      socket.once('close', () => inFlight.delete(socket));
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
       // node:http sizes each request's IncomingMessage from the socket's read mark, and a
       // ServerResponse's write() reports the socket's fullness: write-buffer and read-buffer.
       setHighWaterMarks(socket, buffers);
@@ -67,7 +60,12 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
     },
     close() {
       closing = true;
-      for (const [socket, count] of inFlight) if (count === 0) socket.end();
+      for (const socket of sockets) {
+        const response = socket._httpMessage;
+        if (!response) socket.end();
+        else if (!response.headersSent) response.shouldKeepAlive = false; // node:http closes after it
+        else response.once('finish', () => socket.end()); // its head already promised keep-alive
+      }
     },
   };
 }
