@@ -11,12 +11,11 @@ import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { held, newTag } from '../fixtures/tuning-app.ts';
 import { DEFAULTS } from '../../src/config/config.ts';
 import type { RunningServer } from '../../src/server.ts';
+import { creditStep } from '../../src/spdy/session.ts';
 import { connectH2, portOf, startFromCommandLine } from './probes.ts';
 
 const GLOBAL_READ_BUFFER_BYTES = 65_536;
 const OWN_READ_BUFFER_BYTES = 524_288;
-/** spry returns consumed upload bytes in WINDOW_UPDATEs of at least this much (src/spdy/session.ts). */
-const SPDY_WINDOW_UPDATE_THRESHOLD_BYTES = 32 << 10;
 const DATA_FRAME_BYTES = 16_384;
 
 const LISTENERS = [
@@ -32,6 +31,8 @@ function credit(peer: RawSpdyPeer, streamId: number): number {
 describe('read-buffer on SPDY', () => {
   // The default spdy-window (1 MiB) is far above either read-buffer: the window is not what stops the upload.
   const WINDOW_BYTES = DEFAULTS.tuning.initialWindowBytes;
+  // The peer below uses all of the window, so credit goes back in steps this large.
+  const SPDY_WINDOW_UPDATE_THRESHOLD_BYTES = creditStep(WINDOW_BYTES);
   let server: RunningServer;
   before(async () => {
     server = await startFromCommandLine([
