@@ -22,17 +22,10 @@ export interface HeaderBlockLimits {
  * Values holding NUL-separated lists come back as one pair per value.
  */
 export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders {
-  const wide = version.nvLengthBytes === 4;
+  const width = version.nvLengthBytes;
   const end = block.length;
-  let o = 0;
-  const readLength = (what: string): number => {
-    if (o + version.nvLengthBytes > end) throw structural(`header block ends inside a ${what} length`);
-    const n = wide ? block.readUInt32BE(o) : block.readUInt16BE(o);
-    o += version.nvLengthBytes;
-    if (wide && n > 0x7fff_ffff) throw structural(`header block has a negative ${what} length`);
-    return n;
-  };
-  const count = readLength('pair count');
+  if (width > end) throw structural('header block ends inside a pair count length');
+  const count = readLength(block, 0, width);
   if (count > limits.maxHeaderCount) {
     // FRAME_TOO_LARGE is v3's; v2 has nothing closer than PROTOCOL_ERROR.
     const status = version.maxRstStatus >= RstStatus.FRAME_TOO_LARGE ? RstStatus.FRAME_TOO_LARGE : RstStatus.PROTOCOL_ERROR;
@@ -41,22 +34,39 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   const out: FlatHeaders = [];
   let seen: Set<string> | undefined;
   let problem: string | undefined;
+  let o = width;
   for (let i = 0; i < count; i++) {
-    const nameLength = readLength('name');
-    if (o + nameLength > end) throw structural('a header name runs past the block');
+    if (o + width > end) throw structural('header block ends inside a name length');
+    const nameLength = readLength(block, o, width);
+    o += width;
+    if (nameLength > end - o) throw structural('a header name runs past the block');
     const nameStart = o;
     o += nameLength;
-    const valueLength = readLength('value');
-    if (o + valueLength > end) throw structural('a header value runs past the block');
+    if (o + width > end) throw structural('header block ends inside a value length');
+    const valueLength = readLength(block, o, width);
+    o += width;
+    if (valueLength > end - o) throw structural('a header value runs past the block');
     const valueStart = o;
     o += valueLength;
     if (problem !== undefined) continue; // keep walking: structural damage later outranks it
 
-    problem = checkName(block, nameStart, nameStart + nameLength);
-    if (problem !== undefined) continue;
-    const name = block.toString('latin1', nameStart, nameStart + nameLength);
-    if (i > 0) {
-      seen ??= new Set([out[0]]);
+    let name = knownName(block, nameStart, nameLength);
+    if (name === undefined) {
+      problem = checkName(block, nameStart, nameStart + nameLength);
+      if (problem !== undefined) continue;
+      name = block.toString('latin1', nameStart, nameStart + nameLength);
+    }
+    // Names are unique within a block (§17.1): a scan while the block is small, a set beyond.
+    if (out.length < DUPLICATE_SCAN_LIMIT) {
+      if (appearsIn(out, name)) {
+        problem = `header ${name} appears twice`;
+        continue;
+      }
+    } else {
+      if (seen === undefined) {
+        seen = new Set();
+        for (let k = 0; k < out.length; k += 2) seen.add(out[k]);
+      }
       if (seen.has(name)) {
         problem = `header ${name} appears twice`;
         continue;
@@ -84,6 +94,51 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   if (o !== end) throw structural(`${end - o} bytes follow the last header pair`);
   if (problem !== undefined) throw new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
   return out;
+}
+
+function readLength(block: Buffer, at: number, width: number): number {
+  if (width === 2) return (block[at] << 8) | block[at + 1];
+  const n = block[at] * 0x100_0000 + ((block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3]);
+  if (n > 0x7fff_ffff) throw structural('header block has a negative length');
+  return n;
+}
+
+/** Below this many names (twice as many entries), duplicates are found by scanning what is decoded. */
+const DUPLICATE_SCAN_LIMIT = 32;
+
+function appearsIn(out: FlatHeaders, name: string): boolean {
+  for (let k = 0; k < out.length; k += 2) if (out[k] === name) return true;
+  return false;
+}
+
+/**
+ * The names most requests carry, matched against the block's bytes so that the same string is
+ * reused rather than a new one made for every request (they are valid names, so unchecked).
+ */
+const KNOWN_NAMES = [
+  ':method', ':path', ':version', ':host', ':scheme', 'method', 'url', 'version', 'host', 'scheme',
+  'accept', 'accept-encoding', 'accept-language', 'accept-charset', 'authorization', 'cache-control',
+  'content-length', 'content-type', 'cookie', 'dnt', 'if-modified-since', 'if-none-match', 'origin',
+  'pragma', 'range', 'referer', 'upgrade-insecure-requests', 'user-agent', 'x-forwarded-for',
+  'x-forwarded-proto', 'x-requested-with',
+  // What responses carry (a client decoding replies).
+  ':status', 'status', 'date', 'etag', 'expires', 'last-modified', 'location', 'server', 'set-cookie',
+  'vary', 'content-encoding',
+];
+
+/** KNOWN_NAMES by length: each entry the name and its bytes. */
+const KNOWN_BY_LENGTH: { name: string; bytes: Uint8Array }[][] = [];
+for (const name of KNOWN_NAMES) (KNOWN_BY_LENGTH[name.length] ??= []).push({ name, bytes: Buffer.from(name, 'latin1') });
+
+function knownName(block: Buffer, start: number, length: number): string | undefined {
+  const candidates = KNOWN_BY_LENGTH[length];
+  if (candidates === undefined) return undefined;
+  next: for (const candidate of candidates) {
+    const bytes = candidate.bytes;
+    for (let i = 0; i < length; i++) if (block[start + i] !== bytes[i]) continue next;
+    return candidate.name;
+  }
+  return undefined;
 }
 
 function structural(message: string): SpdySessionError {

@@ -189,6 +189,11 @@ describe('header blocks: invalid names and values are stream errors (PROTOCOL_ER
       test('refuses the same name twice', () => {
         failsStream(version, block(version, 2, [['accept', 'a'], ['accept', 'b']]));
         failsStream(version, block(version, 3, [['a', '1'], ['b', '2'], ['a', '3']]));
+        // In a long block too (past the size where a scan of the names decoded so far gives way to a set).
+        const many = Array.from({ length: 40 }, (_, i) => [`h${i}`, 'v'] as [string, string]);
+        assert.equal(decode(version, block(version, 40, many)).length, 80);
+        failsStream(version, block(version, 41, [...many, ['h3', 'again']]));
+        failsStream(version, block(version, 42, [...many.slice(0, 20), ['user-agent', 'x'], ...many.slice(20), ['user-agent', 'y']]));
       });
 
       test('refuses a value that is only NUL, or starts or ends with NUL, or has two NULs in a row', () => {
