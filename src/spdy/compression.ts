@@ -39,14 +39,33 @@ function growScratch(minBytes: number): void {
   scratch = bigger;
 }
 
-/** The fields of pako's inflate state that hold its window (zlib's names). */
+/** The fields of pako's inflate state that hold its window and code tables (zlib's names). */
 interface InflateWindowState {
+  mode: number;
   window: Uint8Array | null;
   /** Window size, bytes filled, next write position. */
   wsize: number;
   whave: number;
   wnext: number;
+  /** Scratch for building a block's code tables, and the dynamic tables built (pako's own). */
+  lens: Uint16Array | null;
+  work: Uint16Array | null;
+  lendyn: Int32Array | null;
+  distdyn: Int32Array | null;
+  /** The tables the current block decodes with: the dynamic ones, or shared fixed ones. */
+  lencode: Int32Array | null;
+  distcode: Int32Array | null;
 }
+
+/** pako's inflate mode between blocks (zlib's TYPE): the next block brings its own code tables. */
+const INFLATE_MODE_TYPE = 16191;
+/** zlib's ENOUGH_LENS and ENOUGH_DISTS, and the sizes of pako's lens and work arrays. */
+const DYNAMIC_LENGTH_TABLE = 852;
+const DYNAMIC_DISTANCE_TABLE = 592;
+const LENS_ENTRIES = 320;
+const WORK_ENTRIES = 288;
+/** What the code tables take: freed with the window while idle. */
+const INFLATE_TABLE_BYTES = (DYNAMIC_LENGTH_TABLE + DYNAMIC_DISTANCE_TABLE) * 4 + (LENS_ENTRIES + WORK_ENTRIES) * 2;
 
 export class HeaderInflater {
   private readonly strm = new ZStream();
@@ -54,6 +73,8 @@ export class HeaderInflater {
   private readonly maxOutputBytes: number;
   /** The window's filled part while it is compacted (see compact()). */
   private compacted: Uint8Array | null = null;
+  /** True while the code tables are freed (see compact()). */
+  private tablesFreed = false;
 
   constructor(dictionary: Uint8Array, maxOutputBytes: number) {
     this.dictionary = dictionary;
@@ -67,7 +88,7 @@ export class HeaderInflater {
    * context unusable, so it is always a session error.
    */
   inflate(block: Uint8Array): Buffer {
-    if (this.compacted !== null) this.restore();
+    if (this.compacted !== null || this.tablesFreed) this.restore();
     const strm = this.strm;
     strm.input = block;
     strm.next_in = 0;
@@ -103,24 +124,44 @@ export class HeaderInflater {
    * Frees most of the window of an idle context: the peer picks its window size (32 KiB for
    * every real client) but a connection that made a few requests has filled only the first few
    * KiB of it (the dictionary and its headers). The filled part is kept and put back, exactly,
-   * before the next block. Returns the bytes freed (0 once the window has wrapped: all of it is
-   * history then).
+   * before the next block. Between blocks the code tables (~7 KiB) are freed too: the next
+   * block brings its own codes, and they are made anew for it. Returns the bytes freed (nothing
+   * of the window once it has wrapped: all of it is history then).
    */
   compact(): number {
     const state = (this.strm as unknown as { state: InflateWindowState }).state;
+    let freed = 0;
+    if (!this.tablesFreed && state.mode === INFLATE_MODE_TYPE && state.lendyn !== null) {
+      if (state.lencode === state.lendyn) state.lencode = null;
+      if (state.distcode === state.distdyn) state.distcode = null;
+      state.lens = state.work = state.lendyn = state.distdyn = null;
+      this.tablesFreed = true;
+      freed += INFLATE_TABLE_BYTES;
+    }
     const window = state.window;
-    if (this.compacted !== null || window === null || state.whave >= state.wsize || state.wnext !== state.whave) return 0;
+    if (this.compacted !== null || window === null || state.whave >= state.wsize || state.wnext !== state.whave) return freed;
     this.compacted = window.slice(0, state.whave);
     state.window = null;
-    return window.length - this.compacted.length;
+    return freed + window.length - this.compacted.length;
   }
 
   private restore(): void {
     const state = (this.strm as unknown as { state: InflateWindowState }).state;
-    const window = new Uint8Array(state.wsize);
-    window.set(this.compacted!);
-    state.window = window;
-    this.compacted = null;
+    if (this.compacted !== null) {
+      const window = new Uint8Array(state.wsize);
+      window.set(this.compacted);
+      state.window = window;
+      this.compacted = null;
+    }
+    if (this.tablesFreed) {
+      state.lens = new Uint16Array(LENS_ENTRIES);
+      state.work = new Uint16Array(WORK_ENTRIES);
+      state.lendyn = new Int32Array(DYNAMIC_LENGTH_TABLE);
+      state.distdyn = new Int32Array(DYNAMIC_DISTANCE_TABLE);
+      state.lencode ??= state.lendyn;
+      state.distcode ??= state.distdyn;
+      this.tablesFreed = false;
+    }
   }
 
   close(): void {
