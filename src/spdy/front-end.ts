@@ -10,8 +10,14 @@ import { SpdySession } from './session.ts';
 import type { SpdyVersion } from './versions.ts';
 
 const trace = tracer('spdy');
-/** How often idle sessions are asked to give back their buffers (idle: a whole period without traffic). */
-export const IDLE_SWEEP_MS = 5_000;
+/**
+ * How often idle sessions are asked to give back their buffers (idle: a whole period without
+ * traffic). Short, because what a connection frees stays in the process's resident memory as
+ * long as enough other connections still hold theirs: with 10,000 connections that each made
+ * one request, a 1 s period left 71 KiB resident per connection and a 5 s one 94 KiB. A session
+ * that wakes up pays ~40 KiB of fresh buffers and a few less-compressed header blocks.
+ */
+export const IDLE_SWEEP_MS = 1_000;
 
 export interface SpdyFrontEnd {
   accept(socket: Socket, version: SpdyVersion, connection: ConnectionInfo): void;
