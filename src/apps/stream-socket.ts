@@ -1,10 +1,12 @@
 // The socket a Node listener app sees on a multiplexed stream (SPDY, HTTP/2).
 //
 // The app gets genuine http.IncomingMessage and http.ServerResponse objects, so frameworks that
-// swap their prototypes (Express does) keep working. The response is assigned this socket: Node
-// serialises the response as HTTP/1.1 into write(), and we read the head back (status and
-// headers, which Node has validated) and pass the body bytes to the exchange. Chunked framing is
-// switched off on the response, so what follows the head is the body as written.
+// swap their prototypes (Express does) keep working. The response is assigned this socket. The
+// head never passes through it: the response's own _storeHeader hands it to the exchange as
+// headers (response-head.ts) and marks the socket `headSent`. What node:http writes after that
+// is the body as the app wrote it (chunked framing is off), which goes to the exchange; what it
+// writes before is an interim 1xx head (writeContinue, writeEarlyHints), which a stream has no
+// use for.
 
 import { EventEmitter } from 'node:events';
 import type { ConnectionInfo, ServerExchange } from '../exchange/exchange.ts';
