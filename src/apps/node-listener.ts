@@ -107,8 +107,10 @@ function storeHeadOnStream(this: ExchangeCarrier, statusLine: string, headers: u
   const flat = responseHeaders(this, headers);
   this._header = statusLine;
   this._headerSent = true;
-  this[kSocket]!.headSent = true;
-  this[kExchange]!.respond(status, flat, false);
+  const socket = this[kSocket]!;
+  socket.headSent = true;
+  // The client reset the stream (or the connection went) before the app answered: nobody to tell.
+  if (!socket.destroyed) this[kExchange]!.respond(status, flat, false);
 }
 
 function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {

@@ -37,6 +37,17 @@ function dripApp(req: IncomingMessage, res: ServerResponse): void {
     res.on('close', () => events.push(res.writableFinished ? 'res finished' : 'res closed early'));
     return;
   }
+  if (url.pathname === '/late') {
+    // Answers only once the client has reset the stream.
+    const events: string[] = [];
+    seen.set(url.searchParams.get('tag') ?? '', events);
+    res.on('close', () => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('too late\n');
+      events.push('answered after close');
+    });
+    return;
+  }
   if (url.pathname !== '/drip') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('ok\n');
@@ -96,6 +107,24 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         assert.equal(response.status, 200);
         assert.equal(response.body.toString(), 'ok\n');
         assert.equal(peer.isClosed, false);
+        assert.deepEqual(peer.framesOf('GOAWAY'), []);
+      } finally {
+        peer.close();
+      }
+    });
+
+    it('sends nothing for an app that answers after the reset, and goes on serving', async () => {
+      const tag = `${alpn}-late`;
+      const peer = await RawSpdyPeer.connect(server.port, alpn);
+      try {
+        peer.write(peer.request(1, `/late?tag=${tag}`));
+        await eventually(() => seen.has(tag), 3000, () => 'the app to get the request');
+        peer.write(peer.rst(1, CANCEL));
+        await eventually(() => (seen.get(tag) ?? []).includes('answered after close'), 3000, () => 'the app to answer after the reset');
+        peer.write(peer.request(3, '/'));
+        const response = await peer.response(3);
+        assert.equal(response.body.toString(), 'ok\n');
+        assert.deepEqual(peer.frames.filter((frame) => 'streamId' in frame && frame.streamId === 1), [], `frames on the reset stream: ${peer.describe(8)}`);
         assert.deepEqual(peer.framesOf('GOAWAY'), []);
       } finally {
         peer.close();
