@@ -24,8 +24,7 @@ export interface HeaderBlockLimits {
 export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders {
   const width = version.nvLengthBytes;
   const end = block.length;
-  if (width > end) throw structural('header block ends inside a pair count length');
-  const count = readLength(block, 0, width);
+  const count = readLength(block, 0, width, 'pair count');
   if (count > limits.maxHeaderCount) {
     // FRAME_TOO_LARGE is v3's; v2 has nothing closer than PROTOCOL_ERROR.
     const status = version.maxRstStatus >= RstStatus.FRAME_TOO_LARGE ? RstStatus.FRAME_TOO_LARGE : RstStatus.PROTOCOL_ERROR;
@@ -36,14 +35,12 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   let problem: string | undefined;
   let o = width;
   for (let i = 0; i < count; i++) {
-    if (o + width > end) throw structural('header block ends inside a name length');
-    const nameLength = readLength(block, o, width);
+    const nameLength = readLength(block, o, width, 'name');
     o += width;
     if (nameLength > end - o) throw structural('a header name runs past the block');
     const nameStart = o;
     o += nameLength;
-    if (o + width > end) throw structural('header block ends inside a value length');
-    const valueLength = readLength(block, o, width);
+    const valueLength = readLength(block, o, width, 'value');
     o += width;
     if (valueLength > end - o) throw structural('a header value runs past the block');
     const valueStart = o;
@@ -96,10 +93,12 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   return out;
 }
 
-function readLength(block: Buffer, at: number, width: number): number {
+/** The 16- or 32-bit length at `at`; `what` it measures names it in the errors. */
+function readLength(block: Buffer, at: number, width: number, what: string): number {
+  if (at + width > block.length) throw structural(`header block ends inside a ${what} length`);
   if (width === 2) return (block[at] << 8) | block[at + 1];
   const n = block[at] * 0x100_0000 + ((block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3]);
-  if (n > 0x7fff_ffff) throw structural('header block has a negative length');
+  if (n > 0x7fff_ffff) throw structural(`header block has a negative ${what} length`);
   return n;
 }
 
