@@ -5,11 +5,11 @@
 // Every request also carries `req.environ` (the uWSGI-style environment) and node-spdy's
 // conventional `req.isSpdy`, `req.spdyVersion`, `req.spdyStream`.
 
-import { IncomingMessage, OutgoingMessage, ServerResponse, type RequestListener } from 'node:http';
+import { IncomingMessage, ServerResponse, type RequestListener } from 'node:http';
 import { buildEnviron, type Environ } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import type { BodySink, RequestHead, ServerExchange } from '../exchange/exchange.ts';
-import { responseHeaders } from './response-head.ts';
+import { outgoingSymbol, responseHeaders } from './response-head.ts';
 import type { App } from './app.ts';
 import { StreamSocket } from './stream-socket.ts';
 
@@ -239,7 +239,7 @@ function fail(error: unknown, res: ServerResponse, head: RequestHead, reportErro
  * `writableNeedDrain`; node:http clears it from its socket's 'drain'. We emit 'drain' ourselves,
  * so we clear it too, or a later pipe() would wait for a drain that never comes.
  */
-const kNeedDrain = Object.getOwnPropertySymbols(new OutgoingMessage()).find((symbol) => symbol.description === 'kNeedDrain');
+const kNeedDrain = outgoingSymbol('kNeedDrain');
 
 function clearNeedDrain(res: ServerResponse): void {
   if (kNeedDrain !== undefined) (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;

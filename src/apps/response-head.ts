@@ -17,14 +17,17 @@ interface OutgoingState {
   sendDate: boolean;
 }
 
-/** What setHeader() stores under this symbol: `{ lowercased: [name as given, value] }`. */
-const kOutHeaders = internalSymbol('kOutHeaders');
+/** One of node:http's private symbols on an OutgoingMessage, by its description. */
+export function outgoingSymbol(description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(new OutgoingMessage()).find((candidate) => candidate.description === description);
+}
 
-function internalSymbol(description: string): symbol {
-  const symbol = Object.getOwnPropertySymbols(new OutgoingMessage()).find((candidate) => candidate.description === description);
+/** What setHeader() stores under this symbol: `{ lowercased: [name as given, value] }`. */
+const kOutHeaders = outgoingSymbol('kOutHeaders') ?? missing('kOutHeaders');
+
+function missing(description: string): never {
   // A Node upgrade that renames it must fail loudly, not send heads without their headers.
-  if (symbol === undefined) throw new Error(`this Node.js (${process.version}) has no OutgoingMessage ${description}: spry's Node-listener adapter needs updating`);
-  return symbol;
+  throw new Error(`this Node.js (${process.version}) has no OutgoingMessage ${description}: spry's Node-listener adapter needs updating`);
 }
 
 /**
