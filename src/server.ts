@@ -8,13 +8,9 @@ import { Balancer } from './upstream/balancer.ts';
 import { forwardingApp } from './upstream/forwarding-app.ts';
 import type { SpryConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
-import { startHttpListener } from './listen/http-listener.ts';
-import { boundListener, startHttpsListener } from './listen/https-listener.ts';
-import { bind } from './listen/bind.ts';
-import { createUwsgiHandler } from './uwsgi/front-end.ts';
 import type { Listener } from './listen/connection-handler.ts';
+import { listenerPlans, startListener } from './listen/handlers.ts';
 import { logLine } from './log.ts';
-
 
 export interface RunningServer {
   readonly listeners: readonly { readonly scheme: 'https' | 'http' | 'uwsgi'; readonly listener: Listener }[];
@@ -42,18 +38,9 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   installLocalCaches(config.caches);
   const app = await createApp(config);
   const listeners: { scheme: 'https' | 'http' | 'uwsgi'; listener: Listener }[] = [];
-  const idleTimeoutMs = config.httpTimeoutMs;
   try {
-    for (const listener of config.https2) {
-      listeners.push({ scheme: 'https', listener: await startHttpsListener(listener, app, { idleTimeoutMs }) });
-    }
-    for (const listener of config.http) {
-      listeners.push({ scheme: 'http', listener: await startHttpListener(listener, app, { idleTimeoutMs, tuning: config.tuning }) });
-    }
-    for (const listener of config.uwsgi) {
-      const handler = createUwsgiHandler(app, { idleTimeoutMs, tuning: config.tuning });
-      await bind(handler.server, listener.addr, '--socket', listener.source);
-      listeners.push({ scheme: 'uwsgi', listener: boundListener(handler, listener) });
+    for (const plan of listenerPlans(config)) {
+      listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs) });
     }
   } catch (error) {
     await Promise.all(listeners.map(({ listener }) => listener.close()));

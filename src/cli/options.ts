@@ -9,7 +9,7 @@ import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
 import { loadFilesIntoCaches, parseCache2, type CacheDraft, type LoadFileRequest } from './cache2.ts';
 import { parseHttps2, type ParsedHttps2 } from './https2.ts';
 import { parseTuningValue, TUNING_KEYS } from './tuning.ts';
-import type { BackendAddress } from '../upstream/balancer.ts';
+import type { BackendAddress } from '../config/config.ts';
 import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';

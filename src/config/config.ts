@@ -1,8 +1,6 @@
 // The typed configuration spry runs from, produced by src/cli from argv (and, later, ini files).
 // Every size carries its unit in its name; defaults live in DEFAULTS below, with the why.
 
-import type { BackendAddress } from '../upstream/balancer.ts';
-
 /** Where a listener binds: a TCP host/port, or a reference to a shared socket (`=N`). */
 export type ListenAddress =
   | { kind: 'tcp'; host: string; port: number }
@@ -114,6 +112,12 @@ export interface SpryConfig {
   /** --cache2 caches, in the order given (the first is the default one). */
   readonly caches: readonly CacheConfig[];
 }
+
+/** A --http-to backend: uwsgi over TCP or a unix socket, or HTTP/1.1 over TCP. */
+export type BackendAddress =
+  | { readonly kind: 'uwsgi'; readonly host: string; readonly port: number }
+  | { readonly kind: 'uwsgi-unix'; readonly path: string }
+  | { readonly kind: 'http'; readonly host: string; readonly port: number };
 
 export interface UpstreamConfig {
   readonly nodes: readonly BackendAddress[];

@@ -2,6 +2,10 @@
 // app layer. Apps and upstreams see only this; nothing above the front ends knows the protocol
 // but through `RequestHead.protocol`, which exists to fill the uWSGI-style environment.
 
+import type { ConnectionInfo } from './connection-info.ts';
+
+export type { ConnectionInfo };
+
 /** `[name0, value0, name1, value1, …]`, names lower case, as Node's rawHeaders. */
 export type FlatHeaders = string[];
 
@@ -11,15 +15,6 @@ export type ProtocolMarker =
   | { readonly kind: 'h2'; readonly streamId: number }
   | { readonly kind: 'http/1.1' }
   | { readonly kind: 'http/1.0' };
-
-export interface ConnectionInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  /** True on TLS listeners. */
-  readonly secure: boolean;
-}
 
 export interface RequestHead {
   readonly method: string;

@@ -5,23 +5,17 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
-import type { ConnectionInfo } from '../exchange/exchange.ts';
+import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import type { FrontEnd } from '../listen/front-end.ts';
 import { Http1Exchange } from './http1-exchange.ts';
-import { connectionInfo, requestHeadFromNode } from './request-head.ts';
+import { requestHeadFromNode } from './request-head.ts';
 
-/** What the front end keeps on each socket it serves: the connection's facts, built once. */
+/** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
 const kConnection = Symbol('spry.connection');
 type ServedSocket = Socket & { [kConnection]?: ConnectionInfo; _httpMessage?: ServerResponse | null };
 
-export interface Http1FrontEnd {
-  /** Serves HTTP/1.1 on an accepted (and, for TLS, handshaken) socket. */
-  accept(socket: Socket): void;
-  /** Stops keep-alive reuse: idle connections close now, busy ones after their response. */
-  close(): void;
-}
-
-export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTimeoutMs: number; tuning: StreamTuning }): Http1FrontEnd {
+export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): FrontEnd {
   const buffers = { writeBytes: options.tuning.writeBufferBytes, readBytes: options.tuning.readBufferBytes };
   // node:http tracks connections only for servers it listens with itself, so a graceful close
   // needs these. A socket is busy while node:http has a response assigned to it
@@ -35,8 +29,7 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
     const socket = req.socket as ServedSocket;
     // After close(): this response says Connection: close, and node:http closes after it.
     if (closing) res.shouldKeepAlive = false;
-    const connection = (socket[kConnection] ??= connectionInfo(socket, options.secure));
-    const head = requestHeadFromNode(req, connection);
+    const head = requestHeadFromNode(req, socket[kConnection]!);
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
     else app.serve(new Http1Exchange(req, res, head, buffers));
   });
@@ -48,7 +41,8 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
   });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
   return {
-    accept(socket) {
+    accept(socket, connection) {
+      (socket as ServedSocket)[kConnection] = connection;
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
       // node:http sizes each request's IncomingMessage from the socket's read mark, and a
@@ -58,6 +52,7 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
       // client already sent is served, with Connection: close.
       server.emit('connection', socket);
     },
+    // close(): no more keep-alive reuse; idle connections close now, busy ones after their response.
     close() {
       closing = true;
       for (const socket of sockets) {
@@ -66,6 +61,9 @@ export function createHttp1FrontEnd(app: App, options: { secure: boolean; idleTi
         else if (!response.headersSent) response.shouldKeepAlive = false; // node:http closes after it
         else response.once('finish', () => socket.end()); // its head already promised keep-alive
       }
+    },
+    closeIdle() {
+      for (const socket of sockets) if (!socket._httpMessage) socket.end();
     },
   };
 }

@@ -1,18 +1,7 @@
 // node:http's parsed request → the protocol-neutral RequestHead.
 
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import type { ConnectionInfo, FlatHeaders, RequestHead } from '../exchange/exchange.ts';
-
-export function connectionInfo(socket: Socket, secure: boolean): ConnectionInfo {
-  return {
-    remoteAddress: socket.remoteAddress ?? '',
-    remotePort: socket.remotePort ?? 0,
-    localAddress: socket.localAddress ?? '',
-    localPort: socket.localPort ?? 0,
-    secure,
-  };
-}
 
 const HTTP_1_1: RequestHead['protocol'] = { kind: 'http/1.1' };
 const HTTP_1_0: RequestHead['protocol'] = { kind: 'http/1.0' };

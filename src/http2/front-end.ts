@@ -6,21 +6,23 @@ import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stre
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
-import { connectionInfo } from '../http1/request-head.ts';
+import type { ConnectionInfo } from '../exchange/connection-info.ts';
+import type { FrontEnd } from '../listen/front-end.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
 import { Http2Exchange, type Http2SessionState } from './http2-exchange.ts';
 
-export interface Http2FrontEnd {
-  accept(socket: Socket): void;
-  /** GOAWAY to every session; each closes when its last stream ends. */
-  close(): void;
-}
+/**
+ * Where accept() leaves a connection's facts for the session node:http2 makes of the socket
+ * (`session.socket` is a proxy that reads through to the socket's own properties).
+ */
+const kConnection = Symbol('spry.connection');
+type AcceptedSocket = Socket & { [kConnection]?: ConnectionInfo };
 
 export function createHttp2FrontEnd(
   app: App,
-  options: { secure: boolean; idleTimeoutMs: number; tuning: StreamTuning; pushPlanner?: PushPlanner },
-): Http2FrontEnd {
-  const sessions = new Set<Http2Session>();
+  options: { idleTimeoutMs: number; tuning: StreamTuning; pushPlanner?: PushPlanner },
+): FrontEnd {
+  const sessions = new Map<Http2Session, Http2SessionState>();
   let closing = false;
   const { tuning } = options;
   const buffers = { writeBytes: tuning.writeBufferBytes, readBytes: tuning.readBufferBytes };
@@ -35,38 +37,30 @@ export function createHttp2FrontEnd(
     // Streams are served from the 'stream' event: no compatibility-layer objects per request.
   });
   server.on('session', (session: Http2Session) => {
-    sessions.add(session);
+    const connection = (session.socket as AcceptedSocket)[kConnection]!;
+    sessions.set(session, { connection, buffers, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0 });
     session.once('close', () => sessions.delete(session));
     session.on('error', () => {}); // the session closes; its streams report their own end
     // --http-timeout: a connection with no traffic for that long gets GOAWAY and is closed.
     if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
     if (closing) session.close();
   });
-  const states = new WeakMap<Http2Session, Http2SessionState>();
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
-    const session = stream.session!;
-    let state = states.get(session);
-    if (state === undefined) {
-      state = {
-        connection: connectionInfo(session.socket as Socket, options.secure),
-        buffers,
-        pushPlanner: options.pushPlanner,
-        pushedPaths: new Set(),
-        openPushes: 0,
-      };
-      states.set(session, state);
-    }
-    app.serve(new Http2Exchange(stream, headers, rawHeaders, state));
+    app.serve(new Http2Exchange(stream, headers, rawHeaders, sessions.get(stream.session!)!));
   });
   return {
-    accept(socket) {
+    accept(socket, connection) {
+      (socket as AcceptedSocket)[kConnection] = connection;
       // Even while closing: the 'session' handler sends GOAWAY, which tells the client its
       // in-flight request was not processed and may be retried; destroying the socket loses it.
       server.emit('connection', socket);
     },
     close() {
       closing = true;
-      for (const session of sessions) session.close();
+      for (const session of sessions.keys()) session.close();
+    },
+    closeIdle() {
+      for (const [session, state] of sessions) if (state.openStreams === 0) session.close();
     },
   };
 }

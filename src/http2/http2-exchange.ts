@@ -3,7 +3,8 @@
 
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
-import type { BodySink, BufferSizes, ConnectionInfo, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { ConnectionInfo } from '../exchange/connection-info.ts';
+import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
 
@@ -19,6 +20,8 @@ export interface Http2SessionState {
   readonly pushedPaths: Set<string>;
   /** Pushes not yet closed: the client's SETTINGS_MAX_CONCURRENT_STREAMS bounds them. */
   openPushes: number;
+  /** Request streams not yet closed: a session with none is idle. */
+  openStreams: number;
 }
 
 
@@ -47,12 +50,14 @@ export class Http2Exchange implements ServerExchange {
       setHighWaterMarks(stream, { writeBytes: buffers.writeBytes, readBytes: H2_STREAM_READ_BYTES });
     }
     (stream as Carrier)[kExchange] = this;
+    state.openStreams++;
     stream.on('close', onStreamClose);
     stream.on('error', ignore); // 'close' follows and reports it
   }
 
   /** The stream closed: a reset (by the client, or ours) unless our response ended it cleanly. */
   closed(): void {
+    this.state.openStreams--;
     if (this.ended && this.stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
     if (this.aborted) return;
     this.aborted = true;

@@ -1,7 +1,9 @@
 // What serves a listener's connections, apart from where they are accepted: the listener's own
-// bound socket in a single process, or a master that accepts and hands sockets to workers.
+// bound socket in a single process or in createServer, or a master that accepts and hands
+// sockets to workers.
 
 import type { AddressInfo, Server, Socket } from 'node:net';
+import type { FrontEnd } from './front-end.ts';
 
 export interface ConnectionHandler {
   /** The protocols offered, in order, for the startup log. */
@@ -12,9 +14,13 @@ export interface ConnectionHandler {
   accept(socket: Socket): void;
   /**
    * Stops taking new work (GOAWAY on SPDY and h2, no more keep-alive on HTTP/1.1) and resolves
-   * once every connection has ended, destroying what is left after `graceMs`.
+   * once every connection has ended, destroying what is left after `graceMs` (never, without it).
    */
-  drain(graceMs: number): Promise<void>;
+  drain(graceMs?: number): Promise<void>;
+  /** Closes the connections serving nothing right now. */
+  closeIdle(): void;
+  /** Destroys every connection at once. */
+  closeAll(): void;
 }
 
 /** A bound ConnectionHandler. */
@@ -37,18 +43,38 @@ export class ConnectionSet {
     });
   }
 
-  /** Resolves when no connection is left, destroying the rest after `graceMs`. */
-  whenEmpty(graceMs: number): Promise<void> {
+  /** Resolves when no connection is left, destroying the rest after `graceMs` (if given). */
+  whenEmpty(graceMs?: number): Promise<void> {
     if (this.sockets.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        for (const socket of this.sockets) socket.destroy();
-      }, graceMs);
-      timer.unref();
+      const timer = graceMs === undefined ? undefined : setTimeout(() => this.destroyAll(), graceMs);
+      timer?.unref();
       this.idle = () => {
         clearTimeout(timer);
+        this.idle = null;
         resolve();
       };
     });
+  }
+
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** The ConnectionHandler of `server`, whose connections these are, served by `frontEnds`. */
+  handler(server: Server, protocols: readonly string[], frontEnds: Iterable<FrontEnd>): ConnectionHandler {
+    return {
+      protocols,
+      server,
+      accept: (socket) => server.emit('connection', socket),
+      drain: (graceMs) => {
+        for (const frontEnd of frontEnds) frontEnd.close();
+        return this.whenEmpty(graceMs);
+      },
+      closeIdle: () => {
+        for (const frontEnd of frontEnds) frontEnd.closeIdle();
+      },
+      closeAll: () => this.destroyAll(),
+    };
   }
 }

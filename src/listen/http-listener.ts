@@ -1,69 +1,42 @@
-// One --http listener: plain HTTP/1.1, and HTTP/2 for clients that open with the h2c
-// connection preface (prior knowledge, RFC 9113 §3.3). Telling them apart costs one look at the
-// first bytes; no upgrade dance.
+// A plain listener (--http, or createServer with `plain: true`): HTTP/1.1, and HTTP/2 for
+// clients that open with the h2c connection preface (prior knowledge); plain SPDY too where
+// offered. Telling them apart costs one look at the first bytes; no upgrade dance.
 
-import { createServer, type Socket } from 'node:net';
+import { Server, type Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
-import type { HttpListenerConfig, StreamTuning } from '../config/config.ts';
-import { createHttp1FrontEnd } from '../http1/front-end.ts';
-import { createHttp2FrontEnd } from '../http2/front-end.ts';
-import { createPushPlanner } from '../push/push-planner.ts';
-import { bind } from './bind.ts';
-import { ConnectionSet, type ConnectionHandler, type Listener } from './connection-handler.ts';
-import { boundListener } from './https-listener.ts';
+import { connectionInfo } from '../exchange/connection-info.ts';
+import { createFrontEnds, dispatch, eachFrontEnd, shownProtocols, sniffProtocol, type FrontEndOptions, type FrontEnds, type ProtocolId } from './alpn.ts';
+import { ConnectionSet, type ConnectionHandler } from './connection-handler.ts';
 
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-export function createHttpHandler(app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): ConnectionHandler {
-  const http1 = createHttp1FrontEnd(app, { secure: false, ...options });
-  // h2c clients get pushes from the default cache, as h2 ones on --https2 do.
-  const http2 = createHttp2FrontEnd(app, { secure: false, ...options, pushPlanner: createPushPlanner(undefined) });
+/** Serves plain connections on `server`, speaking what the first bytes say of `protocols`. */
+export function attachHttpHandler(server: Server, protocols: readonly ProtocolId[], app: App, options: FrontEndOptions): ConnectionHandler {
+  const frontEnds = createFrontEnds(protocols, app, options);
   const connections = new ConnectionSet();
-  const server = createServer((socket) => {
+  server.on('connection', (socket: Socket) => {
     connections.add(socket);
-    sniff(socket, (isH2) => {
-      if (isH2) {
-        // node:http2 takes the bytes already read from the socket's buffer itself.
-        http2.accept(socket);
-      } else {
-        http1.accept(socket);
-        socket.resume(); // node:http listens for 'data' but does not undo our pause()
-      }
-    });
+    sniff(socket, protocols, frontEnds);
   });
-  return {
-    protocols: ['http/1.1', 'h2c'],
-    server,
-    accept: (socket) => server.emit('connection', socket),
-    drain(graceMs) {
-      http2.close();
-      http1.close();
-      return connections.whenEmpty(graceMs);
-    },
-  };
+  return connections.handler(server, shownProtocols(protocols, true), eachFrontEnd(frontEnds));
 }
 
-export async function startHttpListener(config: HttpListenerConfig, app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): Promise<Listener & { readonly config: HttpListenerConfig }> {
-  const handler = createHttpHandler(app, options);
-  await bind(handler.server, config.addr, '--http', config.source);
-  return boundListener(handler, config);
+export function createHttpHandler(protocols: readonly ProtocolId[], app: App, options: FrontEndOptions): ConnectionHandler {
+  return attachHttpHandler(new Server(), protocols, app, options);
 }
 
-/**
- * Reads until the first bytes either match the h2c preface or cannot, puts them back, and says
- * which. An HTTP/1.1 request line never starts with "PRI * HTTP/2.0".
- */
-function sniff(socket: Socket, decide: (isH2: boolean) => void): void {
+/** Reads until the first bytes tell the protocol, puts them back, and dispatches. */
+function sniff(socket: Socket, offered: readonly ProtocolId[], frontEnds: FrontEnds): void {
   let seen: Buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer) => {
     seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
-    const n = Math.min(seen.length, H2_PREFACE.length);
-    const matches = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-    if (matches && n < H2_PREFACE.length) return; // could still be h2c: wait for more
+    const protocol = sniffProtocol(seen, offered);
+    if (protocol === undefined) return; // could still be either: wait for more
     socket.off('data', onData);
     socket.pause();
     socket.unshift(seen);
-    decide(matches);
+    // node:http2 takes the bytes already read from the socket's buffer itself; node:http and
+    // SPDY listen for 'data' but do not undo our pause().
+    dispatch(socket, frontEnds, connectionInfo(socket, false), protocol);
+    if (protocol !== 'h2') socket.resume();
   };
   socket.on('data', onData);
 }

@@ -1,31 +1,22 @@
-// One --https2 listener: a TLS server whose connections the ALPN dispatcher hands to HTTP/2,
-// SPDY or HTTP/1.1, all serving the same app.
+// A TLS listener (--https2, or createServer with TLS options): the ALPN dispatcher hands each
+// handshaken connection to HTTP/2, SPDY or HTTP/1.1, all serving the same app.
 
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import { Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { App } from '../apps/app.ts';
 import type { Https2ListenerConfig } from '../config/config.ts';
-import { createHttp1FrontEnd } from '../http1/front-end.ts';
-import { createHttp2FrontEnd } from '../http2/front-end.ts';
+import { connectionInfo } from '../exchange/connection-info.ts';
 import { tracer } from '../log.ts';
-import { createPushPlanner } from '../push/push-planner.ts';
-import { createSpdyFrontEnd } from '../spdy/front-end.ts';
-import { alpnProtocols, dispatch, type FrontEnds } from './alpn.ts';
-import { bind, DEFAULT_CLOSE_GRACE_MS } from './bind.ts';
-import { ConnectionSet, type ConnectionHandler, type Listener } from './connection-handler.ts';
+import { createFrontEnds, dispatch, eachFrontEnd, type FrontEndOptions, type ProtocolId } from './alpn.ts';
+import { ConnectionSet, type ConnectionHandler } from './connection-handler.ts';
 
 const trace = tracer('tls');
 
-export function createHttpsHandler(config: Https2ListenerConfig, app: App, options: { idleTimeoutMs: number }): ConnectionHandler {
-  const pushPlanner = config.push ? createPushPlanner(config.pushCache) : undefined;
-  const shared = { idleTimeoutMs: options.idleTimeoutMs, tuning: config.tuning, ...(pushPlanner === undefined ? {} : { pushPlanner }) };
-  const frontEnds: FrontEnds = {
-    spdy: config.spdy ? createSpdyFrontEnd(app, shared) : undefined,
-    http2: config.h2 ? createHttp2FrontEnd(app, { secure: true, ...shared }) : undefined,
-    http1: createHttp1FrontEnd(app, { secure: true, ...shared }),
-  };
-  const protocols = alpnProtocols(config);
-  const server = createTlsServer({
+/** The longest a handshake may take before its socket is dropped. */
+const MAX_HANDSHAKE_MS = 30_000;
+
+/** The TLS server options a --https2 listener's keys stand for. */
+export function tlsOptionsFor(config: Https2ListenerConfig): TlsOptions {
+  return {
     cert: config.cert,
     key: config.key,
     ciphers: config.ciphers,
@@ -33,44 +24,32 @@ export function createHttpsHandler(config: Https2ListenerConfig, app: App, optio
     // clientca=: only clients with a certificate that CA signed get through the handshake.
     requestCert: config.clientCa !== undefined,
     rejectUnauthorized: config.clientCa !== undefined,
-    ALPNProtocols: protocols,
+  };
+}
+
+/** What node:tls needs besides the certificates: the ALPN list, and a bound on handshakes. */
+export function tlsServerOptions(tls: TlsOptions, protocols: readonly ProtocolId[], idleTimeoutMs: number): TlsOptions {
+  return {
+    ...tls,
+    ALPNProtocols: [...protocols],
     // A handshake that never completes must not hold a socket forever.
-    handshakeTimeout: Math.min(options.idleTimeoutMs, 30_000),
-  });
+    handshakeTimeout: Math.min(idleTimeoutMs > 0 ? idleTimeoutMs : MAX_HANDSHAKE_MS, MAX_HANDSHAKE_MS),
+  };
+}
+
+/** Serves TLS connections on `server`, which was made with tlsServerOptions(…, protocols, …). */
+export function attachHttpsHandler(server: TlsServer, protocols: readonly ProtocolId[], app: App, options: FrontEndOptions): ConnectionHandler {
+  const frontEnds = createFrontEnds(protocols, app, options);
   const connections = new ConnectionSet();
   server.on('connection', (socket) => connections.add(socket));
-  server.on('secureConnection', (socket: TLSSocket) => dispatch(socket, frontEnds));
+  server.on('secureConnection', (socket: TLSSocket) => dispatch(socket, frontEnds, connectionInfo(socket, true), socket.alpnProtocol));
   server.on('tlsClientError', (error, socket) => {
     trace?.(`handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
     socket.destroy();
   });
-  return {
-    protocols,
-    server,
-    accept: (socket) => server.emit('connection', socket),
-    drain(graceMs) {
-      frontEnds.spdy?.close();
-      frontEnds.http2?.close();
-      frontEnds.http1.close();
-      return connections.whenEmpty(graceMs);
-    },
-  };
+  return connections.handler(server, protocols, eachFrontEnd(frontEnds));
 }
 
-export async function startHttpsListener(config: Https2ListenerConfig, app: App, options: { idleTimeoutMs: number }): Promise<Listener & { readonly config: Https2ListenerConfig }> {
-  const handler = createHttpsHandler(config, app, options);
-  await bind(handler.server, config.addr, '--https2', config.source);
-  return boundListener(handler, config);
-}
-
-export function boundListener<C>(handler: ConnectionHandler, config: C): Listener & { readonly config: C } {
-  return {
-    config,
-    protocols: handler.protocols,
-    address: handler.server.address() as AddressInfo,
-    close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
-      handler.server.close();
-      return handler.drain(graceMs);
-    },
-  };
+export function createHttpsHandler(protocols: readonly ProtocolId[], tls: TlsOptions, app: App, options: FrontEndOptions): ConnectionHandler {
+  return attachHttpsHandler(new TlsServer(tlsServerOptions(tls, protocols, options.idleTimeoutMs)), protocols, app, options);
 }

@@ -15,7 +15,7 @@ import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/ca
 import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
-import { alpnProtocols } from '../listen/alpn.ts';
+import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
 import { bind } from '../listen/bind.ts';
 import { logLine } from '../log.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
@@ -120,9 +120,9 @@ async function bindListeners(config: SpryConfig): Promise<{ scheme: Scheme; serv
       return server;
     };
     const listeners: { scheme: Scheme; server: Server; protocols: readonly string[] }[] = [];
-    for (const listener of config.https2) listeners.push({ scheme: 'https', server: await use(listener.addr, '--https2', listener.source), protocols: alpnProtocols(listener) });
-    for (const listener of config.http) listeners.push({ scheme: 'http', server: await use(listener.addr, '--http', listener.source), protocols: ['http/1.1', 'h2c'] });
-    for (const listener of config.uwsgi) listeners.push({ scheme: 'uwsgi', server: await use(listener.addr, '--socket', listener.source), protocols: ['uwsgi'] });
+    for (const { option, source, addr, spec } of listenerPlans(config)) {
+      listeners.push({ scheme: spec.kind, server: await use(addr, option, source), protocols: protocolsOf(spec) });
+    }
     return listeners;
   } catch (error) {
     for (const server of bound) server.close();

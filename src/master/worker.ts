@@ -6,23 +6,11 @@ import { applyCacheNotice, cacheMasterGone, installWorkerCaches } from '../cache
 import type { SpryConfig } from '../config/config.ts';
 import { SpryError } from '../errors.ts';
 import type { ConnectionHandler } from '../listen/connection-handler.ts';
-import { createHttpHandler } from '../listen/http-listener.ts';
-import { createHttpsHandler } from '../listen/https-listener.ts';
+import { createHandlers } from '../listen/handlers.ts';
 import { logLine } from '../log.ts';
-import { createUwsgiHandler } from '../uwsgi/front-end.ts';
 import { createApp } from '../server.ts';
 import { isMasterMessage, type WorkerMessage } from './messages.ts';
 import type { Socket } from 'node:net';
-
-/** Handlers in the master's listener order: every --https2, then every --http, then every --socket. */
-export function createHandlers(config: SpryConfig, app: Parameters<typeof createHttpsHandler>[1]): ConnectionHandler[] {
-  const idleTimeoutMs = config.httpTimeoutMs;
-  return [
-    ...config.https2.map((listener) => createHttpsHandler(listener, app, { idleTimeoutMs })),
-    ...config.http.map(() => createHttpHandler(app, { idleTimeoutMs, tuning: config.tuning })),
-    ...config.uwsgi.map(() => createUwsgiHandler(app, { idleTimeoutMs, tuning: config.tuning })),
-  ];
-}
 
 export function runWorker(): void {
   const send = (message: WorkerMessage) => process.send?.(message);

@@ -1,9 +1,11 @@
-// The SPDY front end: one SpdySession per connection; each request stream goes to the app.
+// The SPDY front end for one version: one SpdySession per connection; each request stream goes
+// to the app.
 
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
-import type { ConnectionInfo } from '../exchange/exchange.ts';
+import type { ConnectionInfo } from '../exchange/connection-info.ts';
+import type { FrontEnd } from '../listen/front-end.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
 import { tracer } from '../log.ts';
 import { SpdySession } from './session.ts';
@@ -19,14 +21,15 @@ const trace = tracer('spdy');
  */
 export const IDLE_SWEEP_MS = 1_000;
 
-export interface SpdyFrontEnd {
-  accept(socket: Socket, version: SpdyVersion, connection: ConnectionInfo): void;
-  /** GOAWAY to every session; each closes when its last stream ends. */
-  close(): void;
+export interface SpdyFrontEnd extends FrontEnd {
   readonly sessions: ReadonlySet<SpdySession>;
 }
 
-export function createSpdyFrontEnd(app: App, options: { tuning: StreamTuning; idleTimeoutMs: number; pushPlanner?: PushPlanner }): SpdyFrontEnd {
+export function createSpdyFrontEnd(
+  app: App,
+  version: SpdyVersion,
+  options: { tuning: StreamTuning; idleTimeoutMs: number; pushPlanner?: PushPlanner },
+): SpdyFrontEnd {
   const sessions = new Set<SpdySession>();
   let closing = false;
   let sweeper: NodeJS.Timeout | undefined;
@@ -35,7 +38,7 @@ export function createSpdyFrontEnd(app: App, options: { tuning: StreamTuning; id
   };
   return {
     sessions,
-    accept(socket, version, connection) {
+    accept(socket: Socket, connection: ConnectionInfo) {
       const session = new SpdySession(socket, {
         version,
         role: 'server',
@@ -65,6 +68,9 @@ export function createSpdyFrontEnd(app: App, options: { tuning: StreamTuning; id
     close() {
       closing = true;
       for (const session of sessions) session.close();
+    },
+    closeIdle() {
+      for (const session of sessions) if (session.streams.size === 0) session.close();
     },
   };
 }

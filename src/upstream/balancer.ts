@@ -2,10 +2,9 @@
 // robin among ties. A node that refuses a connection is dead for `gracetimeMs` (uWSGI's
 // --http-gracetime); when every node is dead, the one that failed longest ago is tried.
 
-export type BackendAddress =
-  | { readonly kind: 'uwsgi'; readonly host: string; readonly port: number }
-  | { readonly kind: 'uwsgi-unix'; readonly path: string }
-  | { readonly kind: 'http'; readonly host: string; readonly port: number };
+import type { BackendAddress } from '../config/config.ts';
+
+export type { BackendAddress };
 
 export interface BackendNode {
   readonly address: BackendAddress;

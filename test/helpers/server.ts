@@ -4,7 +4,7 @@
 import type { RequestListener } from 'node:http';
 import { appFromExport } from '../../src/apps/load-module.ts';
 import { DEFAULTS, type Https2ListenerConfig, type StreamTuning } from '../../src/config/config.ts';
-import { startHttpsListener } from '../../src/listen/https-listener.ts';
+import { httpsPlan, startListener } from '../../src/listen/handlers.ts';
 import type { Listener } from '../../src/listen/connection-handler.ts';
 import { generateSelfSignedCertificate } from '../../src/tls/self-signed.ts';
 import { testApp } from '../../examples/testapp.ts';
@@ -48,6 +48,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     tuning: { ...DEFAULTS.tuning, ...options.tuning },
   };
   const app = appFromExport(options.app ?? testApp, 'test');
-  const listener = await startHttpsListener(config, app, { idleTimeoutMs: options.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs });
+  const listener = await startListener(httpsPlan(config), app, options.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs);
   return { port: listener.address.port, listener, close: () => listener.close() };
 }

@@ -13,7 +13,7 @@ import { testApp } from '../../examples/testapp.ts';
 import { appFromExport } from '../../src/apps/load-module.ts';
 import { DEFAULTS } from '../../src/config/config.ts';
 import type { ConnectionHandler } from '../../src/listen/connection-handler.ts';
-import { createHttpsHandler } from '../../src/listen/https-listener.ts';
+import { createHandler, httpsPlan } from '../../src/listen/handlers.ts';
 import { testCertificate } from '../helpers/server.ts';
 import {
   connectH2,
@@ -39,12 +39,9 @@ interface DrainingHandler {
 /** A worker's --https2 handler on port 0 that starts draining as soon as its first connection is accepted. */
 async function drainOnFirstConnection(): Promise<DrainingHandler> {
   const { cert, key } = await testCertificate();
-  const handler: ConnectionHandler = createHttpsHandler(
-    { source: 'addr=127.0.0.1:0,spdy=1', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 }, cert, key, selfSigned: true, spdy: true, h2: true,
-    push: true, tuning: DEFAULTS.tuning },
-    appFromExport(testApp, 'testApp'),
-    { idleTimeoutMs: 60_000 },
-  );
+  const plan = httpsPlan({ source: 'addr=127.0.0.1:0,spdy=1', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 }, cert, key, selfSigned: true, spdy: true, h2: true,
+    push: true, tuning: DEFAULTS.tuning });
+  const handler: ConnectionHandler = createHandler(plan.spec, appFromExport(testApp, 'testApp'), 60_000);
   let startDrain: (() => void) | undefined;
   const drained = new Promise<void>((resolve) => (startDrain = () => void handler.drain(GRACE_MS).then(resolve)));
   // Registered after the handler's own listener: the connection is tracked, then the drain begins.

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { appFromExport } from '../../src/apps/load-module.ts';
 import { DEFAULTS } from '../../src/config/config.ts';
 import type { Listener } from '../../src/listen/connection-handler.ts';
-import { startHttpListener } from '../../src/listen/http-listener.ts';
+import { httpPlan, startListener } from '../../src/listen/handlers.ts';
 import pushApp, { PAGE_BODY, PAGE_LINK } from '../fixtures/push-app.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { connectH2, nghttp, type H2Frame, type PushCollectingSession } from './h2-clients.ts';
@@ -31,10 +31,7 @@ before(async () => {
     startPushServer(),
     startPushServer({ push: false }),
     startPushServer({ pushCache: 'other' }),
-    startHttpListener({ source: '127.0.0.1:0', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 } }, appFromExport(pushApp, 'push-app'), {
-      idleTimeoutMs: DEFAULTS.httpTimeoutMs,
-      tuning: DEFAULTS.tuning,
-    }),
+    startListener(httpPlan({ source: '127.0.0.1:0', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 } }, DEFAULTS.tuning), appFromExport(pushApp, 'push-app'), DEFAULTS.httpTimeoutMs),
   ]);
   tls = `https://127.0.0.1:${server.port}`;
   plain = `http://127.0.0.1:${h2c.address.port}`;

@@ -1,0 +1,105 @@
+// The one place that turns listener settings into ConnectionHandlers. The single-process server,
+// a master's workers and createServer all build their handlers here, and listenerPlans() is the
+// one list of a config's listeners, in the order the master binds them and workers number them.
+
+import type { AddressInfo, Server } from 'node:net';
+import type { Server as TlsServer, TlsOptions } from 'node:tls';
+import type { App } from '../apps/app.ts';
+import type { Https2ListenerConfig, HttpListenerConfig, ListenAddress, SpryConfig, StreamTuning } from '../config/config.ts';
+import { createPushPlanner } from '../push/push-planner.ts';
+import { alpnProtocols, shownProtocols, type FrontEndOptions, type ProtocolId } from './alpn.ts';
+import { bind, DEFAULT_CLOSE_GRACE_MS } from './bind.ts';
+import type { ConnectionHandler, Listener } from './connection-handler.ts';
+import { attachHttpHandler, createHttpHandler } from './http-listener.ts';
+import { attachHttpsHandler, createHttpsHandler, tlsOptionsFor } from './https-listener.ts';
+import { createUwsgiHandler } from './uwsgi-listener.ts';
+
+/** What a handler serves, whatever accepts its connections. */
+export type HandlerSpec =
+  | { readonly kind: 'https'; readonly tls: TlsOptions; readonly protocols: readonly ProtocolId[]; readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning }
+  | { readonly kind: 'http'; readonly protocols: readonly ProtocolId[]; readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning }
+  | { readonly kind: 'uwsgi'; readonly tuning: StreamTuning };
+
+/** One listener of a config: where it binds, how it was written, and what it serves. */
+export interface ListenerPlan {
+  readonly option: '--https2' | '--http' | '--socket';
+  readonly source: string;
+  readonly addr: ListenAddress;
+  readonly spec: HandlerSpec;
+}
+
+/** --http listeners: HTTP/1.1, and h2c with prior knowledge. */
+const PLAIN_PROTOCOLS: readonly ProtocolId[] = ['http/1.1', 'h2'];
+
+/** Every --https2, then every --http, then every --socket. */
+export function listenerPlans(config: SpryConfig): ListenerPlan[] {
+  return [
+    ...config.https2.map(httpsPlan),
+    ...config.http.map((listener) => httpPlan(listener, config.tuning)),
+    ...config.uwsgi.map((listener): ListenerPlan => ({ option: '--socket', source: listener.source, addr: listener.addr, spec: { kind: 'uwsgi', tuning: config.tuning } })),
+  ];
+}
+
+export function httpsPlan(listener: Https2ListenerConfig): ListenerPlan {
+  const spec: HandlerSpec = {
+    kind: 'https',
+    tls: tlsOptionsFor(listener),
+    protocols: alpnProtocols(listener),
+    push: listener.push,
+    ...(listener.pushCache === undefined ? {} : { pushCache: listener.pushCache }),
+    tuning: listener.tuning,
+  };
+  return { option: '--https2', source: listener.source, addr: listener.addr, spec };
+}
+
+/** h2c clients get pushes from the default cache, as h2 ones on --https2 do. */
+export function httpPlan(listener: HttpListenerConfig, tuning: StreamTuning): ListenerPlan {
+  return { option: '--http', source: listener.source, addr: listener.addr, spec: { kind: 'http', protocols: PLAIN_PROTOCOLS, push: true, tuning } };
+}
+
+/**
+ * The handler for `spec`, on a server of its own, or on `server` when given (createServer's,
+ * made by the caller with the matching options: tlsServerOptions for TLS).
+ */
+export function createHandler(spec: HandlerSpec, app: App, idleTimeoutMs: number, server?: Server): ConnectionHandler {
+  switch (spec.kind) {
+    case 'https': {
+      const options = frontEndOptions(spec, idleTimeoutMs);
+      return server === undefined ? createHttpsHandler(spec.protocols, spec.tls, app, options) : attachHttpsHandler(server as TlsServer, spec.protocols, app, options);
+    }
+    case 'http': {
+      const options = frontEndOptions(spec, idleTimeoutMs);
+      return server === undefined ? createHttpHandler(spec.protocols, app, options) : attachHttpHandler(server, spec.protocols, app, options);
+    }
+    case 'uwsgi':
+      return createUwsgiHandler(app, { idleTimeoutMs, tuning: spec.tuning });
+  }
+}
+
+/** What a listener of `spec` offers, as the startup log names it. */
+export function protocolsOf(spec: HandlerSpec): readonly string[] {
+  return spec.kind === 'uwsgi' ? ['uwsgi'] : shownProtocols(spec.protocols, spec.kind === 'http');
+}
+
+/** Binds a plan's handler where the plan says: a Listener that closes gracefully. */
+export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number): Promise<Listener> {
+  const handler = createHandler(plan.spec, app, idleTimeoutMs);
+  await bind(handler.server, plan.addr, plan.option, plan.source);
+  return {
+    protocols: handler.protocols,
+    address: handler.server.address() as AddressInfo,
+    close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
+      handler.server.close();
+      return handler.drain(graceMs);
+    },
+  };
+}
+
+/** Handlers in listenerPlans() order. */
+export function createHandlers(config: SpryConfig, app: App): ConnectionHandler[] {
+  return listenerPlans(config).map((plan) => createHandler(plan.spec, app, config.httpTimeoutMs));
+}
+
+function frontEndOptions(spec: { readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning }, idleTimeoutMs: number): FrontEndOptions {
+  return { idleTimeoutMs, tuning: spec.tuning, ...(spec.push ? { pushPlanner: createPushPlanner(spec.pushCache) } : {}) };
+}
