@@ -1,6 +1,8 @@
 // Loads `--module PATH:EXPORT` and decides how to run the export:
 //  - an object with a `fetch` method (a Hono app), or a function of one parameter: fetch style;
 //  - an object with a `callback()` method (a Koa app): its Node listener;
+//  - an http.Server or https.Server the module made: its 'request' listeners (its listen() is
+//    never called), and a Fastify instance: its server's, once ready();
 //  - any other function (an Express app, a plain `(req, res)` handler): a Node listener.
 // With no EXPORT, `default` is tried, then `app`.
 
@@ -13,6 +15,7 @@ import { logLine } from '../log.ts';
 import type { App } from './app.ts';
 import { type FetchHandler, fetchHandlerApp } from './fetch-handler.ts';
 import { nodeListenerApp } from './node-listener.ts';
+import { fastifyListener, isFastifyLike, isNodeServer, requestListenersOf } from './server-listeners.ts';
 
 export interface ModuleSpec {
   readonly path: string;
@@ -35,10 +38,21 @@ export async function loadApp(spec: ModuleSpec): Promise<App> {
     const available = Object.keys(namespace).join(', ') || 'none';
     throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${spec.source}: no export named ${names.join(' or ')} (exports: ${available})`);
   }
-  return appFromExport(namespace[name], `${spec.source}`);
+  const value = namespace[name];
+  // Fastify loads its plugins in ready(): a failure there is a load failure, reported now.
+  if (isFastifyLike(value)) {
+    try {
+      await value.ready();
+    } catch (error) {
+      throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${spec.source}: the Fastify app failed to get ready (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  return appFromExport(value, `${spec.source}`);
 }
 
 export function appFromExport(value: unknown, source: string): App {
+  if (isNodeServer(value)) return nodeListenerApp(requestListenersOf(value), reportAppError);
+  if (isFastifyLike(value)) return nodeListenerApp(fastifyListener(value), reportAppError);
   if (typeof value === 'object' && value !== null) {
     const candidate = value as { fetch?: unknown; callback?: unknown };
     if (typeof candidate.fetch === 'function') {
@@ -53,14 +67,14 @@ export function appFromExport(value: unknown, source: string): App {
     if (value.length === 1) return fetchHandlerApp(value as FetchHandler, reportAppError);
     return nodeListenerApp(value as RequestListener, reportAppError);
   }
-  throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${source}: the export is a ${typeof value}, not a request listener or fetch handler`);
+  throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${source}: the export is a ${typeof value}, not a request listener, fetch handler, http.Server or Fastify app`);
 }
 
 function looksLikePath(path: string): boolean {
   return path.startsWith('.') || isAbsolute(path) || /\.[cm]?[jt]s$/.test(path);
 }
 
-function reportAppError(error: unknown, head: RequestHead): void {
+export function reportAppError(error: unknown, head: RequestHead): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   logLine(`app error on ${head.method} ${head.target}: ${detail}`);
 }

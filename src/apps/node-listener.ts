@@ -121,9 +121,11 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   bridge.req = req;
   req.method = head.method;
   req.url = head.target;
-  req.httpVersionMajor = 1;
-  req.httpVersionMinor = 1;
-  req.httpVersion = '1.1';
+  // What the client spoke: 2.0 on h2 (as node:http2 says), SPDY's :version, uwsgi's SERVER_PROTOCOL.
+  const version = head.httpVersion;
+  req.httpVersion = version;
+  req.httpVersionMajor = version.charCodeAt(0) - 48;
+  req.httpVersionMinor = version.charCodeAt(2) - 48;
   const rawHeaders = head.headers.slice();
   if (head.authority !== '' && headerValue(rawHeaders, 'host') === undefined) rawHeaders.push('host', head.authority);
   req.rawHeaders = rawHeaders;

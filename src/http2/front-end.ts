@@ -18,6 +18,29 @@ import { Http2Exchange, type Http2SessionState } from './http2-exchange.ts';
 const kConnection = Symbol('spry.connection');
 type AcceptedSocket = Socket & { [kConnection]?: ConnectionInfo };
 
+/**
+ * --http-timeout: a session with no traffic for that long gets GOAWAY and is closed. node:http2
+ * leaves a destroyed session's timer armed (unref'd) until it would have fired, and the timer
+ * holds the session, its socket and the whole server for that long; so every way to its end
+ * (all go through destroy()) disarms it first, while setTimeout still may.
+ */
+function setIdleTimeout(session: Http2Session, idleTimeoutMs: number): void {
+  session.setTimeout(idleTimeoutMs, closeIdleSession);
+  destroySession ??= session.destroy; // node:http2's own, shared by every server session
+  session.destroy = destroyDisarmed;
+}
+
+function closeIdleSession(this: Http2Session): void {
+  this.close();
+}
+
+let destroySession: Http2Session['destroy'] | undefined;
+
+function destroyDisarmed(this: Http2Session, ...args: Parameters<Http2Session['destroy']>): void {
+  this.setTimeout(0);
+  destroySession!.apply(this, args);
+}
+
 export function createHttp2FrontEnd(
   app: App,
   options: { idleTimeoutMs: number; tuning: StreamTuning; pushPlanner?: PushPlanner },
@@ -41,8 +64,7 @@ export function createHttp2FrontEnd(
     sessions.set(session, { connection, buffers, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0 });
     session.once('close', () => sessions.delete(session));
     session.on('error', () => {}); // the session closes; its streams report their own end
-    // --http-timeout: a connection with no traffic for that long gets GOAWAY and is closed.
-    if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
+    if (options.idleTimeoutMs > 0) setIdleTimeout(session, options.idleTimeoutMs);
     if (closing) session.close();
   });
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
