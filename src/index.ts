@@ -6,3 +6,4 @@ export type { SpryServer } from './api/spry-server.ts';
 export type { SpryRequestFields } from './apps/node-listener.ts';
 export type { Environ } from './exchange/environ.ts';
 export { ConfigError, ErrorCodes, SpryError, type ErrorCode } from './errors.ts';
+export type { PushCallback, PushOptions } from './api/node-http-fields.ts';

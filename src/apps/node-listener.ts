@@ -11,6 +11,7 @@ import { headerValue } from '../exchange/flat-headers.ts';
 import type { BodySink, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { outgoingSymbol, responseHeaders } from './response-head.ts';
 import type { App } from './app.ts';
+import { pushOn, type PushCallback, type PushOptions } from './push-writable.ts';
 import { StreamSocket } from './stream-socket.ts';
 
 /** What spry adds to every IncomingMessage it hands to an app. */
@@ -87,6 +88,26 @@ function installRequestFields(): void {
 }
 
 installRequestFields();
+
+/**
+ * node-spdy's `res.push(path, { request, response }[, callback])`, on ServerResponse.prototype
+ * once (as the request fields are): it reads the response's exchange, which only responses on
+ * SPDY and h2 streams carry; elsewhere the returned stream discards.
+ */
+function installPush(): void {
+  const prototype = ServerResponse.prototype as ServerResponse & { push?: unknown };
+  if (Object.getOwnPropertyDescriptor(prototype, 'push') !== undefined) return;
+  Object.defineProperty(prototype, 'push', {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    value: function push(this: ExchangeCarrier, path: string, options?: PushOptions, callback?: PushCallback) {
+      return pushOn(this[kExchange], path, options, callback);
+    },
+  });
+}
+
+installPush();
 
 /**
  * The response's `_storeHeader`: node:http calls it once, with the status line and the headers,

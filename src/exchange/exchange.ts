@@ -2,6 +2,7 @@
 // app layer. Apps and upstreams see only this; nothing above the front ends knows the protocol
 // but through `RequestHead.protocol`, which exists to fill the uWSGI-style environment.
 
+import type { PushedResource } from '../push/push-planner.ts';
 import type { ConnectionInfo } from './connection-info.ts';
 
 export type { ConnectionInfo };
@@ -53,6 +54,19 @@ export interface BufferSizes {
   readonly readBytes: number;
 }
 
+/** The body side of a push stream: what an app writes a pushed response's body to. */
+export interface PushSink {
+  /** Queues body bytes; false means the caller should wait for onDrain. */
+  write(chunk: Buffer, callback?: () => void): boolean;
+  /** Ends the body (after an optional last chunk). */
+  end(chunk?: Buffer, callback?: () => void): void;
+  /** Abandons the push: RST_STREAM. */
+  abort(): void;
+  onDrain: (() => void) | null;
+  /** Called once if the client reset the push or the connection went away. */
+  onAbort: ((reason: Error) => void) | null;
+}
+
 export interface ServerExchange {
   readonly head: RequestHead;
   readonly buffers: BufferSizes;
@@ -74,6 +88,11 @@ export interface ServerExchange {
   end(chunk?: Buffer, callback?: () => void): void;
   /** Abandons the exchange (the app failed after responding): RST_STREAM, or a closed connection. */
   abort(): void;
+  /**
+   * Opens a server push associated with this request (SPDY and h2 only); undefined when the
+   * protocol cannot now: push off or refused by the client, its limits, a closing session.
+   */
+  push?(resource: PushedResource): PushSink | undefined;
 
   /** Called when write() may be called again after it returned false. */
   onDrain: (() => void) | null;

@@ -7,6 +7,7 @@ import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
+import { Http2PushSink } from './push-sink.ts';
 
 /** What an HTTP/2 stream buffers of its upload once the app paused it: one default-size frame. */
 const H2_STREAM_READ_BYTES = 16 << 10;
@@ -137,16 +138,21 @@ export class Http2Exchange implements ServerExchange {
   /**
    * Pushes `resource` with a PUSH_PROMISE on this stream, unless the client turned push off
    * (SETTINGS_ENABLE_PUSH=0: `pushAllowed` is false) or has as many pushes open as its
-   * SETTINGS_MAX_CONCURRENT_STREAMS allows.
+   * SETTINGS_MAX_CONCURRENT_STREAMS allows. Before this stream's own response ends.
    */
-  push(resource: PushedResource): boolean {
+  push(resource: PushedResource): Http2PushSink | undefined {
     const stream = this.stream;
     const state = this.state;
-    if (this.aborted || this.responded || stream.destroyed || !stream.pushAllowed) return false;
+    // No planner: push=0 on this listener, which turns res.push() off too.
+    if (state.pushPlanner === undefined || this.aborted || this.ended || stream.destroyed || !stream.pushAllowed) return undefined;
     const session = stream.session;
-    if (session === undefined || session.closed || session.destroyed) return false;
-    if (state.openPushes >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) return false;
-    const request = { ':method': 'GET', ':path': resource.path, ':authority': resource.authority, ':scheme': resource.scheme };
+    if (session === undefined || session.closed || session.destroyed) return undefined;
+    if (state.openPushes >= (session.remoteSettings.maxConcurrentStreams ?? Infinity)) return undefined;
+    const request: OutgoingHttpHeaders = { ':method': 'GET', ':path': resource.path, ':authority': resource.authority, ':scheme': resource.scheme };
+    addFlat(request, resource.requestHeaders);
+    const head: OutgoingHttpHeaders = { ':status': resource.status };
+    addFlat(head, resource.headers);
+    const sink = new Http2PushSink(state.buffers.writeBytes);
     state.openPushes++;
     let counted = true;
     const release = () => {
@@ -155,19 +161,25 @@ export class Http2Exchange implements ServerExchange {
     };
     try {
       stream.pushStream(request, (error, pushStream) => {
-        if (error !== null) return release();
-        pushStream.on('error', () => {}); // a client's RST_STREAM of the push: nothing to do
+        if (error !== null) {
+          release();
+          return sink.lost(error);
+        }
+        pushStream.on('error', () => {}); // a client's RST_STREAM of the push: the sink reports it
         pushStream.once('close', release);
-        if (pushStream.destroyed) return release();
+        if (pushStream.destroyed) {
+          release();
+          return sink.lost(new Error('the push stream closed before it opened'));
+        }
         const body = resource.body;
-        pushStream.respond({ ':status': 200, 'content-type': resource.contentType, 'content-length': body.length }, { endStream: body.length === 0 });
-        if (body.length > 0) pushStream.end(body);
+        sink.attach(pushStream, head, body?.length === 0);
+        if (body !== undefined && body.length > 0) sink.end(body);
       });
     } catch {
       release();
-      return false;
+      return undefined;
     }
-    return true;
+    return sink;
   }
 
   abort(): void {
@@ -208,6 +220,19 @@ function sendNoTrailers(this: ServerHttp2Stream): void {
 }
 
 function ignore(): void {}
+
+/** Flat header pairs into node:http2's object form, repeated names as arrays (lower case). */
+function addFlat(target: OutgoingHttpHeaders, flat: FlatHeaders | undefined): void {
+  if (flat === undefined) return;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i].toLowerCase();
+    if (CONNECTION_HEADERS.has(name)) continue;
+    const previous = target[name];
+    if (previous === undefined) target[name] = flat[i + 1];
+    else if (Array.isArray(previous)) previous.push(flat[i + 1]);
+    else target[name] = [String(previous), flat[i + 1]];
+  }
+}
 
 function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo): RequestHead {
   const flat: FlatHeaders = [];

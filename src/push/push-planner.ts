@@ -4,24 +4,29 @@
 // PUSH_PROMISE) do the sending; this file knows nothing of them.
 
 import { findCache } from '../cache/registry.ts';
-import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
+import type { FlatHeaders, PushSink, RequestHead } from '../exchange/exchange.ts';
 import { preloadTargets } from './preload-links.ts';
 
-/** A resource to push: the request the client would have made, and the cached response. */
+/** A resource to push: the request the client would have made, and the response. */
 export interface PushedResource {
   /** Path and query, as the client would request it. */
   readonly path: string;
   readonly authority: string;
   readonly scheme: string;
-  readonly contentType: string;
-  readonly body: Buffer;
+  /** Further request headers the client would have sent (h2's PUSH_PROMISE carries them). */
+  readonly requestHeaders?: FlatHeaders;
+  readonly status: number;
+  /** The response's headers: content-type, content-length, … */
+  readonly headers: FlatHeaders;
+  /** The whole body, sent at once; absent, the caller writes the body to the returned sink. */
+  readonly body?: Buffer;
 }
 
-/** What a protocol's exchange offers the planner. */
+/** What a protocol's exchange offers the planner (and res.push). */
 export interface Pushable {
   readonly head: RequestHead;
-  /** Starts one push; false when the protocol cannot now (peer limits, push disabled, closing). */
-  push(resource: PushedResource): boolean;
+  /** Starts one push; undefined when the protocol cannot now (peer limits, push disabled, closing). */
+  push(resource: PushedResource): PushSink | undefined;
 }
 
 /** Beyond this many links in one response the rest are left to the client to fetch. */
@@ -50,7 +55,11 @@ export function createPushPlanner(cacheName: string | undefined): PushPlanner {
       if (path === undefined || pushed.has(path) || path === head.target) continue;
       const entry = cache.getEntry(path);
       if (entry === undefined) continue;
-      if (!exchange.push({ path, authority: head.authority, scheme: head.scheme, contentType: entry.contentType, body: entry.value })) return;
+      const started = exchange.push({
+        path, authority: head.authority, scheme: head.scheme,
+        status: 200, headers: ['content-type', entry.contentType, 'content-length', String(entry.value.length)], body: entry.value,
+      });
+      if (started === undefined) return;
       remember(pushed, path);
       if (++count === MAX_PUSHES_PER_RESPONSE) return;
     }

@@ -594,12 +594,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
    * carrying the pushed request and its response head, then the body. Queued before the parent's
    * SYN_REPLY, so the client learns of the push before anything that could make it ask itself.
    */
-  push(parent: SpdyStream, resource: PushedResource): boolean {
-    if (this.role !== 'server' || this.destroyed || this.goawaySent || this.goawayReceived || this.closing) return false;
-    if (parent.localFinQueued || parent.closed || !parent.isServerStream) return false;
-    if (this.pushStreamCount >= this.peerMaxConcurrentStreams) return false;
+  push(parent: SpdyStream, resource: PushedResource): SpdyStream | undefined {
+    // No planner: push=0 on this listener, which turns res.push() off too.
+    if (this.role !== 'server' || this.pushPlanner === undefined || this.destroyed || this.goawaySent || this.goawayReceived || this.closing) return undefined;
+    if (parent.localFinQueued || parent.closed || !parent.isServerStream) return undefined;
+    if (this.pushStreamCount >= this.peerMaxConcurrentStreams) return undefined;
     const id = this.nextLocalStreamId;
-    if (id > MAX_STREAM_ID) return false;
+    if (id > MAX_STREAM_ID) return undefined;
     this.nextLocalStreamId += 2;
     // One step less urgent than the page that links it, so the page's own body goes first; but
     // the SYN_STREAM itself goes at the page's priority, ahead of the page's SYN_REPLY.
@@ -614,10 +615,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     if (siblings === undefined) this.pushesByRequest.set(parent.id, (siblings = new Set()));
     siblings.add(stream);
     const body = resource.body;
-    const headers = pushHeaders(this.version, resource, 200, ['content-type', resource.contentType, 'content-length', String(body.length)]);
-    stream.open(headers, body.length === 0, parent.id);
-    if (body.length > 0) stream.end(body);
-    return true;
+    stream.open(pushHeaders(this.version, resource, resource.status, resource.headers), body?.length === 0, parent.id);
+    if (body !== undefined && body.length > 0) stream.end(body);
+    return stream;
   }
 
   // ── outbound ─────────────────────────────────────────────────────────────

@@ -18,8 +18,8 @@ export interface StreamOwner {
   streamClosed(stream: SpdyStream): void;
   /** The app is about to send the response head: the moment to push what it links to. */
   willRespond(stream: SpdyStream, status: number, headers: FlatHeaders): void;
-  /** Opens a push associated with `stream`; false if the session cannot push now. */
-  push(stream: SpdyStream, resource: PushedResource): boolean;
+  /** Opens a push associated with `stream`; undefined if the session cannot push now. */
+  push(stream: SpdyStream, resource: PushedResource): SpdyStream | undefined;
   /** writeBytes: per-stream outbound bytes above which write() asks the app to wait. */
   readonly buffers: BufferSizes;
 }
@@ -226,7 +226,7 @@ export class SpdyStream implements ServerExchange {
   }
 
   /** Pushes `resource` on a new stream associated with this one (see SpdySession.push). */
-  push(resource: PushedResource): boolean {
+  push(resource: PushedResource): SpdyStream | undefined {
     return this.owner.push(this, resource);
   }
 

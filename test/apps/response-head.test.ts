@@ -265,7 +265,7 @@ describe("spry's request fields", () => {
       // An IncomingMessage spry did not make: an HTTP response the app receives.
       foreign ??= await new Promise<IncomingMessage>((resolve) => get({ port: upstream.port, host: '127.0.0.1', rejectUnauthorized: false }, resolve).on('error', () => {}));
       seen.push([req.isSpdy, req.spdyVersion, req.spdyStream, (req.environ as Record<string, string>).REQUEST_METHOD]);
-      req.isSpdy = 'assigned';
+      (req as Record<string, unknown>).isSpdy = 'assigned';
       seen.push(req.isSpdy);
       res.end('ok');
     }) as unknown as RequestListener, spdyFetcher);

@@ -7,7 +7,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { cache } from '../../src/cache/api.ts';
 import { installLocalCaches } from '../../src/cache/registry.ts';
 import type { CacheConfig } from '../../src/config/config.ts';
-import type { FlatHeaders, RequestHead } from '../../src/exchange/exchange.ts';
+import type { FlatHeaders, PushSink, RequestHead } from '../../src/exchange/exchange.ts';
 import { preloadTargets } from '../../src/push/preload-links.ts';
 import { createPushPlanner, type PushedResource, type Pushable } from '../../src/push/push-planner.ts';
 
@@ -120,6 +120,9 @@ function head(overrides: Partial<RequestHead> = {}): RequestHead {
   };
 }
 
+/** What FakeExchange answers an accepted push with: the planner sends whole bodies, never writes. */
+const ACCEPTED: PushSink = { write: () => true, end: () => {}, abort: () => {}, onDrain: null, onAbort: null };
+
 /** An exchange that records what it is asked to push, accepting the first `accept` pushes. */
 class FakeExchange implements Pushable {
   readonly head: RequestHead;
@@ -131,9 +134,9 @@ class FakeExchange implements Pushable {
     this.accept = accept;
   }
 
-  push(resource: PushedResource): boolean {
+  push(resource: PushedResource): PushSink | undefined {
     this.asked.push(resource);
-    return this.asked.length <= this.accept;
+    return this.asked.length <= this.accept ? ACCEPTED : undefined;
   }
 
   get paths(): string[] {
@@ -156,8 +159,8 @@ describe('createPushPlanner', () => {
     const exchange = new FakeExchange();
     createPushPlanner(undefined)(exchange, 200, ['link', '</style.css>; rel=preload, </app.js>; rel=preload'], new Set());
     assert.deepEqual(exchange.asked, [
-      { path: '/style.css', authority: 'www.example:8443', scheme: 'https', contentType: 'text/css; charset=utf-8', body: body('css') },
-      { path: '/app.js', authority: 'www.example:8443', scheme: 'https', contentType: 'text/javascript; charset=utf-8', body: body('js') },
+      { path: '/style.css', authority: 'www.example:8443', scheme: 'https', status: 200, headers: ['content-type', 'text/css; charset=utf-8', 'content-length', '3'], body: body('css') },
+      { path: '/app.js', authority: 'www.example:8443', scheme: 'https', status: 200, headers: ['content-type', 'text/javascript; charset=utf-8', 'content-length', '2'], body: body('js') },
     ]);
   });
 
@@ -253,7 +256,7 @@ describe('createPushPlanner', () => {
     const exchange = new FakeExchange();
     createPushPlanner(undefined)(exchange, 200, links, new Set());
     assert.equal(exchange.asked.length, 1);
-    assert.equal(exchange.asked[0].contentType, 'text/css');
+    assert.deepEqual(exchange.asked[0].headers, ['content-type', 'text/css', 'content-length', '4']);
     assert.deepEqual(exchange.asked[0].body, body('late'));
   });
 });
