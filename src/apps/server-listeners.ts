@@ -12,16 +12,23 @@ import { Server as HttpsServer } from 'node:https';
  * in order, as emit() would; a listener's rejected promise is passed on (to become a 500).
  */
 export function requestListenersOf(server: EventEmitter): RequestListener {
+  // The list is taken anew only after it changed, not copied per request.
+  let listeners: RequestListener[] | undefined;
+  const changed = (event: string | symbol): void => {
+    if (event === 'request') listeners = undefined;
+  };
+  server.on('newListener', changed);
+  server.on('removeListener', changed);
   return function serveWithListeners(req: IncomingMessage, res: ServerResponse): unknown {
-    const listeners = server.listeners('request') as RequestListener[];
-    if (listeners.length === 1) return listeners[0].call(server, req, res);
-    if (listeners.length === 0) {
+    const current = (listeners ??= server.listeners('request') as RequestListener[]);
+    if (current.length === 1) return current[0].call(server, req, res);
+    if (current.length === 0) {
       res.statusCode = 500;
       res.end();
       throw new Error('the server has no request listener');
     }
     let pending: Promise<unknown>[] | undefined;
-    for (const listener of listeners) {
+    for (const listener of current) {
       const result: unknown = listener.call(server, req, res);
       if (result instanceof Promise) (pending ??= []).push(result);
     }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as http2Connect, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -98,7 +98,7 @@ describe('res.push() on a createServer server', () => {
 
   it('gives a stream that discards, without a throw, over HTTP/1.1, with push: false, and to an h2 client that set enablePush: false', async () => {
     const before = outcomes.length;
-    const h1 = await new Promise<IncomingMessage>((resolve, reject) => httpsRequest({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, resolve).on('error', reject).end());
+    const h1 = await new Promise<IncomingMessage>((resolve, reject) => httpsRequest({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] } as RequestOptions, resolve).on('error', reject).end());
     let h1Body = '';
     for await (const chunk of h1) h1Body += chunk;
     assert.equal(h1Body, '<script src="/main.js"></script>');
