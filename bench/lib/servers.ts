@@ -15,7 +15,8 @@ import { onExit, spawnManaged, type ManagedProcess } from './processes.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BENCH = join(ROOT, 'bench');
-const SPRY_BIN = join(ROOT, 'bin/spry.ts');
+// The spry-source condition: `spry/cache` in the apps resolves to src/, as in the npm scripts.
+const SPRY_COMMAND = ['--conditions=spry-source', join(ROOT, 'bin/spry.ts')];
 const START_TIMEOUT_MS = 30_000;
 export const LOOPBACK = '127.0.0.1';
 
@@ -66,7 +67,7 @@ export interface SpryOptions {
 export async function startSpry(options: SpryOptions): Promise<RunningServer> {
   const moduleArgs = options.module === undefined ? [] : ['--module', options.module];
   const name = options.name ?? 'spry';
-  const proc = spawnManaged(name, NODE, [...(options.nodeArgs ?? []), SPRY_BIN, ...options.args, ...moduleArgs], { cwd: ROOT, raiseFileLimit: options.raiseFileLimit });
+  const proc = spawnManaged(name, NODE, [...(options.nodeArgs ?? []), ...SPRY_COMMAND, ...options.args, ...moduleArgs], { cwd: ROOT, raiseFileLimit: options.raiseFileLimit });
   const match = await proc.waitFor(SERVING, START_TIMEOUT_MS);
   const port = Number(match[2]);
   return { name, port, origin: `${match[1]}://${LOOPBACK}:${port}`, process: proc };

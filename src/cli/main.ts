@@ -117,7 +117,9 @@ function printLine(message: string): void {
 }
 
 async function packageVersion(): Promise<string> {
-  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  // Through the package's own `./package.json` export: the same file from the checkout's src/ and
+  // from the compiled dist/src/ that npm installs.
+  const text = await readFile(new URL(import.meta.resolve('spry/package.json')), 'utf8');
   const parsed: unknown = JSON.parse(text);
   const version = typeof parsed === 'object' && parsed !== null && 'version' in parsed ? parsed.version : undefined;
   return typeof version === 'string' ? version : 'unknown';

@@ -10,6 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/cache-messages.ts';
 import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
@@ -21,7 +22,9 @@ import { logLine } from '../log.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
+// The command beside this module: bin/spry.ts in the checkout, dist/bin/spry.js where npm installed
+// spry (the compiled tree keeps the sources' layout and turns .ts into .js).
+const BIN = fileURLToPath(new URL(`../../bin/spry${extname(import.meta.filename)}`, import.meta.url));
 /** Respawn delay after an unexpected worker exit: doubles per recent crash, up to the max. */
 const RESPAWN_BASE_MS = 100;
 const RESPAWN_MAX_MS = 10_000;

@@ -3,10 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { SPRY_NODE_ARGS, SPRY_ROOT } from '../helpers/spry-command.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN_TIMEOUT_MS = 20_000;
 
 export interface SpryRun {
@@ -19,7 +17,7 @@ export interface SpryRun {
 export function runSpry(args: readonly string[]): Promise<SpryRun> {
   return new Promise((resolve) => {
     // process.execPath is the Node 24 running the tests, so bin/spry.ts's .ts imports work.
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: RUN_TIMEOUT_MS }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...SPRY_NODE_ARGS, ...args], { cwd: SPRY_ROOT, timeout: RUN_TIMEOUT_MS }, (error, stdout, stderr) => {
       const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ status, stdout, stderr });
     });

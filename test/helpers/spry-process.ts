@@ -1,13 +1,11 @@
-// A real spry process, run as a user runs it: `bin/spry.ts` under this Node with the given
-// arguments (listeners on port 0), its bound ports read from the "serving … on URL (protocols)"
-// lines it prints on stderr, and stopped with SIGTERM (SIGKILL if it does not exit in time).
+// A real spry process, run as a user runs it: `bin/spry.ts` under this Node (or an installed bin)
+// with the given arguments (listeners on port 0), its bound ports read from the "serving … on URL
+// (protocols)" lines it prints on stderr, and stopped with SIGTERM (SIGKILL if it does not exit in
+// time).
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { SPRY_NODE_ARGS, SPRY_ROOT } from './spry-command.ts';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
@@ -48,6 +46,10 @@ export interface StartSpryOptions {
   readonly listeners?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly startTimeoutMs?: number;
+  /** What runs spry, before its arguments: by default bin/spry.ts under this Node; an installed bin. */
+  readonly command?: readonly [string, ...string[]];
+  /** Where it runs: by default the project root, which --module paths are relative to. */
+  readonly cwd?: string;
 }
 
 /** The test app, the module argument most tests want. */
@@ -60,8 +62,9 @@ export const TEST_APP_ARGS = ['--module', './examples/testapp.ts:testApp'] as co
 export async function startSpry(args: readonly string[], options: StartSpryOptions = {}): Promise<SpryProcess> {
   const expected = options.listeners ?? countListenerOptions(args);
   assert.ok(expected > 0, 'startSpry: args name no --https2 or --http listener');
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+  const [command, ...commandArgs] = options.command ?? [process.execPath, ...SPRY_NODE_ARGS];
+  const child = spawn(command, [...commandArgs, ...args], {
+    cwd: options.cwd ?? SPRY_ROOT,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

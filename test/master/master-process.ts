@@ -10,10 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { SPRY_NODE_ARGS, SPRY_ROOT as ROOT } from '../helpers/spry-command.ts';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -67,7 +64,7 @@ const runs = new Set<SpryRun>();
 /** Spawns spry with `args`; the caller waits for what it expects (lines, exit). */
 export function spawnSpry(args: readonly string[]): SpryRun {
   const tag = randomBytes(8).toString('hex');
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...SPRY_NODE_ARGS, ...args], {
     cwd: ROOT,
     env: { ...process.env, [TAG_NAME]: tag },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testCertificate } from '../helpers/server.ts';
+import { SPRY_NODE_ARGS } from '../helpers/spry-command.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WSGI_ECHO = fileURLToPath(new URL('../fixtures/wsgi_echo.py', import.meta.url));
-const SPRY_BIN = fileURLToPath(new URL('../../bin/spry.ts', import.meta.url));
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
@@ -157,7 +157,7 @@ export function startUwsgi(app: string, socket: string, cwd: string): Promise<Pe
 
 /** spry run as a user runs it (`node bin/spry.ts …`), ready once `ready` appears on stderr. */
 export function startSpryWith(args: readonly string[], ready: RegExp): Promise<Peer & { readonly match: RegExpExecArray | undefined }> {
-  return startPeer(`spry ${args.join(' ')}`, process.execPath, [SPRY_BIN, ...args], { ready });
+  return startPeer(`spry ${args.join(' ')}`, process.execPath, [...SPRY_NODE_ARGS, ...args], { ready });
 }
 
 /** nginx passing every request to a uwsgi server (`uwsgi_pass`), with its files under `dir`. */
