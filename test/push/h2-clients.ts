@@ -8,6 +8,7 @@ import { connect as http2Connect, type ClientHttp2Session, type ClientSessionOpt
 import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { NGHTTP } from '../tools/tools.ts';
 
 export const H2_TIMEOUT_MS = 5_000;
 
@@ -194,10 +195,10 @@ export interface NghttpRun {
   readonly output: string;
 }
 
-/** Runs `nghttp -nvs [args] url` and parses its trace. */
+/** Runs `nghttp -nvs [args] url` and parses its trace (tests that call it skip on NGHTTP.skip). */
 export function nghttp(url: string, args: readonly string[] = []): Promise<NghttpRun> {
   return new Promise((resolve, reject) => {
-    execFile('nghttp', ['-nvs', '-t', String(H2_TIMEOUT_MS / 1000), ...args, url], { timeout: H2_TIMEOUT_MS * 2 }, (error, stdout, stderr) => {
+    execFile(NGHTTP.path ?? 'nghttp', ['-nvs', '-t', String(H2_TIMEOUT_MS / 1000), ...args, url], { timeout: H2_TIMEOUT_MS * 2 }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
       if (error !== null) return reject(new Error(`nghttp ${args.join(' ')} ${url} failed: ${error.message}\n${output}`));
       const promised: string[] = [];

@@ -1,6 +1,6 @@
-// The third-party clients the tools tests drive (curl, nghttp, h2load, chromium): where each
-// binary is, the skip reason when it is missing (naming the Debian package .ci/run installs), and
-// running one with a time limit.
+// The third-party programs tests drive (curl, nghttp, h2load, chromium; uWSGI and nginx as
+// peers): where each binary is, the skip reason when it is missing (naming the Debian package
+// .ci/run installs, which fails a run with any skip), and running one with a time limit.
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -14,9 +14,9 @@ export interface Tool {
   readonly skip: string | false;
 }
 
-/** Looks for `name` in /usr/bin (where Debian's packages put it), then on PATH. */
+/** Looks for `name` in /usr/bin and /usr/sbin (where Debian's packages put it), then on PATH. */
 export function findTool(name: string, debianPackage: string): Tool {
-  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '' && !dir.includes('node_modules'))];
+  const dirs = ['/usr/bin', '/usr/sbin', ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '' && !dir.includes('node_modules'))];
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
@@ -33,6 +33,8 @@ export const CURL = findTool('curl', 'curl');
 export const NGHTTP = findTool('nghttp', 'nghttp2-client');
 export const H2LOAD = findTool('h2load', 'nghttp2-client');
 export const CHROMIUM = findTool('chromium', 'chromium');
+export const UWSGI = findTool('uwsgi', 'uwsgi-core');
+export const NGINX = findTool('nginx', 'nginx');
 
 export interface ToolResult {
   readonly status: number | null;

@@ -3,7 +3,8 @@
 // stopped (every wait bounded). Also the small checks the tests share.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testCertificate } from '../helpers/server.ts';
 import { SPRY_NODE_ARGS } from '../helpers/spry-command.ts';
+import { NGINX, UWSGI } from '../tools/tools.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WSGI_ECHO = fileURLToPath(new URL('../fixtures/wsgi_echo.py', import.meta.url));
@@ -22,12 +24,14 @@ const STOP_GRACE_MS = 3_000;
 
 export const MIB = 1024 * 1024;
 
-/** Why a test that needs `binary` cannot run here, or undefined when it can. */
-export function missingBinary(...binaries: string[]): string | undefined {
-  for (const binary of binaries) {
-    if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) return `${binary} is not installed (see .ci/run)`;
-  }
-  return undefined;
+/** Skip reasons (false: runs), each naming the Debian package .ci/run installs. */
+export const SKIP_UWSGI_PYTHON: string | false = UWSGI.skip || missingFile('/usr/lib/uwsgi/plugins/python3_plugin.so', "uWSGI's python3 plugin", 'uwsgi-plugin-python3');
+export const SKIP_WERKZEUG: string | false = SKIP_UWSGI_PYTHON || missingFile('/usr/lib/python3/dist-packages/werkzeug', "Debian's Werkzeug", 'python3-werkzeug');
+export const SKIP_NGINX: string | false = NGINX.skip;
+export const SKIP_UWSGI_ROUTER: string | false = UWSGI.skip;
+
+function missingFile(path: string, what: string, debianPackage: string): string | false {
+  return existsSync(path) ? false : `${what} is not installed (Debian package ${debianPackage}; .ci/run installs it)`;
 }
 
 /** A port nothing listens on right now (bound on 0, then released). */
@@ -147,7 +151,7 @@ export function delay(ms: number): Promise<void> {
  */
 export function startUwsgi(app: string, socket: string, cwd: string): Promise<Peer> {
   const appArgs = app.endsWith('.py') ? ['--wsgi-file', app] : ['--module', app];
-  return startPeer(`uwsgi ${socket}`, 'uwsgi', ['--plugin', 'python3', '--socket', socket, ...appArgs, '--disable-logging'], {
+  return startPeer(`uwsgi ${socket}`, UWSGI.path ?? 'uwsgi', ['--plugin', 'python3', '--socket', socket, ...appArgs, '--disable-logging'], {
     cwd,
     ready: /spawned uWSGI worker 1/,
     group: true,
@@ -193,7 +197,7 @@ http {
 }
 `,
   );
-  return startPeer(`nginx :${port}`, 'nginx', ['-p', `${prefix}/`, '-e', `${prefix}/error.log`, '-c', conf], {
+  return startPeer(`nginx :${port}`, NGINX.path ?? 'nginx', ['-p', `${prefix}/`, '-e', `${prefix}/error.log`, '-c', conf], {
     readyAddress: { host: '127.0.0.1', port },
     group: true,
     stopSignal: 'SIGTERM',

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectClient, headerValues, type ProtocolClient, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
-import { delay, freePort, within, MIB, missingBinary, patternBytes, sha256, startUwsgi, StreamingHash, tempDir, uploadBytes, writeCertificate, WSGI_ECHO, type Peer } from './helpers.ts';
+import { delay, freePort, within, MIB, SKIP_WERKZEUG, patternBytes, sha256, startUwsgi, StreamingHash, tempDir, uploadBytes, writeCertificate, WSGI_ECHO, type Peer } from './helpers.ts';
 
-const skip = missingBinary('uwsgi');
+// Both describes share one before() that starts the Werkzeug app and ours under uWSGI.
+const skip = SKIP_WERKZEUG;
 const TRANSFER_BYTES = 20 * MIB;
 const BIG_PROTOCOLS: readonly ProtocolName[] = ['spdy/3.1', 'h2', 'http/1.1'];
 
@@ -59,7 +60,7 @@ function unescapeHtml(text: string): string {
 }
 
 before(async () => {
-  if (skip !== undefined) return;
+  if (skip) return;
   dir = await tempDir('spry-uwsgi-backend-');
   const { cert, key } = await writeCertificate(dir.path);
   const [werkzeug, echo, echo2, dead] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
@@ -147,9 +148,9 @@ describe("Werkzeug's test app under uWSGI, behind spry --http-to", { skip, timeo
 });
 
 describe('a WSGI app of our own under uWSGI, behind spry --http-to', { skip, timeout: 60_000 }, () => {
-  const upload = skip === undefined ? uploadBytes(TRANSFER_BYTES) : Buffer.alloc(0);
+  const upload = !skip ? uploadBytes(TRANSFER_BYTES) : Buffer.alloc(0);
   const uploadSha256 = sha256(upload);
-  const downloadSha256 = skip === undefined ? sha256(patternBytes(TRANSFER_BYTES)) : '';
+  const downloadSha256 = !skip ? sha256(patternBytes(TRANSFER_BYTES)) : '';
 
   for (const protocol of BIG_PROTOCOLS) {
     test(`a 20 MiB upload over ${protocol} reaches the app byte-exact`, async () => {

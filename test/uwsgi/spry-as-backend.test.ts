@@ -4,13 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freePort, MIB, missingBinary, patternBytes, plainRequest, sha256, startNginx, startPeer, startSpryWith, StreamingHash, tempDir, uploadBytes, type Peer } from './helpers.ts';
+import { freePort, MIB, SKIP_NGINX, SKIP_UWSGI_ROUTER, patternBytes, plainRequest, sha256, startNginx, startPeer, startSpryWith, StreamingHash, tempDir, uploadBytes, type Peer } from './helpers.ts';
+import { UWSGI } from '../tools/tools.ts';
 
 const UPLOAD_BYTES = 20 * MIB;
 const DOWNLOAD_BYTES = 20_000_000;
 
-const skipNginx = missingBinary('nginx');
-const skipUwsgi = missingBinary('uwsgi');
 
 let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
 let spry: Peer | undefined;
@@ -24,18 +23,18 @@ before(async () => {
   spry = started;
   spryPort = Number(started.match![1]);
   const work: Promise<void>[] = [];
-  if (skipNginx === undefined) {
+  if (!SKIP_NGINX) {
     work.push((async () => {
       const port = await freePort();
       routers.push(await startNginx(dir!.path, port, `127.0.0.1:${spryPort}`));
       routerPorts.nginx = port;
     })());
   }
-  if (skipUwsgi === undefined) {
+  if (!SKIP_UWSGI_ROUTER) {
     work.push((async () => {
       const port = await freePort();
       routers.push(
-        await startPeer(`uwsgi --http :${port}`, 'uwsgi', ['--master', '--plugin', 'http', '--http', `127.0.0.1:${port}`, '--http-to', `127.0.0.1:${spryPort}`], {
+        await startPeer(`uwsgi --http :${port}`, UWSGI.path ?? 'uwsgi', ['--master', '--plugin', 'http', '--http', `127.0.0.1:${port}`, '--http-to', `127.0.0.1:${spryPort}`], {
           cwd: dir!.path,
           readyAddress: { host: '127.0.0.1', port },
           group: true,
@@ -55,8 +54,8 @@ after(async () => {
 });
 
 const ROUTERS = [
-  { name: 'nginx (uwsgi_pass)', key: 'nginx', skip: skipNginx },
-  { name: "uWSGI's HTTP router (uwsgi --master --plugin http --http … --http-to …)", key: 'uwsgi', skip: skipUwsgi },
+  { name: 'nginx (uwsgi_pass)', key: 'nginx', skip: SKIP_NGINX },
+  { name: "uWSGI's HTTP router (uwsgi --master --plugin http --http … --http-to …)", key: 'uwsgi', skip: SKIP_UWSGI_ROUTER },
 ] as const;
 
 const upload = uploadBytes(UPLOAD_BYTES);
