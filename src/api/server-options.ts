@@ -132,7 +132,7 @@ function cachesFrom(cache2: readonly string[], files: readonly string[]): CacheC
 /** TLS options with a certificate: the user's, or (given no key, cert or pfx) a self-signed one for localhost. */
 function withCertificate(tls: TlsOptions): TlsOptions {
   if (tls.key !== undefined || tls.cert !== undefined || tls.pfx !== undefined || tls.SNICallback !== undefined) return tls;
-  return { ...tls, ...selfSignedCertificateSync(OPTION) };
+  return { ...tls, ...selfSignedCertificateSync() };
 }
 
 function camelCase(name: string): string {

@@ -1,20 +1,29 @@
 // A throwaway certificate for localhost, so `--https2 addr=:8443` works without cert= and key=.
-// Made by Debian's openssl binary rather than by hand-written ASN.1: Node can make keys but not
-// certificates, and spry takes no dependencies for this.
+// Built in-process: node:crypto makes the P-256 key and the ECDSA signature, der.ts the few DER
+// encodings an X.509 v3 certificate (RFC 5280 §4.1) needs. No openssl binary, no dependency.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { generateKeyPair, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { promisify } from 'node:util';
-import { ConfigError } from '../errors.ts';
+import {
+  bitString, certificateTime, explicit, implicit, objectIdentifier, octetString, sequence, set, smallInteger, unsignedInteger, utf8String,
+} from './der.ts';
 
-const execFileAsync = promisify(execFile);
+const generateKeyPairAsync = promisify(generateKeyPair);
 
 const VALID_DAYS = 365;
-// Generating a P-256 key and signing takes milliseconds; anything near this is a hung binary.
-const OPENSSL_TIMEOUT_MS = 10_000;
+/** Started an hour back, so a client whose clock is a little behind still accepts it. */
+const BACKDATE_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const SERIAL_BYTES = 16;
+const HOST = 'localhost';
+const IP_ADDRESSES = ['127.0.0.1', '::1'] as const;
+
+const OID = {
+  ECDSA_WITH_SHA256: '1.2.840.10045.4.3.2',
+  COMMON_NAME: '2.5.4.3',
+  SUBJECT_ALT_NAME: '2.5.29.17',
+} as const;
 
 export interface PemPair {
   readonly cert: string;
@@ -22,20 +31,9 @@ export interface PemPair {
 }
 
 /** A P-256 self-signed certificate for CN=localhost, SAN localhost, 127.0.0.1 and ::1. */
-export async function generateSelfSignedCertificate(option = '--https2'): Promise<PemPair> {
-  const dir = await mkdtemp(join(tmpdir(), 'spry-cert-'));
-  try {
-    const paths = pemPaths(dir);
-    try {
-      await execFileAsync('openssl', opensslArgs(paths), { timeout: OPENSSL_TIMEOUT_MS });
-    } catch (error) {
-      throw opensslFailure(option, error);
-    }
-    const [cert, key] = await Promise.all([readFile(paths.cert, 'utf8'), readFile(paths.key, 'utf8')]);
-    return { cert, key };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export async function generateSelfSignedCertificate(): Promise<PemPair> {
+  const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+  return pemPair(publicKey, privateKey);
 }
 
 let made: PemPair | undefined;
@@ -44,49 +42,57 @@ let made: PemPair | undefined;
  * The same, made at once and kept for the process: createServer() returns a server
  * synchronously, as http.createServer does, and a test run may make thousands.
  */
-export function selfSignedCertificateSync(option: string): PemPair {
+export function selfSignedCertificateSync(): PemPair {
   if (made !== undefined) return made;
-  const dir = mkdtempSync(join(tmpdir(), 'spry-cert-'));
-  try {
-    const paths = pemPaths(dir);
-    try {
-      execFileSync('openssl', opensslArgs(paths), { timeout: OPENSSL_TIMEOUT_MS, stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (error) {
-      throw opensslFailure(option, error);
-    }
-    return (made = { cert: readFileSync(paths.cert, 'utf8'), key: readFileSync(paths.key, 'utf8') });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return (made = pemPair(publicKey, privateKey));
 }
 
-function pemPaths(dir: string): PemPair {
-  return { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+function pemPair(publicKey: KeyObject, privateKey: KeyObject): PemPair {
+  const der = certificateDer(publicKey, privateKey, new Date());
+  return {
+    cert: `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`,
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
 }
 
-function opensslArgs(paths: PemPair): string[] {
-  return [
-    'req', '-x509',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-days', String(VALID_DAYS),
-    '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-    '-keyout', paths.key, '-out', paths.cert,
-  ];
+function certificateDer(publicKey: KeyObject, privateKey: KeyObject, now: Date): Buffer {
+  const signatureAlgorithm = sequence(objectIdentifier(OID.ECDSA_WITH_SHA256));
+  const name = sequence(set(sequence(objectIdentifier(OID.COMMON_NAME), utf8String(HOST))));
+  const notBefore = new Date(now.getTime() - BACKDATE_MS);
+  const notAfter = new Date(now.getTime() + VALID_DAYS * DAY_MS);
+  const serial = randomBytes(SERIAL_BYTES);
+  serial[0] &= 0x7f; // positive, at most 20 octets (RFC 5280 §4.1.2.2)
+  const tbs = sequence(
+    explicit(0, smallInteger(2)), // v3
+    unsignedInteger(serial),
+    signatureAlgorithm,
+    name, // issuer: self-signed
+    sequence(certificateTime(notBefore), certificateTime(notAfter)),
+    name,
+    publicKey.export({ type: 'spki', format: 'der' }),
+    explicit(3, sequence(subjectAltName())),
+  );
+  // ECDSA signatures come from node:crypto as DER Ecdsa-Sig-Value, as X.509 wants them.
+  const signature = sign('sha256', tbs, privateKey);
+  return sequence(tbs, signatureAlgorithm, bitString(signature));
 }
 
-function opensslFailure(option: string, error: unknown): ConfigError {
-  const failure = error as NodeJS.ErrnoException & { stderr?: string | Buffer };
-  const given = option === '--https2' ? 'cert= and key=' : 'key and cert';
-  if (failure.code === 'ENOENT') {
-    return new ConfigError(option, `no ${given} given, and openssl (needed to generate a self-signed certificate) is not installed; pass ${given}`);
-  }
-  const detail = errorLine(failure.stderr?.toString()) ?? failure.message.split('\n')[0];
-  return new ConfigError(option, `no ${given} given, and openssl could not generate a self-signed certificate (${detail}); pass ${given}`);
+/** subjectAltName: dNSName [2] localhost, iPAddress [7] 127.0.0.1 and ::1 (RFC 5280 §4.2.1.6). */
+function subjectAltName(): Buffer {
+  const names = [implicit(2, Buffer.from(HOST, 'ascii')), ...IP_ADDRESSES.map((ip) => implicit(7, ipBytes(ip)))];
+  return sequence(objectIdentifier(OID.SUBJECT_ALT_NAME), octetString(sequence(...names)));
 }
 
-/** The line of openssl's stderr that says what went wrong (it may also print progress dots). */
-function errorLine(stderr: string | undefined): string | undefined {
-  const lines = (stderr ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  return lines.find((line) => /error/i.test(line)) ?? lines.at(-1);
+/** 4 bytes for IPv4, 16 for IPv6 (only the forms IP_ADDRESSES uses: dotted quads and `::1`). */
+function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  const [head, tail] = ip.split('::');
+  const groups = (part: string): number[] => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const before = groups(head);
+  const after = groups(tail ?? '');
+  const all = [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+  const bytes = Buffer.alloc(16);
+  all.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  return bytes;
 }

@@ -1,4 +1,4 @@
-// Certificates for CLI tests, made once per test file with the same openssl spry uses.
+// Certificates for CLI tests, made once per test file by the same generator spry uses.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
