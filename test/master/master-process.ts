@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { SPRY_NODE_ARGS, SPRY_ROOT as ROOT } from '../helpers/spry-command.ts';
+import type { SpryTree } from './readable-tree.ts';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -62,10 +63,10 @@ export interface RunningMaster extends SpryRun {
 const runs = new Set<SpryRun>();
 
 /** Spawns spry with `args`; the caller waits for what it expects (lines, exit). */
-export function spawnSpry(args: readonly string[]): SpryRun {
+export function spawnSpry(args: readonly string[], tree?: SpryTree): SpryRun {
   const tag = randomBytes(8).toString('hex');
-  const child = spawn(process.execPath, [...SPRY_NODE_ARGS, ...args], {
-    cwd: ROOT,
+  const child = spawn(tree?.node ?? process.execPath, [...(tree?.nodeArgs ?? SPRY_NODE_ARGS), ...args], {
+    cwd: tree?.root ?? ROOT,
     env: { ...process.env, [TAG_NAME]: tag },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -143,9 +144,10 @@ export function spawnSpry(args: readonly string[]): SpryRun {
 }
 
 /** Spawns spry and resolves once it reported every listener (one per --https2/--http). */
-export async function startMaster(args: readonly string[]): Promise<RunningMaster> {
+/** `tree`: run from that copy instead of the checkout (treeForDroppedUser, for --uid). */
+export async function startMaster(args: readonly string[], tree?: SpryTree): Promise<RunningMaster> {
   const expected = args.filter((arg) => /^--(https2|http)(=|$)/.test(arg)).length;
-  const run = spawnSpry(args);
+  const run = spawnSpry(args, tree);
   const servingLines = () => run.stderr().split('\n').filter((line) => SERVING_LINE.test(line));
   try {
     await Promise.race([
@@ -308,11 +310,11 @@ export async function freePrivilegedPorts(count: number): Promise<number[]> {
  * Starts spry on privileged ports chosen at random, choosing again if another process took one
  * between our check and spry's bind (spry then exits 2 with EADDRINUSE).
  */
-export async function startOnPrivilegedPorts(count: number, args: (ports: number[]) => string[]): Promise<{ spry: RunningMaster; ports: number[] }> {
+export async function startOnPrivilegedPorts(count: number, args: (ports: number[]) => string[], tree?: SpryTree): Promise<{ spry: RunningMaster; ports: number[] }> {
   for (let attempt = 1; ; attempt++) {
     const ports = await freePrivilegedPorts(count);
     try {
-      return { spry: await startMaster(args(ports)), ports };
+      return { spry: await startMaster(args(ports), tree), ports };
     } catch (error) {
       if (attempt >= 5 || !String(error).includes('EADDRINUSE')) throw error;
     }

@@ -15,6 +15,7 @@ import {
   waitUntil,
   type RunningMaster,
 } from './master-process.ts';
+import { treeForDroppedUser } from './readable-tree.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
 const NEEDS_ROOT = IS_ROOT ? false : 'binding a port below 1024 and --uid need root';
@@ -34,7 +35,7 @@ describe('--shared-socket 127.0.0.1:P --https2 addr==0,spdy=1 --uid nobody, P be
   let port: number;
 
   before(async () => {
-    ({ spry, ports: [port] } = await startOnPrivilegedPorts(1, ([p]) => ['--shared-socket', `127.0.0.1:${p}`, '--https2', 'addr==0,spdy=1', ...TEST_APP, '--uid', 'nobody']));
+    ({ spry, ports: [port] } = await startOnPrivilegedPorts(1, ([p]) => ['--shared-socket', `127.0.0.1:${p}`, '--https2', 'addr==0,spdy=1', ...TEST_APP, '--uid', 'nobody'], treeForDroppedUser()));
   });
 
   after(async () => {
@@ -112,7 +113,7 @@ describe('uWSGI\'s second command: --shared-socket :P1 --shared-socket :P2 --htt
       '--https2', 'addr==1,spdy=1',
       ...TEST_APP,
       '--uid', 'nobody',
-    ]));
+    ], treeForDroppedUser()));
   });
 
   after(async () => {

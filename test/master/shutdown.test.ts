@@ -21,6 +21,7 @@ import {
   withTimeout,
   type RunningMaster,
 } from './master-process.ts';
+import { treeForDroppedUser } from './readable-tree.ts';
 
 after(killAllRuns);
 
@@ -149,7 +150,7 @@ describe('--pidfile FILE with --uid nobody, in a directory only root may write (
     dir = await mkdtemp(join(tmpdir(), 'spry-run-'));
     await chmod(dir, 0o755);
     pidfile = join(dir, 'spry.pid');
-    spry = await startMaster(['--https2', 'addr=127.0.0.1:0,spdy=1', ...TEST_APP, '--uid', 'nobody', '--pidfile', pidfile]);
+    spry = await startMaster(['--https2', 'addr=127.0.0.1:0,spdy=1', ...TEST_APP, '--uid', 'nobody', '--pidfile', pidfile], treeForDroppedUser());
   });
 
   after(async () => {
