@@ -29,8 +29,16 @@ export interface SpryServer extends NetServer {
 
 type Constructor<T> = abstract new (...args: any[]) => T;
 
+/** What served() adds, named so the emitted .d.ts names it too rather than inlining node's types. */
+interface ServedMembers {
+  handler: ConnectionHandler | undefined;
+  readonly protocols: readonly string[];
+  closeAllConnections(): void;
+  closeIdleConnections(): void;
+}
+
 /** What both kinds of server add to node's: the handler that serves their connections. */
-function served<B extends Constructor<NetServer>>(Base: B) {
+function served<B extends Constructor<NetServer>>(Base: B): B & Constructor<ServedMembers> {
   abstract class Served extends Base {
     handler: ConnectionHandler | undefined;
 

@@ -94,8 +94,9 @@ describe('import from spry and spry/cache in a strict TypeScript project', () =>
       files: ['uses-spry.ts'],
     }));
     await spry.write('uses-spry.ts', [
-      "import { cache, cacheNames, ConfigError, ErrorCodes, SpryError, type ErrorCode, type SpryCache } from 'spry';",
+      "import { cache, cacheNames, ConfigError, createServer, ErrorCodes, SpryError, type ErrorCode, type SpryCache, type SpryServer } from 'spry';",
       "import { cache as cacheEntry } from 'spry/cache';",
+      "import type { IncomingMessage, ServerResponse } from 'node:http';",
       '',
       'const names: readonly string[] = cacheNames();',
       "const pages: SpryCache = names.length > 0 ? cache(names[0]) : cacheEntry('pages');",
@@ -107,11 +108,13 @@ describe('import from spry and spry/cache in a strict TypeScript project', () =>
       '  if (error instanceof ConfigError) return error.option;',
       '  return error instanceof SpryError ? error.code : String(error);',
       '}',
+      "const server: SpryServer = createServer({ spdy: { protocols: ['h2', 'spdy/3.1', 'http/1.1'] } }, (req: IncomingMessage, res: ServerResponse) => res.end(req.url));",
+      'const protocols: readonly string[] = server.protocols;',
       '// @ts-expect-error a cache name is a string',
       'cache(42);',
       '// @ts-expect-error codes are a closed list',
       "const unknown: ErrorCode = 'SPRY_ERR_NOPE';",
-      'export { page, written, meaning, describe, unknown };',
+      'export { page, written, meaning, describe, unknown, protocols };',
       '',
     ].join('\n'));
     const result = await spry.node([TSC, '-p', spry.dir]);
