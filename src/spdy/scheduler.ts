@@ -1,0 +1,123 @@
+// The outbound queues of a session (as nghttp2 keeps them): control frames first, in the order
+// queued, then the streams with something to send, by priority (SPDY/3 §2.3.3: a stream is
+// served only while no more urgent one can send), round-robin within a priority, one frame per
+// stream per turn, until the socket asks us to wait ('drain' calls flush again).
+
+import type { Socket } from 'node:net';
+import type { SpdyStream } from './stream.ts';
+
+/** SPDY/3 has priorities 0-7 (SPDY/2 only 0-3, the same lists serve). */
+const PRIORITY_LEVELS = 8;
+
+/** Writes one stream's frames; the session's framer (stream-framer.ts). */
+export interface FrameWriter {
+  /** Writes the next frame of `stream`; true if it has more it can send now. */
+  writeNext(stream: SpdyStream): boolean;
+  /** True if `stream`'s next frame is DATA that only the session window stops. */
+  heldBySessionWindow(stream: SpdyStream): boolean;
+}
+
+export class Scheduler {
+  /** Control frames not yet handed to the socket. */
+  readonly control: Buffer[] = [];
+  /** Streams with something to send, one round-robin list per priority (0 most urgent). */
+  private ready: SpdyStream[][] = emptyReadyLists();
+  /** The most urgent priority that may have a ready stream (a hint: lists may have emptied). */
+  private readyFrom = PRIORITY_LEVELS;
+  private flushScheduled = false;
+  private stopped = false;
+  private readonly socket: Socket;
+  private readonly writer: FrameWriter;
+  readonly flushBound = (): void => this.flush();
+
+  constructor(socket: Socket, writer: FrameWriter) {
+    this.socket = socket;
+    this.writer = writer;
+  }
+
+  /** `stream` has a frame to send: it joins the end of its priority's list. */
+  wantsToSend(stream: SpdyStream): void {
+    stream.scheduled = true;
+    const level = stream.schedulingPriority;
+    this.ready[level].push(stream);
+    if (level < this.readyFrom) this.readyFrom = level;
+    this.scheduleFlush();
+  }
+
+  /** Queues a control frame, ahead of every stream's frames. */
+  queueControl(frame: Buffer): void {
+    this.control.push(frame);
+    this.scheduleFlush();
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled || this.stopped) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flushBound);
+  }
+
+  /** The streams are gone (the session failed): only control frames may still go out. */
+  dropStreams(): void {
+    this.ready = emptyReadyLists();
+  }
+
+  /** The socket is gone: nothing more is written. */
+  stop(): void {
+    this.stopped = true;
+    this.dropStreams();
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    // Once the socket is ended nothing more may go out: a write after end() errors and destroys
+    // the socket, discarding the GOAWAY still buffered in it. (Streams the peer opened after our
+    // GOAWAY are refused by that GOAWAY already.)
+    if (this.stopped || this.socket.writableEnded) return;
+    const socket = this.socket;
+    socket.cork();
+    if (this.control.length > 0) {
+      for (const frame of this.control) socket.write(frame);
+      this.control.length = 0;
+    }
+    const lists = this.ready;
+    let stalled = false;
+    while (!stalled && !socket.writableNeedDrain) {
+      let level = this.readyFrom;
+      while (level < PRIORITY_LEVELS && lists[level].length === 0) level++;
+      this.readyFrom = level;
+      if (level === PRIORITY_LEVELS) break;
+      // Take the whole round; streams that still have sendable data join the next one.
+      const round = lists[level];
+      lists[level] = [];
+      let i = 0;
+      for (; i < round.length; i++) {
+        const stream = round[i];
+        if (socket.writableNeedDrain || this.writer.heldBySessionWindow(stream)) {
+          stalled = true;
+          break;
+        }
+        const more = this.writer.writeNext(stream);
+        if (!more) {
+          stream.scheduled = false;
+        } else if (stream.schedulingPriority === level) {
+          lists[level].push(stream);
+        } else {
+          lists[stream.schedulingPriority].push(stream);
+          if (stream.schedulingPriority < this.readyFrom) this.readyFrom = stream.schedulingPriority;
+        }
+        // A write's callback may have woken a more urgent stream: it goes first.
+        if (this.readyFrom < level) {
+          i++;
+          break;
+        }
+      }
+      // Stopped early: the rest keep their turn ahead of the new round.
+      if (i < round.length) lists[level] = round.slice(i).concat(lists[level]);
+    }
+    socket.uncork();
+  }
+}
+
+function emptyReadyLists(): SpdyStream[][] {
+  return Array.from({ length: PRIORITY_LEVELS }, () => []);
+}
