@@ -24,6 +24,12 @@ export class Scheduler {
   private ready: SpdyStream[][] = emptyReadyLists();
   /** The most urgent priority that may have a ready stream (a hint: lists may have emptied). */
   private readyFrom = PRIORITY_LEVELS;
+  /**
+   * Streams whose next frame is DATA that only the 3.1 session window stops: they wait aside,
+   * in the order they were held, until a stream-0 WINDOW_UPDATE, so that the heads and empty
+   * FINs of other streams (which no window governs) go on meanwhile.
+   */
+  private heldForSession: SpdyStream[] = [];
   private flushScheduled = false;
   private stopped = false;
   private readonly socket: Socket;
@@ -44,6 +50,14 @@ export class Scheduler {
     this.scheduleFlush();
   }
 
+  /** The session window opened: the streams it held rejoin their lists, in the order held. */
+  sessionWindowOpened(): void {
+    const held = this.heldForSession;
+    if (held.length === 0) return this.scheduleFlush();
+    this.heldForSession = [];
+    for (const stream of held) if (!stream.closed) this.wantsToSend(stream);
+  }
+
   /** Queues a control frame, ahead of every stream's frames. */
   queueControl(frame: Buffer): void {
     this.control.push(frame);
@@ -59,6 +73,7 @@ export class Scheduler {
   /** The streams are gone (the session failed): only control frames may still go out. */
   dropStreams(): void {
     this.ready = emptyReadyLists();
+    this.heldForSession = [];
   }
 
   /** The socket is gone: nothing more is written. */
@@ -80,8 +95,7 @@ export class Scheduler {
       this.control.length = 0;
     }
     const lists = this.ready;
-    let stalled = false;
-    while (!stalled && !socket.writableNeedDrain) {
+    while (!socket.writableNeedDrain) {
       let level = this.readyFrom;
       while (level < PRIORITY_LEVELS && lists[level].length === 0) level++;
       this.readyFrom = level;
@@ -92,9 +106,10 @@ export class Scheduler {
       let i = 0;
       for (; i < round.length; i++) {
         const stream = round[i];
-        if (socket.writableNeedDrain || this.writer.heldBySessionWindow(stream)) {
-          stalled = true;
-          break;
+        if (socket.writableNeedDrain) break;
+        if (this.writer.heldBySessionWindow(stream)) {
+          this.heldForSession.push(stream); // still scheduled: it waits aside
+          continue;
         }
         const more = this.writer.writeNext(stream);
         if (!more) {

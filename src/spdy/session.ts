@@ -382,11 +382,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
       if (!this.flow.hasSessionWindow) return; // meaningless before 3.1 (§6)
       const verdict = this.flow.growSessionWindow(delta);
       if (verdict !== undefined) return this.fail(verdict);
-      this.scheduler.scheduleFlush();
+      if (!this.flow.sessionBlocked()) this.scheduler.sessionWindowOpened();
       return;
     }
+    // A stream whose response is done but whose upload is still open is still a stream: its
+    // window may overflow too (§2.6.8).
     const stream = this.registry.get(streamId);
-    if (stream === undefined || stream.localFin) return;
+    if (stream === undefined) return;
     const verdict = this.flow.growStreamWindow(stream, delta);
     if (verdict !== undefined) return this.streamError(verdict);
     this.wakeIfQueued(stream);
