@@ -2,6 +2,12 @@
 // queued, then the streams with something to send, by priority (SPDY/3 §2.3.3: a stream is
 // served only while no more urgent one can send), round-robin within a priority, one frame per
 // stream per turn, until the socket asks us to wait ('drain' calls flush again).
+//
+// What a peer can make us queue is bounded: while the socket's write side is backed up
+// (writableNeedDrain: more than write-buffer bytes waiting), control frames wait here instead of
+// piling up in the socket, and while any wait, reading stops (so TCP's own backpressure reaches
+// the peer) until 'drain'; queueControl reports when more are owed than the session allows.
+// (A download alone never stops reading: the peer's WINDOW_UPDATEs and PINGs must get through.)
 
 import type { Socket } from 'node:net';
 import type { SpdyStream } from './stream.ts';
@@ -32,13 +38,28 @@ export class Scheduler {
   private heldForSession: SpdyStream[] = [];
   private flushScheduled = false;
   private stopped = false;
+  /** We paused the socket's reading because its write side was backed up. */
+  private readingPaused = false;
+  /** 'drain' events so far: none between two looks at a backed-up socket means it is stuck. */
+  drains = 0;
   private readonly socket: Socket;
   private readonly writer: FrameWriter;
+  private readonly maxOwedControlFrames: number;
   readonly flushBound = (): void => this.flush();
+  /** The socket's 'drain': read again, and write what waited. */
+  readonly drainBound = (): void => {
+    this.drains++;
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+    this.flush();
+  };
 
-  constructor(socket: Socket, writer: FrameWriter) {
+  constructor(socket: Socket, writer: FrameWriter, maxOwedControlFrames: number) {
     this.socket = socket;
     this.writer = writer;
+    this.maxOwedControlFrames = maxOwedControlFrames;
   }
 
   /** `stream` has a frame to send: it joins the end of its priority's list. */
@@ -58,10 +79,37 @@ export class Scheduler {
     for (const stream of held) if (!stream.closed) this.wantsToSend(stream);
   }
 
-  /** Queues a control frame, ahead of every stream's frames. */
-  queueControl(frame: Buffer): void {
+  /**
+   * Queues a control frame, ahead of every stream's frames. False once more control frames wait
+   * for a backed-up socket than the session allows: the peer sends faster than it reads.
+   */
+  queueControl(frame: Buffer): boolean {
     this.control.push(frame);
     this.scheduleFlush();
+    if (this.socket.writableNeedDrain) this.pauseReading();
+    return this.control.length <= this.maxOwedControlFrames;
+  }
+
+  /** Writes `frame` (GOAWAY) now, after the control frames before it, whatever the socket's state. */
+  writeControlNow(frame: Buffer): void {
+    this.control.push(frame);
+    if (this.stopped || this.socket.writableEnded) return;
+    this.socket.cork();
+    for (const queued of this.control) this.socket.write(queued);
+    this.control.length = 0;
+    this.socket.uncork();
+  }
+
+  /** Forgets the control frames still waiting (a peer that does not read gets only the GOAWAY). */
+  dropControl(): void {
+    this.control.length = 0;
+  }
+
+  /** Bytes held for the peer: waiting in the socket, and control frames waiting here. */
+  heldBytes(): number {
+    let bytes = this.socket.writableLength;
+    for (const frame of this.control) bytes += frame.length;
+    return bytes;
   }
 
   scheduleFlush(): void {
@@ -90,7 +138,7 @@ export class Scheduler {
     if (this.stopped || this.socket.writableEnded) return;
     const socket = this.socket;
     socket.cork();
-    if (this.control.length > 0) {
+    if (this.control.length > 0 && !socket.writableNeedDrain) {
       for (const frame of this.control) socket.write(frame);
       this.control.length = 0;
     }
@@ -130,6 +178,13 @@ export class Scheduler {
       if (i < round.length) lists[level] = round.slice(i).concat(lists[level]);
     }
     socket.uncork();
+    if (this.control.length > 0) this.pauseReading();
+  }
+
+  private pauseReading(): void {
+    if (this.readingPaused || this.stopped) return;
+    this.readingPaused = true;
+    this.socket.pause();
   }
 }
 

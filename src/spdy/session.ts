@@ -10,6 +10,7 @@ import { SpryError } from '../errors.ts';
 import type { BufferSizes, ConnectionInfo, FlatHeaders } from '../exchange/exchange.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
+import { AbuseBudgets } from './abuse-budget.ts';
 import { HeaderInflater } from './compression.ts';
 import { FrameType, GoawayStatus, RstStatus, SettingsId, rstStatusName } from './constants.ts';
 import { type CreditSink, FlowControl } from './flow-control.ts';
@@ -26,6 +27,7 @@ import { Scheduler } from './scheduler.ts';
 import { SpdyStream, type StreamOwner } from './stream.ts';
 import { StreamFramer } from './stream-framer.ts';
 import { StreamRegistry } from './stream-registry.ts';
+import { StallWatch } from './stall-watch.ts';
 import type { SpdyVersion } from './versions.ts';
 
 export { creditStep } from './flow-control.ts';
@@ -72,8 +74,20 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private readonly framer: StreamFramer;
   private readonly pushes = new PushLedger();
   private readonly pushPlanner: PushPlanner | undefined;
+  private readonly budgets: AbuseBudgets;
+  /** Absent when --http-timeout is 0. */
+  private readonly stallWatch: StallWatch | undefined;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private drainsAtStallCheck = 0;
+  /**
+   * Request streams opened by the chunk being decoded: they reach the app once the whole chunk
+   * is read, so that a stream the same chunk resets (rapid reset) never costs the app anything.
+   */
+  private readonly opened: SpdyStream[] = [];
 
   private goawaySent = false;
+  /** GOAWAY for an error went out: nothing more the peer sends is acted on. */
+  private failed = false;
   /** Bytes arrived since the last releaseIdleBuffers(). */
   private activeSinceSweep = true;
   goawayReceived = false;
@@ -97,7 +111,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.registry = new StreamRegistry(this.roleFacts, this.tuning.maxConcurrentStreams);
     this.flow = new FlowControl(this.version, this.tuning, this);
     this.framer = new StreamFramer(socket, this.version, this.flow, this.tuning.maxDataFrameBytes);
-    this.scheduler = new Scheduler(socket, this.framer);
+    this.scheduler = new Scheduler(socket, this.framer, this.tuning.maxOwedControlFrames);
+    this.budgets = new AbuseBudgets(this.tuning);
+    if (options.idleTimeoutMs > 0) this.stallWatch = new StallWatch(options.idleTimeoutMs, this.tuning.sessionBufferBytes, this.flow);
     // The scheduler frames DATA until the socket reports it is full: write-buffer says when.
     setHighWaterMarks(socket, { writeBytes: this.buffers.writeBytes });
     this.decoder = new FrameDecoder(this.version, this, { maxControlFrameBytes: this.tuning.maxControlFrameBytes });
@@ -107,7 +123,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     // peer's delayed ACK of our SETTINGS (40 ms on Linux).
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on('drain', this.scheduler.flushBound);
+    socket.on('drain', this.scheduler.drainBound);
     socket.on('close', () => this.onSocketClose());
     socket.on('error', () => {}); // 'close' follows; the streams learn of it there
     socket.on('end', () => this.onSocketClose());
@@ -158,7 +174,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     const started = performance.now();
     return new Promise((resolve) => {
       this.pings.set(id, () => resolve(performance.now() - started));
-      this.scheduler.queueControl(encodePing(this.version, id));
+      this.sendControl(encodePing(this.version, id));
     });
   }
 
@@ -199,10 +215,17 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     this.activeSinceSweep = true;
     this.socket.cork();
     this.decoder.push(chunk);
+    if (this.opened.length > 0) this.dispatchOpened();
     this.socket.uncork();
   }
 
+  private dispatchOpened(): void {
+    const opened = this.opened.splice(0);
+    for (const stream of opened) if (!stream.closed && !this.failed) this.emit('stream', stream);
+  }
+
   onControlFrame(frame: ControlFrame): void {
+    if (this.failed) return;
     switch (frame.type) {
       case FrameType.SYN_STREAM:
         return this.onSynStream(frame);
@@ -227,6 +250,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   onData(streamId: number, chunk: Uint8Array, fin: boolean): void {
+    if (this.failed) return;
     const length = chunk.length;
     const sessionError = this.flow.chargeSession(length);
     if (sessionError !== undefined) return this.fail(sessionError);
@@ -241,6 +265,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   onProtocolError(error: SpdyProtocolError): void {
+    if (this.failed) return;
     if (error.scope === 'session') this.fail(error);
     else this.streamError(error);
   }
@@ -271,7 +296,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
       return;
     }
     stream.head = parsed.head;
-    this.emit('stream', stream);
+    this.opened.push(stream);
+    this.watchStalls();
   }
 
   private onPushStream(frame: SynStreamFrame, headers: FlatHeaders, headerError: SpdyStreamError | undefined): void {
@@ -298,7 +324,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
       return this.fail(asSessionError(error));
     }
     const verdict = checkHeaders(this.roleFacts, this.version, this.registry, id, isReply);
-    if (verdict === DROP) return;
+    if (verdict === DROP) return this.spendInvalidFrame();
     if (verdict !== undefined) return this.streamError(verdict);
     const stream = this.registry.get(id)!;
     if (isReply) {
@@ -313,9 +339,14 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private onRstStream(id: number, status: number): void {
     const stream = this.registry.get(id);
     const reason = (): SpryError => new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${id} (${rstStatusName(status)})`);
+    if (stream === undefined && !this.registry.wasKnown(id)) this.spendInvalidFrame();
     if (stream !== undefined) {
+      // Work the peer asked for and threw away before it was done: the rapid-reset budget.
+      const wasted = stream.isServerStream && !stream.localFin;
       this.forget(stream);
       stream.terminate(reason());
+      const verdict = wasted ? this.budgets.peerReset() : undefined;
+      if (verdict !== undefined) return this.fail(verdict);
     }
     // Cancelling a request cancels the pushes that came with it, even once its own response
     // has ended (SPDY/3 §3.3.2).
@@ -352,14 +383,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private onPing(id: number): void {
     if (isPeerId(this.roleFacts, id)) {
       // Echo at once, ahead of any queued DATA.
-      this.scheduler.queueControl(encodePing(this.version, id));
+      this.sendControl(encodePing(this.version, id));
       return;
     }
     const resolve = this.pings.get(id);
-    if (resolve !== undefined) {
-      this.pings.delete(id);
-      resolve(0);
-    }
+    if (resolve === undefined) return this.spendInvalidFrame();
+    this.pings.delete(id);
+    resolve(0);
   }
 
   private onGoaway(frame: GoawayFrame): void {
@@ -388,7 +418,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     // A stream whose response is done but whose upload is still open is still a stream: its
     // window may overflow too (§2.6.8).
     const stream = this.registry.get(streamId);
-    if (stream === undefined) return;
+    if (stream === undefined) {
+      if (!this.registry.wasKnown(streamId)) this.spendInvalidFrame();
+      return;
+    }
     const verdict = this.flow.growStreamWindow(stream, delta);
     if (verdict !== undefined) return this.streamError(verdict);
     this.wakeIfQueued(stream);
@@ -410,7 +443,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   resetStream(stream: SpdyStream, status: number): void {
     if (stream.closed) return;
-    this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', stream.id, status as SpdyStreamError['status'], `stream ${stream.id} reset locally`), false);
+    this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', stream.id, status as SpdyStreamError['status'], `stream ${stream.id} reset locally`), 'local');
   }
 
   streamClosed(stream: SpdyStream): void {
@@ -453,7 +486,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   // ── CreditSink ───────────────────────────────────────────────────────────
 
   sendWindowUpdate(streamId: number, delta: number): void {
-    this.scheduler.queueControl(encodeWindowUpdate(this.version, streamId, delta));
+    this.sendControl(encodeWindowUpdate(this.version, streamId, delta));
   }
 
   // ── outbound ─────────────────────────────────────────────────────────────
@@ -468,11 +501,17 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     if (delta > 0) this.sendWindowUpdate(0, delta);
   }
 
+  /** A control frame owed to the peer; a peer that lets too many pile up unread is given up on. */
+  private sendControl(frame: Buffer): void {
+    if (this.scheduler.queueControl(frame) || this.failed) return;
+    this.scheduler.dropControl();
+    this.fail(new SpdySessionError('SPRY_ERR_SPDY_PEER_NOT_READING', `more than ${this.tuning.maxOwedControlFrames} control frames owed to a peer that does not read`, GoawayStatus.INTERNAL_ERROR));
+  }
+
   private sendGoaway(status: number): void {
     if (this.goawaySent || this.destroyed) return;
     this.goawaySent = true;
-    this.scheduler.control.push(encodeGoaway(this.version, this.registry.lastPeerStreamId, status));
-    this.scheduler.flush();
+    this.scheduler.writeControlNow(encodeGoaway(this.version, this.registry.lastPeerStreamId, status));
   }
 
   // ── errors and teardown ──────────────────────────────────────────────────
@@ -483,24 +522,59 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
     else this.streamError(verdict);
   }
 
-  /** RST_STREAM(status) for one stream; the session carries on. */
-  private streamError(error: SpdyStreamError, report = true): void {
+  /**
+   * RST_STREAM(status) for one stream; the session carries on. A stream error the peer caused
+   * is reported and spends its budget; one we decided (the app's abort, a stall) only the first.
+   */
+  private streamError(error: SpdyStreamError, cause: 'peer' | 'local' | 'stall' = 'peer'): void {
     const id = error.streamId;
     // A status the version does not define (v2 stops at 7) goes out as PROTOCOL_ERROR.
     const status = error.status <= this.version.maxRstStatus ? error.status : RstStatus.PROTOCOL_ERROR;
-    this.scheduler.queueControl(encodeRstStream(this.version, id, status));
+    this.sendControl(encodeRstStream(this.version, id, status));
     this.registry.noteReset(id);
     const stream = this.registry.get(id);
     if (stream !== undefined) {
       this.forget(stream);
       stream.terminate(error);
     }
-    if (report) this.emit('protocolError', error);
+    if (cause === 'local') return;
+    this.emit('protocolError', error);
+    const verdict = cause === 'peer' ? this.budgets.streamError() : undefined;
+    if (verdict !== undefined) this.fail(verdict);
+  }
+
+  /** A frame we drop unanswered: it spends the invalid-frame budget. */
+  private spendInvalidFrame(): void {
+    const verdict = this.budgets.invalidFrame();
+    if (verdict !== undefined) this.fail(verdict);
+  }
+
+  // ── stalled streams ──────────────────────────────────────────────────────
+
+  /** While streams are open, look now and then for those that cannot send (see stall-watch.ts). */
+  private watchStalls(): void {
+    if (this.stallWatch === undefined || this.stallTimer !== null) return;
+    this.stallTimer = setInterval(() => this.checkStalls(), this.stallWatch.checkMs);
+    this.stallTimer.unref();
+  }
+
+  private checkStalls(): void {
+    if (this.registry.size === 0 || this.destroyed) {
+      if (this.stallTimer !== null) clearInterval(this.stallTimer);
+      this.stallTimer = null;
+      return;
+    }
+    const socketStuck = this.socket.writableNeedDrain && this.scheduler.drains === this.drainsAtStallCheck;
+    this.drainsAtStallCheck = this.scheduler.drains;
+    for (const stream of this.stallWatch!.check(this.registry.streams.values(), socketStuck)) {
+      this.streamError(new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STALLED', stream.id, RstStatus.CANCEL, `stream ${stream.id} could not send for too long, or its session buffered too much`), 'stall');
+    }
   }
 
   /** GOAWAY(status), then close hard: the peer can no longer be understood. */
   private fail(error: SpdySessionError): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.failed) return;
+    this.failed = true;
     this.emit('protocolError', error);
     this.sendGoaway(error.status);
     this.endSocket();
@@ -510,8 +584,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private onIdleTimeout(): void {
     if (this.destroyed) return;
     // A stream still waiting for its response is not idleness: the app, or a backend's own
-    // --http-timeout (a 504), answers it. The socket's timer re-arms on the next byte either way.
-    if (this.registry.size > 0) return;
+    // --http-timeout (a 504), answers it. Streams that can only wait for the peer are. The
+    // socket's timer re-arms on the next byte either way.
+    if (this.registry.size > 0 && !StallWatch.allStalled(this.registry.streams.values())) return;
     this.sendGoaway(GoawayStatus.OK);
     this.endSocket();
     this.teardown(new SpryError('SPRY_ERR_SPDY_SESSION_CLOSED', 'the connection was idle too long'));
@@ -531,7 +606,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   private teardown(reason: Error): void {
     const streams = this.registry.clear();
+    this.opened.length = 0;
     this.flow.stop();
+    if (this.stallTimer !== null) clearInterval(this.stallTimer);
+    this.stallTimer = null;
     if (this.destroyed) this.scheduler.stop();
     else this.scheduler.dropStreams();
     for (const stream of streams) stream.terminate(reason);

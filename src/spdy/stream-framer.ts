@@ -35,6 +35,7 @@ export class StreamFramer implements FrameWriter {
     const item = stream.queue[0];
     if (item === undefined) return false;
     if (item.kind === 'headers') {
+      stream.framesSent++;
       stream.queue.shift();
       this.socket.write(this.encodeHeaderFrame(stream, item));
       if (item.fin) stream.finSent();
@@ -44,6 +45,7 @@ export class StreamFramer implements FrameWriter {
     const remaining = item.chunk.length;
     const allowance = this.flow.allowance(stream, this.maxDataFrameBytes);
     if (allowance <= 0 && remaining > 0) return false; // blocked: a WINDOW_UPDATE reschedules it
+    stream.framesSent++;
     const length = Math.min(allowance, remaining);
     const whole = length === remaining;
     const fin = item.fin && whole;

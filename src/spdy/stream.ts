@@ -71,6 +71,11 @@ export class SpdyStream implements ServerExchange {
   queuedBytes = 0;
   /** On the scheduler's ready list (or waiting aside for the session window). */
   scheduled = false;
+  /** Frames the framer wrote for this stream; the stall watch compares it between checks. */
+  framesSent = 0;
+  framesSentAtCheck = 0;
+  /** Consecutive stall checks that found this stream blocked without progress. */
+  stalledChecks = 0;
   private needDrain = false;
 
   /** A request the peer opened to us (server side). */
