@@ -194,9 +194,9 @@ export const DEFAULTS = {
     // is backed up, and reading stops meanwhile), while one that never reads is cut off after
     // ~16 KB of owed frames.
     maxOwedControlFrames: 1000,
-    // The three budgets are nghttp2's stream-reset defaults (a burst of 1000, ~100 a second):
-    // a browser cancels a few dozen streams on a page change; a rapid-reset attack sends
-    // thousands a second and is stopped after 1000, as node:http2 stops it.
+    // 1000 per 10 s: nghttp2's stream-reset burst (it refills at 33 a second). A browser cancels
+    // a few dozen streams on a page change; a rapid-reset attack sends thousands a second and is
+    // stopped after 1000, as node:http2 stops it.
     abuseWindowMs: 10_000,
     maxPeerResets: 1000,
     maxInvalidFrames: 1000,
