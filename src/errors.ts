@@ -27,6 +27,12 @@ export const ErrorCodes = {
   SPRY_ERR_SPDY_FLOW_CONTROL: 'a peer overflowed a flow-control window',
   SPRY_ERR_SPDY_STREAM_RESET: 'the peer reset the stream',
   SPRY_ERR_SPDY_SESSION_CLOSED: 'the session closed before the stream finished',
+  // Peers that make spry work or queue for nothing (each ends the session with GOAWAY).
+  SPRY_ERR_SPDY_PEER_NOT_READING: 'more control frames are owed to a peer that does not read than the session allows (max-owed-control)',
+  SPRY_ERR_SPDY_RAPID_RESET: 'the peer reset more streams before their response than its budget allows (max-peer-resets per abuse-window)',
+  SPRY_ERR_SPDY_INVALID_FRAMES: 'the peer sent more frames for streams that are gone than its budget allows (max-invalid-frames per abuse-window)',
+  SPRY_ERR_SPDY_STREAM_ERRORS: 'the peer caused more stream errors than its budget allows (max-stream-errors per abuse-window)',
+  SPRY_ERR_SPDY_STREAM_STALLED: 'a stream could not send for longer than --http-timeout (the peer\'s window stayed at 0, or it read nothing), or its session buffered more than session-buffer bytes',
   // The uwsgi protocol and backends.
   SPRY_ERR_UWSGI_VARS_TOO_LARGE: 'a request\'s variables do not fit the uwsgi packet\'s 16-bit size',
   SPRY_ERR_UWSGI_BAD_PACKET: 'a uwsgi packet is malformed',

@@ -66,6 +66,36 @@ export const TUNING_KEYS: readonly TuningKey[] = [
     summary: `upload bytes held for an app that has not read them before the client waits (default ${d.readBufferBytes})`,
     range: { min: 1024, max: 64 << 20, unit: 'bytes' },
   },
+  {
+    name: 'spdy-max-owed-control', field: 'maxOwedControlFrames',
+    summary: `SPDY control frames that may wait for a client that does not read before GOAWAY (default ${d.maxOwedControlFrames})`,
+    range: { min: 16, max: 1_000_000, unit: 'frames' },
+  },
+  {
+    name: 'abuse-window', field: 'abuseWindowMs',
+    summary: `the sliding window the abuse budgets count over, in ms, SPDY and h2 (default ${d.abuseWindowMs})`,
+    range: { min: 100, max: 3_600_000, unit: 'ms' },
+  },
+  {
+    name: 'max-peer-resets', field: 'maxPeerResets',
+    summary: `streams a client may reset before their response, per abuse window, SPDY and h2 (default ${d.maxPeerResets})`,
+    range: { min: 1, max: 1_000_000, unit: 'streams' },
+  },
+  {
+    name: 'max-invalid-frames', field: 'maxInvalidFrames',
+    summary: `frames for streams that are gone a client may send, per abuse window (h2: per session) (default ${d.maxInvalidFrames})`,
+    range: { min: 1, max: 1_000_000, unit: 'frames' },
+  },
+  {
+    name: 'max-stream-errors', field: 'maxStreamErrors',
+    summary: `stream errors a client may cause, per abuse window (h2: rejected streams per session) (default ${d.maxStreamErrors})`,
+    range: { min: 1, max: 1_000_000, unit: 'errors' },
+  },
+  {
+    name: 'session-buffer', field: 'sessionBufferBytes',
+    summary: `SPDY response bytes queued per connection above which stalled streams are reset (default ${d.sessionBufferBytes})`,
+    range: { min: 64 << 10, max: 1 << 30, unit: 'bytes' },
+  },
 ];
 
 export function parseTuningValue(option: string, culprit: string, key: TuningKey, text: string): number {

@@ -59,6 +59,19 @@ export interface StreamTuning {
   /** Upload read buffer: request body bytes held for an app that has not read them yet before
    * spry stops taking more from the client (and so stops opening its flow-control window). */
   readonly readBufferBytes: number;
+  /** SPDY: control frames (PING echoes, RST_STREAMs, WINDOW_UPDATEs) that may wait for a peer
+   * whose socket is backed up before the session is ended. */
+  readonly maxOwedControlFrames: number;
+  /** The sliding window the three abuse budgets below are counted over. */
+  readonly abuseWindowMs: number;
+  /** Streams a peer may reset before their response is done, per abuse window (rapid reset). */
+  readonly maxPeerResets: number;
+  /** Frames for streams that are gone a peer may send, per abuse window. */
+  readonly maxInvalidFrames: number;
+  /** Stream errors (RST_STREAMs spry answers with) a peer may cause, per abuse window. */
+  readonly maxStreamErrors: number;
+  /** SPDY: response bytes queued on one session's streams above which stalled streams are reset. */
+  readonly sessionBufferBytes: number;
 }
 
 /** One `--http` listener: plain HTTP/1.1, and h2c with prior knowledge. */
@@ -176,6 +189,21 @@ export const DEFAULTS = {
     // pipeline full, small enough that 10,000 slow clients cost little.
     writeBufferBytes: 64 << 10,
     readBufferBytes: 64 << 10,
+    // nghttp2's own flood limit for queued PING/SETTINGS acknowledgements and RST_STREAMs is
+    // 1000: a peer that reads even slowly never comes near it (frames wait only while its socket
+    // is backed up, and reading stops meanwhile), while one that never reads is cut off after
+    // ~16 KB of owed frames.
+    maxOwedControlFrames: 1000,
+    // 1000 per 10 s: nghttp2's stream-reset burst (it refills at 33 a second). A browser cancels
+    // a few dozen streams on a page change; a rapid-reset attack sends thousands a second and is
+    // stopped after 1000, as node:http2 stops it.
+    abuseWindowMs: 10_000,
+    maxPeerResets: 1000,
+    maxInvalidFrames: 1000,
+    maxStreamErrors: 1000,
+    // 256 streams' worth of write-buffer: a client that holds 1000 streams at window 0 costs
+    // 16 MiB, not 64 (stalled streams are reset past it).
+    sessionBufferBytes: 16 << 20,
   } satisfies StreamTuning,
   cache: {
     // uWSGI's defaults: 64 KiB blocks, 2048-byte keys, one block per item.

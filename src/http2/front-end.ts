@@ -2,7 +2,7 @@
 // settled on h2, plain ones that opened with the h2c preface) with emit('connection'), and each
 // stream goes to the app as an Http2Exchange.
 
-import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { constants as http2Constants, createServer, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
@@ -49,6 +49,17 @@ export function createHttp2FrontEnd(
   let closing = false;
   const { tuning } = options;
   const buffers = { writeBytes: tuning.writeBufferBytes, readBytes: tuning.readBufferBytes };
+  /**
+   * A stream with nothing moving for --http-timeout (node:http2 counts bytes written and read,
+   * and re-arms by itself while the session still writes): reset with CANCEL if it holds response
+   * bytes that the client's window, or its not reading, keeps back. A stream still waiting for
+   * the app is the app's (or a backend's 504) to answer: it is watched again.
+   */
+  const resetIfStalled = function (this: ServerHttp2Stream): void {
+    if (this.destroyed) return;
+    if (this.bufferSize > 0) this.close(http2Constants.NGHTTP2_CANCEL);
+    else this.setTimeout(options.idleTimeoutMs, resetIfStalled);
+  };
   const server: Http2Server = createServer({
     // The SETTINGS sent on connect reflect the same knobs as SPDY's.
     settings: {
@@ -57,6 +68,16 @@ export function createHttp2FrontEnd(
       maxHeaderListSize: tuning.maxHeaderBlockBytes,
     },
     maxHeaderListPairs: tuning.maxHeaderCount,
+    // Abuse that costs the client nothing, with SPDY's budgets (abuse-budget.ts). nghttp2 closes a
+    // session that lets more than 1000 PING/SETTINGS acknowledgements and RST_STREAMs pile up
+    // unread on its own (SPDY's max-owed-control copies that), and rate-limits RST_STREAMs from
+    // the client with a token bucket: a burst of max-peer-resets, refilled at the rate that
+    // spends it in one abuse window (rapid reset, CVE-2023-44487: GOAWAY past it). Node counts
+    // invalid frames and rejected streams per session, not per window.
+    streamResetBurst: tuning.maxPeerResets,
+    streamResetRate: Math.max(1, Math.round((tuning.maxPeerResets * 1000) / tuning.abuseWindowMs)),
+    maxSessionInvalidFrames: tuning.maxInvalidFrames,
+    maxSessionRejectedStreams: tuning.maxStreamErrors,
     // Streams are served from the 'stream' event: no compatibility-layer objects per request.
   });
   server.on('session', (session: Http2Session) => {
@@ -68,6 +89,7 @@ export function createHttp2FrontEnd(
     if (closing) session.close();
   });
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+    if (options.idleTimeoutMs > 0) stream.setTimeout(options.idleTimeoutMs, resetIfStalled);
     app.serve(new Http2Exchange(stream, headers, rawHeaders, sessions.get(stream.session!)!));
   });
   return {

@@ -5,6 +5,7 @@
 import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { SpryError } from '../errors.ts';
 import type { PushedResource } from '../push/push-planner.ts';
+import { SendPhase, StreamState, afterLocalFin, afterRemoteFin } from './stream-state.ts';
 
 /** What a stream needs from its session. */
 export interface StreamOwner {
@@ -54,8 +55,12 @@ export class SpdyStream implements ServerExchange {
   /** Consumed bytes not yet returned to the peer with WINDOW_UPDATE. */
   pendingCredit = 0;
 
+  /** Which FINs went over the wire, or whether the stream was reset (see stream-state.ts). */
+  state: StreamState = StreamState.OPEN;
+  /** How far our side is queued: head, body, FIN. */
+  sendPhase: SendPhase = SendPhase.AWAITING_HEAD;
+
   // Inbound.
-  remoteFin = false;
   private sink: BodySink | null = null;
   private inbound: Buffer[] | null = null;
   private inboundEnded = false;
@@ -64,20 +69,17 @@ export class SpdyStream implements ServerExchange {
   // Outbound.
   readonly queue: OutboundItem[] = [];
   queuedBytes = 0;
-  /** On the scheduler's ready list (or blocked on the window). */
+  /** On the scheduler's ready list (or waiting aside for the session window). */
   scheduled = false;
-  /** The headers that open our side (SYN_REPLY, or SYN_STREAM for our own streams) were queued. */
-  responded = false;
-  /** FIN was queued: nothing more may be written. */
-  localFinQueued = false;
-  /** FIN went out on the wire. */
-  localFin = false;
+  /** Frames the framer wrote for this stream; the stall watch compares it between checks. */
+  framesSent = 0;
+  framesSentAtCheck = 0;
+  /** Consecutive stall checks that found this stream blocked without progress. */
+  stalledChecks = 0;
   private needDrain = false;
 
-  aborted = false;
-  closed = false;
-  /** Set by the session for streams the peer opened (requests to us). */
-  isServerStream = false;
+  /** A request the peer opened to us (server side). */
+  readonly isServerStream: boolean;
   /** Client side: the SYN_REPLY arrived. */
   gotReply = false;
   /** A push we opened (server side): the request stream it is associated with; 0 otherwise. */
@@ -94,8 +96,39 @@ export class SpdyStream implements ServerExchange {
     return this.owner.buffers;
   }
 
-  constructor(owner: StreamOwner, id: number, priority: number, sendWindow: number, recvWindow: number) {
+  /** The peer's FIN arrived. */
+  get remoteFin(): boolean {
+    return this.state === StreamState.HALF_CLOSED_REMOTE || this.state === StreamState.CLOSED;
+  }
+
+  /** Our FIN went out on the wire. */
+  get localFin(): boolean {
+    return this.state === StreamState.HALF_CLOSED_LOCAL || this.state === StreamState.CLOSED;
+  }
+
+  /** Our FIN is queued: nothing more may be written. */
+  get localFinQueued(): boolean {
+    return this.sendPhase === SendPhase.FIN_QUEUED;
+  }
+
+  /** The headers that open our side (SYN_REPLY, or SYN_STREAM for our own streams) were queued. */
+  get responded(): boolean {
+    return this.sendPhase !== SendPhase.AWAITING_HEAD;
+  }
+
+  /** Closed, by both FINs or by a reset. */
+  get closed(): boolean {
+    return this.state >= StreamState.CLOSED;
+  }
+
+  /** Reset, or cut off by the session, before both FINs. */
+  get aborted(): boolean {
+    return this.state === StreamState.RESET;
+  }
+
+  constructor(owner: StreamOwner, id: number, priority: number, sendWindow: number, recvWindow: number, isServerStream = false) {
     this.owner = owner;
+    this.isServerStream = isServerStream;
     this.id = id;
     this.priority = priority;
     this.schedulingPriority = priority;
@@ -130,8 +163,8 @@ export class SpdyStream implements ServerExchange {
   }
 
   receiveFin(): void {
-    if (this.remoteFin) return;
-    this.remoteFin = true;
+    if (this.remoteFin || this.closed) return;
+    this.state = afterRemoteFin(this.state);
     this.inboundEnded = true;
     if (this.inbound === null && this.sink !== null) this.sink.end();
     this.maybeClose();
@@ -173,7 +206,7 @@ export class SpdyStream implements ServerExchange {
   respond(status: number, headers: FlatHeaders, endStream: boolean): void {
     if (this.responded) throw new SpryError('SPRY_ERR_SPDY_STREAM_STATE', `stream ${this.id} already responded`);
     this.owner.willRespond(this, status, headers);
-    this.responded = true;
+    this.sendPhase = SendPhase.BODY;
     this.enqueue({ kind: 'headers', frame: 'SYN_REPLY', status, headers, fin: endStream });
     if (endStream) this.finishLocal();
   }
@@ -232,7 +265,7 @@ export class SpdyStream implements ServerExchange {
 
   /** Client side (and pushes): queue the SYN_STREAM that opens this stream. */
   open(headers: FlatHeaders, fin: boolean, associatedStreamId = 0): void {
-    this.responded = true;
+    this.sendPhase = SendPhase.BODY;
     this.enqueue({ kind: 'headers', frame: 'SYN_STREAM', headers, fin, associatedStreamId });
     if (fin) this.finishLocal();
   }
@@ -243,10 +276,21 @@ export class SpdyStream implements ServerExchange {
   }
 
   private finishLocal(): void {
-    this.localFinQueued = true;
+    this.sendPhase = SendPhase.FIN_QUEUED;
     // A server that has answered needs no more of the upload: what the app did not read is
     // dropped and its window returned, so the client is never left stalled.
-    if (this.isServerStream && (!this.remoteFin || this.inbound !== null)) this.discardInbound();
+    if (this.isServerStream && !this.closed && (!this.remoteFin || this.inbound !== null)) this.discardInbound();
+  }
+
+  /** The peer never sends on this stream (a push, seen from either end). */
+  markRemoteDone(): void {
+    this.state = afterRemoteFin(this.state);
+  }
+
+  /** We never send on this stream (a push, seen by the client that receives it). */
+  markLocalDone(): void {
+    this.sendPhase = SendPhase.FIN_QUEUED;
+    this.state = afterLocalFin(this.state);
   }
 
   /** Called by the scheduler after it took `bytes` of body off the queue. */
@@ -260,29 +304,23 @@ export class SpdyStream implements ServerExchange {
 
   /** Called by the scheduler when the FIN has been written. */
   finSent(): void {
-    this.localFin = true;
+    if (this.closed) return;
+    this.state = afterLocalFin(this.state);
     this.maybeClose();
   }
 
   private maybeClose(): void {
-    if (this.localFin && this.remoteFin && !this.closed) {
-      this.closed = true;
-      this.owner.streamClosed(this);
-    }
+    if (this.state === StreamState.CLOSED) this.owner.streamClosed(this);
   }
 
   /** The stream is gone (reset by either side, or the session ended): fail whatever waits. */
   terminate(reason: Error): void {
     if (this.closed) return;
-    this.closed = true;
-    const wasDone = this.localFin && this.remoteFin;
+    this.state = StreamState.RESET;
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.inbound = null;
-    if (!wasDone && !this.aborted) {
-      this.aborted = true;
-      this.onAbort?.(reason);
-    }
+    this.onAbort?.(reason);
   }
 }
 

@@ -49,6 +49,8 @@ export interface SpdyVersion {
   readonly flowControl: FlowControlMode;
   /** Highest RST_STREAM status defined (v2: 7). */
   readonly maxRstStatus: number;
+  /** The RST_STREAM status for a second SYN_REPLY on a stream (v2 has no STREAM_IN_USE). */
+  readonly secondReplyStatus: 1 | 8;
   /** Whether the version has NOOP (v2) — ignored everywhere anyway. */
   readonly headers: ReservedHeaderNames;
   /** v2 carries the request target as one `url` header; v3 splits it into :scheme/:host/:path. */
@@ -92,6 +94,7 @@ const SPDY2: SpdyVersion = {
   settingsIdLittleEndian: true,
   flowControl: 'opt-in',
   maxRstStatus: 7,
+  secondReplyStatus: 1, // PROTOCOL_ERROR
   headers: V2_HEADERS,
   urlIsAbsolute: true,
 };
@@ -109,6 +112,7 @@ const SPDY3: SpdyVersion = {
   settingsIdLittleEndian: false,
   flowControl: 'stream',
   maxRstStatus: 11,
+  secondReplyStatus: 8, // STREAM_IN_USE
   headers: V3_HEADERS,
   urlIsAbsolute: false,
 };
