@@ -21,10 +21,10 @@ export class UwsgiExchange implements ServerExchange {
   private early: Buffer[] = [];
   private ended = false;
 
-  constructor(socket: Socket, vars: Record<string, string>, firstBody: Buffer, connection: ConnectionInfo, buffers: BufferSizes) {
+  constructor(socket: Socket, head: RequestHead, vars: Record<string, string>, firstBody: Buffer, buffers: BufferSizes) {
     this.buffers = buffers;
     this.socket = socket;
-    this.head = requestHeadFromVars(vars, connection);
+    this.head = head;
     this.remaining = Number(vars.CONTENT_LENGTH ?? 0) || 0;
     if (firstBody.length > 0) this.receive(firstBody);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -92,7 +92,7 @@ export class UwsgiExchange implements ServerExchange {
   }
 }
 
-function requestHeadFromVars(vars: Record<string, string>, connection: ConnectionInfo): RequestHead {
+export function requestHeadFromVars(vars: Record<string, string>, connection: ConnectionInfo): RequestHead {
   const headers: FlatHeaders = [];
   for (const key in vars) {
     if (key.startsWith('HTTP_')) headers.push(key.slice(5).toLowerCase().replaceAll('_', '-'), vars[key]);
