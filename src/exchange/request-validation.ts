@@ -50,7 +50,7 @@ export function checkMethod(method: string): RequestHeadProblem | undefined {
 
 /**
  * The request target must be origin-form (RFC 9112 §3.2.1: `/`, then visible ASCII without `#`)
- * or `*` with OPTIONS (§3.2.4). Absolute-form and authority-form are refused: spry is not a proxy
+ * or `*` with OPTIONS (RFC 9112 §3.2.4). Absolute-form and authority-form are refused: spry is not a proxy
  * and does not tunnel, so neither CONNECT nor a proxy's request is served (docs/request-heads.md §3).
  * RFC 3986 forbids a few more characters (`"`, `{`, `|`, …) that browsers send raw and node:http
  * and nghttp2 accept; they are accepted here too.

@@ -1,4 +1,4 @@
-// The uncompressed SPDY name/value block (§4): a pair count, then length-prefixed names and
+// The uncompressed SPDY name/value block (docs/spdy-protocol.md §4): a pair count, then length-prefixed names and
 // values; lengths are 16 bits in v2 and 32 bits in v3. A value may hold several values
 // separated by NUL. Names are lower case and unique within a block.
 //
@@ -59,7 +59,7 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
       problem = checkFieldName(name, nameRules);
       if (problem !== undefined) continue;
     }
-    // Names are unique within a block (§17.1): a scan while the block is small, a set beyond.
+    // Names are unique within a block (docs/spdy-protocol.md §17.1): a scan while the block is small, a set beyond.
     if (out.length < DUPLICATE_SCAN_LIMIT) {
       if (appearsIn(out, name)) {
         problem = `header ${name} appears twice`;

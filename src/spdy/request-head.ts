@@ -12,7 +12,7 @@ export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem:
 
 /**
  * Reads method, target, version, host and scheme out of the reserved headers; everything else
- * becomes a regular header. Missing required headers are an HTTP 400, not a framing error (§12).
+ * becomes a regular header. Missing required headers are an HTTP 400, not a framing error (docs/spdy-protocol.md §12).
  */
 export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, headers: FlatHeaders, connection: ConnectionInfo, hasBody: boolean): HeadResult {
   const names = version.headers;
@@ -107,7 +107,7 @@ function splitAbsoluteUrl(url: string): { scheme: string; authority: string; pat
 
 /**
  * The SYN_REPLY block: status and version under the version's names, then the app's headers
- * lower-cased, hop-by-hop ones dropped and repeated names joined with NUL (§4).
+ * lower-cased, hop-by-hop ones dropped and repeated names joined with NUL (docs/spdy-protocol.md §4).
  */
 export function replyHeaders(version: SpdyVersion, status: number, headers: FlatHeaders): FlatHeaders {
   const reason = STATUS_CODES[status];

@@ -1,5 +1,5 @@
-// The uncompressed name/value block (§4 of ../shared/reference/spdy-protocol.md): 16-bit counts
-// and lengths in v2, 32-bit in v3, against hand-written bytes; then every invalid case of §17.1,
+// The uncompressed name/value block (docs/spdy-protocol.md §4): 16-bit counts
+// and lengths in v2, 32-bit in v3, against hand-written bytes; then every invalid case of docs/spdy-protocol.md §17.1,
 // each a stream error (RST_STREAM PROTOCOL_ERROR) or a session error (GOAWAY) as the notes rule.
 
 import assert from 'node:assert/strict';
@@ -67,15 +67,15 @@ const V2_METHOD_GET = '00 01 00 06 6d 65 74 68 6f 64 00 03 47 45 54';
 const V3_METHOD_GET = '00 00 00 01 00 00 00 07 3a 6d 65 74 68 6f 64 00 00 00 03 47 45 54';
 
 describe('header blocks: hand-written bytes', () => {
-  test('encodes the §4.1 v2 example {"method":"GET"} with 16-bit lengths', () => {
+  test('encodes the docs/spdy-protocol.md §4.1 v2 example {"method":"GET"} with 16-bit lengths', () => {
     assert.equal(encodeHeaderBlock(V2, ['method', 'GET']).toString('hex'), hex(V2_METHOD_GET).toString('hex'));
   });
 
-  test('encodes the §4.1 v3 example {":method":"GET"} with 32-bit lengths', () => {
+  test('encodes the docs/spdy-protocol.md §4.1 v3 example {":method":"GET"} with 32-bit lengths', () => {
     for (const version of V3_FAMILY) assert.equal(encodeHeaderBlock(version, [':method', 'GET']).toString('hex'), hex(V3_METHOD_GET).toString('hex'));
   });
 
-  test('decodes the §4.1 examples', () => {
+  test('decodes the docs/spdy-protocol.md §4.1 examples', () => {
     assert.deepEqual(decode(V2, hex(V2_METHOD_GET)), ['method', 'GET']);
     for (const version of V3_FAMILY) assert.deepEqual(decode(version, hex(V3_METHOD_GET)), [':method', 'GET']);
   });
