@@ -19,18 +19,7 @@ import {
 } from '../../src/spdy/frame-encoder.ts';
 import { encodeHeaderBlock } from '../../src/spdy/header-block.ts';
 import type { SpdyVersion } from '../../src/spdy/versions.ts';
-
-/** mulberry32: small, seeded, and good enough to pick mutations. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../spdy/harness.ts';
 
 /** Paths the test app answers without throwing, and targets spry must refuse. */
 const PATHS = ['/', '/bytes?n=64', '/bytes?n=70000', '/headers.json', '/environ.json', '/status/204', '/status/404', '/slow?ms=5', '/nope', '/upload'];
@@ -56,7 +45,7 @@ export class FrameGenerator {
 
   constructor(version: SpdyVersion, seed: number) {
     this.version = version;
-    this.random = seededRandom(seed);
+    this.random = prng(seed);
   }
 
   /**
