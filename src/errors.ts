@@ -33,6 +33,13 @@ export const ErrorCodes = {
   SPRY_ERR_SPDY_INVALID_FRAMES: 'the peer sent more frames for streams that are gone than its budget allows (max-invalid-frames per abuse-window)',
   SPRY_ERR_SPDY_STREAM_ERRORS: 'the peer caused more stream errors than its budget allows (max-stream-errors per abuse-window)',
   SPRY_ERR_SPDY_STREAM_STALLED: 'a stream could not send for longer than --http-timeout (the peer\'s window stayed at 0, or it read nothing), or its session buffered more than session-buffer bytes',
+  // Request heads, on every protocol (docs/request-heads.md): HTTP/1.1 and uwsgi answer 400,
+  // SPDY and h2 RST_STREAM PROTOCOL_ERROR, before the app sees the request.
+  SPRY_ERR_BAD_METHOD: 'a request\'s method is not a token',
+  SPRY_ERR_BAD_TARGET: 'a request target is not origin-form (or * for OPTIONS)',
+  SPRY_ERR_BAD_AUTHORITY: 'a request\'s host or :authority is not a host with an optional port',
+  SPRY_ERR_BAD_HEADER_NAME: 'a request header name is not a token (lower case on SPDY and h2)',
+  SPRY_ERR_BAD_HEADER_VALUE: 'a request header value holds CR, LF or NUL',
   // The uwsgi protocol and backends.
   SPRY_ERR_UWSGI_VARS_TOO_LARGE: 'a request\'s variables do not fit the uwsgi packet\'s 16-bit size',
   SPRY_ERR_UWSGI_BAD_PACKET: 'a uwsgi packet is malformed',

@@ -1,7 +1,7 @@
 // The uWSGI-style request environment: the CGI/WSGI variables uWSGI passes to its workers, plus
 // the SPDY markers its SPDY router adds (`SPDY`, `SPDY.version`, `SPDY.stream`) and their
 // HTTP/2 counterparts. In-process apps get it as an object; uwsgi backends get it as vars.
-// See ../shared/SPEC.md ("What the app sees") and reference/uwsgi-wire.md ("Streams").
+// See ../shared/SPEC.md ("What the app sees") and docs/uwsgi-wire.md ("Streams").
 
 import type { RequestHead } from './exchange.ts';
 

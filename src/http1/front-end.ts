@@ -7,9 +7,10 @@ import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import { badRequestBody, type RequestHeadProblem } from '../exchange/request-validation.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { Http1Exchange } from './http1-exchange.ts';
-import { requestHeadFromNode } from './request-head.ts';
+import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
 
 /** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
 const kConnection = Symbol('spry.connection');
@@ -27,6 +28,8 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
   // Node 24 adds keepAliveTimeoutBuffer (1 s) to keepAliveTimeout; --http-timeout is the whole idle time.
   const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, keepAliveTimeoutBuffer: 0, requestTimeout: 0 }, (req, res) => {
     const socket = req.socket as ServedSocket;
+    const problem = nodeRequestProblem(req);
+    if (problem !== undefined) return refuse(res, problem);
     // After close(): this response says Connection: close, and node:http closes after it.
     if (closing) res.shouldKeepAlive = false;
     const head = requestHeadFromNode(req, socket[kConnection]!);
@@ -40,6 +43,12 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     if (!socket._httpMessage) socket.destroy();
   });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
+  // spry does not tunnel (docs/request-heads.md §3). Without this listener node:http would
+  // close the connection without a word.
+  server.on('connect', (req, socket: Socket) => {
+    const body = badRequestBody({ code: 'SPRY_ERR_BAD_TARGET', message: `CONNECT ${JSON.stringify(req.url)}: spry does not tunnel` });
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   return {
     accept(socket, connection) {
       (socket as ServedSocket)[kConnection] = connection;
@@ -66,4 +75,11 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
       for (const socket of sockets) if (!socket._httpMessage) socket.end();
     },
   };
+}
+
+/** A 400 naming the problem; the connection closes after it (what follows cannot be trusted). */
+function refuse(res: ServerResponse, problem: RequestHeadProblem): void {
+  const body = badRequestBody(problem);
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }

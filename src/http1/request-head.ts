@@ -2,12 +2,33 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { ConnectionInfo, FlatHeaders, RequestHead } from '../exchange/exchange.ts';
+import { checkAuthority, checkTarget, type RequestHeadProblem } from '../exchange/request-validation.ts';
 
 const HTTP_1_1: RequestHead['protocol'] = { kind: 'http/1.1' };
 const HTTP_1_0: RequestHead['protocol'] = { kind: 'http/1.0' };
 
 export function requestHeadFromNode(req: IncomingMessage, connection: ConnectionInfo): RequestHead {
   return new NodeRequestHead(req, connection);
+}
+
+/**
+ * What node:http's parser let through but spry does not serve (docs/request-heads.md §2).
+ * llhttp has refused unknown methods, bad bytes in the target and in names and values, and an
+ * HTTP/1.1 request without Host; it accepts absolute-form, `*` with any method, `#`, and any
+ * Host value, once or more (RFC 9112 §3.2: more than one is a 400).
+ */
+export function nodeRequestProblem(req: IncomingMessage): RequestHeadProblem | undefined {
+  const target = checkTarget(req.method ?? '', req.url ?? '');
+  if (target !== undefined) return target;
+  const raw = req.rawHeaders;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (host !== undefined) return { code: 'SPRY_ERR_BAD_AUTHORITY', message: 'more than one Host header' };
+    host = raw[i + 1];
+  }
+  return host === undefined ? undefined : checkAuthority(host);
 }
 
 /**

@@ -8,8 +8,13 @@ import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
+import { checkAuthority, checkTarget } from '../exchange/request-validation.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
+import { tracer } from '../log.ts';
 import { Http2Exchange, type Http2SessionState } from './http2-exchange.ts';
+
+const trace = tracer('h2');
+const ignore = (): void => {};
 
 /**
  * Where accept() leaves a connection's facts for the session node:http2 makes of the socket
@@ -89,6 +94,17 @@ export function createHttp2FrontEnd(
     if (closing) session.close();
   });
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+    // nghttp2 has refused bad names, methods and authority characters, and dropped regular
+    // fields with bad values; what it lets through but spry does not serve is refused here,
+    // before the app sees it (docs/request-heads.md §2): a :path that is not origin-form or
+    // holds bytes above 0x7e, `*` but for OPTIONS, CONNECT (no :path), a port that is not digits.
+    const problem = checkTarget(headers[':method'] ?? '', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? headers.host ?? '');
+    if (problem !== undefined) {
+      trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
+      stream.on('error', ignore); // node:http2 reports the reset it sends as the stream's error
+      stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
+      return;
+    }
     if (options.idleTimeoutMs > 0) stream.setTimeout(options.idleTimeoutMs, resetIfStalled);
     app.serve(new Http2Exchange(stream, headers, rawHeaders, sessions.get(stream.session!)!));
   });

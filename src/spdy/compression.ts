@@ -1,4 +1,4 @@
-// SPDY header compression (§5): one zlib stream per direction per session, primed with the
+// SPDY header compression (docs/spdy-protocol.md §5): one zlib stream per direction per session, primed with the
 // version's dictionary, each block ending with a SYNC_FLUSH. Both directions must see every
 // block, even for refused streams, or they fall out of step.
 //

@@ -1,5 +1,5 @@
 // Wire constants of SPDY/2, /3 and /3.1, spelled as the drafts spell them.
-// See ../shared/reference/spdy-protocol.md §2, §7, §9.
+// See docs/spdy-protocol.md §2, §7, §9.
 
 export const FRAME_HEADER_BYTES = 8;
 
@@ -24,7 +24,7 @@ export const FLAG_SETTINGS_CLEAR_SETTINGS = 0x01;
 export const FLAG_SETTINGS_PERSIST_VALUE = 0x01;
 export const FLAG_SETTINGS_PERSISTED = 0x02;
 
-/** RST_STREAM status codes (§9). 0 is invalid in every version. */
+/** RST_STREAM status codes (docs/spdy-protocol.md §9). 0 is invalid in every version. */
 export const RstStatus = {
   PROTOCOL_ERROR: 1,
   INVALID_STREAM: 2,
@@ -48,7 +48,7 @@ export const GoawayStatus = {
 } as const;
 export type GoawayStatusCode = (typeof GoawayStatus)[keyof typeof GoawayStatus];
 
-/** SETTINGS ids (§7). */
+/** SETTINGS ids (docs/spdy-protocol.md §7). */
 export const SettingsId = {
   UPLOAD_BANDWIDTH: 1,
   DOWNLOAD_BANDWIDTH: 2,
@@ -60,9 +60,9 @@ export const SettingsId = {
   CLIENT_CERTIFICATE_VECTOR_SIZE: 8,
 } as const;
 
-/** Every stream and the 3.1 session start with this window (§6). */
+/** Every stream and the 3.1 session start with this window (docs/spdy-protocol.md §6). */
 export const DEFAULT_WINDOW_BYTES = 65_536;
-/** A window may never exceed 2^31 - 1 (§6). */
+/** A window may never exceed 2^31 - 1 (docs/spdy-protocol.md §6). */
 export const MAX_WINDOW_BYTES = 0x7fff_ffff;
 export const MAX_STREAM_ID = 0x7fff_ffff;
 /** The length field is 24 bits. */

@@ -4,8 +4,8 @@
 // have arrived, checks every length the moment the frame header is read (before buffering a
 // byte of payload), hands out views instead of copies, and streams DATA payloads piece by piece
 // so a 16 MiB frame is never buffered. Errors go to the sink with the status the session must
-// send; a session error stops the decoder for good. See ../shared/reference/spdy-protocol.md
-// §2, §3, §12 and §17.
+// send; a session error stops the decoder for good. See
+// docs/spdy-protocol.md §2, §3, §12 and §17.
 
 import { FLAG_FIN, FLAG_SETTINGS_CLEAR_SETTINGS, FLAG_UNIDIRECTIONAL, FRAME_HEADER_BYTES, FrameType, RstStatus } from './constants.ts';
 import type { ControlFrame, FrameSink, SettingsEntry } from './frames.ts';
@@ -140,7 +140,7 @@ export class FrameDecoder {
     this.controlType = first & 0xffff;
     if (!isKnownType(this.controlType, this.version)) {
       // Unknown control types are ignored, whatever their size, skipping exactly `length`
-      // bytes (§17.5); nothing is buffered.
+      // bytes (docs/spdy-protocol.md §17.5); nothing is buffered.
       this.skip(this.length);
       return;
     }
@@ -151,7 +151,7 @@ export class FrameDecoder {
     }
     if (this.length > this.maxControlFrameBytes) {
       // A header block we do not read would leave the zlib contexts out of step, so an
-      // oversized control frame ends the session (§9, FRAME_TOO_LARGE "must also close").
+      // oversized control frame ends the session (docs/spdy-protocol.md §9, FRAME_TOO_LARGE "must also close").
       this.fail(
         new SpdySessionError(
           'SPRY_ERR_SPDY_FRAME_TOO_LARGE',
@@ -194,7 +194,7 @@ export class FrameDecoder {
     this.sink.onProtocolError(error);
   }
 
-  /** Length rules per type (§17.4); returns a message when the length is impossible. */
+  /** Length rules per type (docs/spdy-protocol.md §17.4); returns a message when the length is impossible. */
   private checkControlLength(type: number, length: number): string | undefined {
     const v = this.version;
     switch (type) {
@@ -212,7 +212,7 @@ export class FrameDecoder {
       case FrameType.PING:
         return length !== 4 ? `PING of ${length} bytes (exactly 4)` : undefined;
       case FrameType.GOAWAY:
-        // Strict on send, lenient on receive: v2 peers such as node-spdy send 8 bytes (§18).
+        // Strict on send, lenient on receive: v2 peers such as node-spdy send 8 bytes (docs/spdy-protocol.md §18).
         return length !== 4 && length !== 8 ? `GOAWAY of ${length} bytes (4 or 8)` : undefined;
       case FrameType.WINDOW_UPDATE:
         return length !== 8 ? `WINDOW_UPDATE of ${length} bytes (exactly 8)` : undefined;
@@ -228,7 +228,7 @@ export class FrameDecoder {
   private finishControlFrame(p: Buffer): void {
     const type = this.controlType;
     if (this.controlVersion !== this.version.wire) {
-      // v2's rule, the safest everywhere (§17.6): refuse a SYN_STREAM of another version without
+      // v2's rule, the safest everywhere (docs/spdy-protocol.md §17.6): refuse a SYN_STREAM of another version without
       // inflating its block, ignore other frames. A peer that goes on will fail to inflate later.
       if (type === FrameType.SYN_STREAM) {
         const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
@@ -267,7 +267,7 @@ export class FrameDecoder {
       case FrameType.RST_STREAM: {
         const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
         const status = p.readUInt32BE(4);
-        // An invalid RST_STREAM cannot be answered with RST_STREAM (§8), so it ends the session.
+        // An invalid RST_STREAM cannot be answered with RST_STREAM (docs/spdy-protocol.md §8), so it ends the session.
         if (flags !== 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STATUS', `RST_STREAM with flags 0x${flags.toString(16)}`);
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', 'RST_STREAM on stream 0');
         if (status === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STATUS', `RST_STREAM with status 0 on stream ${streamId}`);
@@ -323,7 +323,7 @@ const EMPTY = Buffer.alloc(0);
 
 function isKnownType(type: number, version: SpdyVersion): boolean {
   if (type === FrameType.NOOP) return version.wire === 2;
-  // v2 has no WINDOW_UPDATE, but node-spdy sends it on v2 sessions; we honour it (§6).
+  // v2 has no WINDOW_UPDATE, but node-spdy sends it on v2 sessions; we honour it (docs/spdy-protocol.md §6).
   if (type === FrameType.CREDENTIAL) return version.wire === 3;
   return type >= FrameType.SYN_STREAM && type <= FrameType.WINDOW_UPDATE;
 }

@@ -1,6 +1,6 @@
 // Pure SPDY frame encoders: each returns the bytes of one frame (DATA: only its 8-byte header,
 // so payloads are written without a copy). Header blocks come in already compressed.
-// Strict on send: exact lengths, no unknown flags, v2's GOAWAY without a status (§18).
+// Strict on send: exact lengths, no unknown flags, v2's GOAWAY without a status (docs/spdy-protocol.md §18).
 
 import { FLAG_FIN, FLAG_UNIDIRECTIONAL, FRAME_HEADER_BYTES, FrameType } from './constants.ts';
 import type { SettingsEntry } from './frames.ts';
@@ -71,7 +71,7 @@ export function encodeSettings(version: SpdyVersion, entries: readonly SettingsE
   let o = 12;
   for (const { id, flags, value } of entries) {
     if (version.settingsIdLittleEndian) {
-      // v2: `id(24, little-endian) | flags(8)` (§3.4).
+      // v2: `id(24, little-endian) | flags(8)` (docs/spdy-protocol.md §3.4).
       frame.writeUInt32LE((((flags & 0xff) << 24) | (id & 0xff_ffff)) >>> 0, o);
     } else {
       frame.writeUInt32BE((((flags & 0xff) << 24) | (id & 0xff_ffff)) >>> 0, o);

@@ -7,7 +7,7 @@ export interface SynStreamFrame {
   readonly type: typeof FrameType.SYN_STREAM;
   readonly streamId: number;
   readonly associatedStreamId: number;
-  /** 0 is the highest priority in every version (§3.1). */
+  /** 0 is the highest priority in every version (docs/spdy-protocol.md §3.1). */
   readonly priority: number;
   readonly slot: number;
   readonly fin: boolean;

@@ -1,12 +1,14 @@
-// The uncompressed SPDY name/value block (§4): a pair count, then length-prefixed names and
+// The uncompressed SPDY name/value block (docs/spdy-protocol.md §4): a pair count, then length-prefixed names and
 // values; lengths are 16 bits in v2 and 32 bits in v3. A value may hold several values
 // separated by NUL. Names are lower case and unique within a block.
 //
 // Headers travel as a flat list `[name0, value0, name1, value1, …]` (like Node's rawHeaders),
 // decoded as latin1 as Node's HTTP parser does.
 
+import { checkFieldName, checkFieldValue, forbiddenValueByte, type RequestHeadProblem } from '../exchange/request-validation.ts';
 import { RstStatus } from './constants.ts';
 import { SpdySessionError, SpdyStreamError } from './protocol-error.ts';
+import { requestFieldsProblem } from './request-head.ts';
 import type { SpdyVersion } from './versions.ts';
 
 export type FlatHeaders = string[];
@@ -18,7 +20,10 @@ export interface HeaderBlockLimits {
 /**
  * Parses an inflated block. Structural damage (lengths running past the block, trailing bytes)
  * means the peer's framing cannot be trusted: a session error. Bad names or values are the
- * stream's problem: a stream error (PROTOCOL_ERROR), after the block was fully inflated (§12).
+ * stream's problem: a stream error (PROTOCOL_ERROR), after the block was fully inflated
+ * (docs/spdy-protocol.md §12), and so is a request line that is not one spry accepts (a method
+ * that is not a token, a target that is not origin-form, a bad host: docs/request-heads.md §2):
+ * the session answers either with RST_STREAM before the app sees the request.
  * Values holding NUL-separated lists come back as one pair per value.
  */
 export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders {
@@ -32,7 +37,8 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   }
   const out: FlatHeaders = [];
   let seen: Set<string> | undefined;
-  let problem: string | undefined;
+  let problem: string | RequestHeadProblem | undefined;
+  const nameRules = version.headers.method.charCodeAt(0) === 0x3a /* : */ ? V3_NAMES : V2_NAMES;
   let o = width;
   for (let i = 0; i < count; i++) {
     const nameLength = readLength(block, o, width, 'name');
@@ -49,11 +55,11 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
 
     let name = knownName(block, nameStart, nameLength);
     if (name === undefined) {
-      problem = checkName(block, nameStart, nameStart + nameLength);
-      if (problem !== undefined) continue;
       name = block.toString('latin1', nameStart, nameStart + nameLength);
+      problem = checkFieldName(name, nameRules);
+      if (problem !== undefined) continue;
     }
-    // Names are unique within a block (§17.1): a scan while the block is small, a set beyond.
+    // Names are unique within a block (docs/spdy-protocol.md §17.1): a scan while the block is small, a set beyond.
     if (out.length < DUPLICATE_SCAN_LIMIT) {
       if (appearsIn(out, name)) {
         problem = `header ${name} appears twice`;
@@ -76,9 +82,13 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
       continue;
     }
     const value = block.toString('latin1', valueStart, o);
-    const nul = block.indexOf(0, valueStart);
-    if (nul < 0 || nul >= o) {
+    const forbidden = forbiddenValueByte(block, valueStart, o);
+    if (forbidden < 0) {
       out.push(name, value);
+      continue;
+    }
+    if (block[forbidden] !== 0) {
+      problem = checkFieldValue(name, value); // CR or LF: never a separator
       continue;
     }
     const parts = value.split('\0');
@@ -86,12 +96,21 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
       problem = `header ${name} has an empty value between NULs`;
       continue;
     }
-    for (const part of parts) out.push(name, part);
+    for (const part of parts) {
+      problem ??= checkFieldValue(name, part);
+      out.push(name, part);
+    }
   }
   if (o !== end) throw structural(`${end - o} bytes follow the last header pair`);
-  if (problem !== undefined) throw new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
+  problem ??= requestFieldsProblem(version, out);
+  if (typeof problem === 'string') throw new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
+  if (problem !== undefined) throw new SpdyStreamError(problem.code, streamId, RstStatus.PROTOCOL_ERROR, problem.message);
   return out;
 }
+
+/** v3's reserved names begin with `:` (docs/spdy-protocol.md §4.2); v2's are plain tokens. */
+const V3_NAMES = { lowerCase: true, pseudo: true };
+const V2_NAMES = { lowerCase: true, pseudo: false };
 
 /** The 16- or 32-bit length at `at`; `what` it measures names it in the errors. */
 function readLength(block: Buffer, at: number, width: number, what: string): number {
@@ -142,18 +161,6 @@ function knownName(block: Buffer, start: number, length: number): string | undef
 
 function structural(message: string): SpdySessionError {
   return new SpdySessionError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', message);
-}
-
-/** Names must be non-empty, lower case, visible ASCII (§17.1). */
-function checkName(block: Buffer, start: number, end: number): string | undefined {
-  if (start === end) return 'a header name is empty';
-  for (let i = start; i < end; i++) {
-    const c = block[i];
-    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a)) {
-      return `header name ${JSON.stringify(block.toString('latin1', start, end))} has a character that is not lower-case visible ASCII`;
-    }
-  }
-  return undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { GoawayStatus, type GoawayStatusCode, type RstStatusCode } from './const
 
 /**
  * A peer broke the protocol. A stream error is answered with RST_STREAM(status) and the session
- * lives on; a session error with GOAWAY(status), then the connection is closed (§12).
+ * lives on; a session error with GOAWAY(status), then the connection is closed (docs/spdy-protocol.md §12).
  */
 export type SpdyProtocolError = SpdyStreamError | SpdySessionError;
 

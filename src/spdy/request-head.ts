@@ -4,6 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { ConnectionInfo, FlatHeaders, RequestHead } from '../exchange/exchange.ts';
+import { checkAuthority, checkMethod, checkTarget, type RequestHeadProblem } from '../exchange/request-validation.ts';
 import type { SpdyVersion } from './versions.ts';
 
 
@@ -11,7 +12,7 @@ export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem:
 
 /**
  * Reads method, target, version, host and scheme out of the reserved headers; everything else
- * becomes a regular header. Missing required headers are an HTTP 400, not a framing error (§12).
+ * becomes a regular header. Missing required headers are an HTTP 400, not a framing error (docs/spdy-protocol.md §12).
  */
 export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, headers: FlatHeaders, connection: ConnectionInfo, hasBody: boolean): HeadResult {
   const names = version.headers;
@@ -32,15 +33,13 @@ export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, h
     else if (name.charCodeAt(0) === 58 /* ':' */ || CONNECTION_HEADERS.has(name)) continue;
     else regular.push(name, value);
   }
-  if (version.urlIsAbsolute && path.includes('://')) {
-    // SPDY/2 may carry an absolute URL in `url`.
-    try {
-      const url = new URL(path);
-      scheme ||= url.protocol.slice(0, -1);
-      host ||= url.host;
-      path = url.pathname + url.search;
-    } catch {
-      return { ok: false, problem: `malformed url ${JSON.stringify(path)}` };
+  if (version.urlIsAbsolute) {
+    // SPDY/2 may carry an absolute URL in `url` (checked by requestFieldsProblem already).
+    const url = splitAbsoluteUrl(path);
+    if (url !== undefined) {
+      scheme ||= url.scheme;
+      host ||= url.authority;
+      path = url.path;
     }
   }
   if (method === '') return { ok: false, problem: `missing ${names.method}` };
@@ -65,8 +64,50 @@ export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, h
 }
 
 /**
+ * Whether a decoded block's request line is one spry serves (docs/request-heads.md §2): the
+ * method a token, the path origin-form (or `*` for OPTIONS; SPDY/2's `url` may also be an
+ * absolute http(s) URL, docs/spdy-protocol.md §4.2), the host a host with an optional port.
+ * Only what is present is checked: a missing field is an HTTP 400 (requestHeadFromHeaders).
+ * The header-block decoder calls this, so a refusal is a stream error (RST_STREAM
+ * PROTOCOL_ERROR) like any bad header, before a stream exists for the app.
+ */
+export function requestFieldsProblem(version: SpdyVersion, headers: FlatHeaders): RequestHeadProblem | undefined {
+  const names = version.headers;
+  let method: string | undefined;
+  let path: string | undefined;
+  let host: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name === names.method) method = headers[i + 1];
+    else if (name === names.path) path = headers[i + 1];
+    else if (name === names.host) host = headers[i + 1];
+  }
+  if (method !== undefined) {
+    const problem = checkMethod(method);
+    if (problem !== undefined) return problem;
+  }
+  if (path !== undefined) {
+    const url = version.urlIsAbsolute ? splitAbsoluteUrl(path) : undefined;
+    const problem = url === undefined ? checkTarget(method ?? '', path) : (checkAuthority(url.authority) ?? checkTarget(method ?? '', url.path));
+    if (problem !== undefined) return problem;
+  }
+  return host === undefined ? undefined : checkAuthority(host);
+}
+
+/** `http://authority/path?query` (or https) in parts; undefined if `url` does not start so. */
+function splitAbsoluteUrl(url: string): { scheme: string; authority: string; path: string } | undefined {
+  const schemeEnd = url.startsWith('http://') ? 4 : url.startsWith('https://') ? 5 : -1;
+  if (schemeEnd < 0) return undefined;
+  const authorityStart = schemeEnd + 3;
+  let pathStart = authorityStart;
+  while (pathStart < url.length && url.charCodeAt(pathStart) !== 0x2f /* / */ && url.charCodeAt(pathStart) !== 0x3f /* ? */) pathStart++;
+  const rest = url.slice(pathStart);
+  return { scheme: url.slice(0, schemeEnd), authority: url.slice(authorityStart, pathStart), path: rest.charCodeAt(0) === 0x2f ? rest : `/${rest}` };
+}
+
+/**
  * The SYN_REPLY block: status and version under the version's names, then the app's headers
- * lower-cased, hop-by-hop ones dropped and repeated names joined with NUL (§4).
+ * lower-cased, hop-by-hop ones dropped and repeated names joined with NUL (docs/spdy-protocol.md §4).
  */
 export function replyHeaders(version: SpdyVersion, status: number, headers: FlatHeaders): FlatHeaders {
   const reason = STATUS_CODES[status];

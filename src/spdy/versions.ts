@@ -1,6 +1,6 @@
 // The per-version facts of SPDY/2, /3 and /3.1: everything that differs between versions lives
 // in this one table, so the codec and the session never branch on a version number.
-// Sources: ../shared/reference/spdy-protocol.md §3, §5, §6, §13.
+// Sources: docs/spdy-protocol.md §3, §5, §6, §13.
 
 import { readFileSync } from 'node:fs';
 
@@ -9,7 +9,7 @@ export type SpdyAlpn = 'spdy/3.1' | 'spdy/3' | 'spdy/2';
 /** How a version treats flow control. */
 export type FlowControlMode =
   /** SPDY/2 has none; but node-spdy applies v3 windows in v2 and says so with SETTINGS id 7,
-   * so we honour a window only once the peer has announced one (§6). */
+   * so we honour a window only once the peer has announced one (docs/spdy-protocol.md §6). */
   | 'opt-in'
   /** SPDY/3: per-stream windows. */
   | 'stream'

@@ -18,13 +18,15 @@ export class UwsgiExchange implements ServerExchange {
   /** Body bytes still to come (CONTENT_LENGTH minus what arrived). */
   private remaining: number;
   private sink: BodySink | null = null;
+  /** Body bytes that came before the app asked for them (a forwarder waits for its backend). */
   private early: Buffer[] = [];
+  private earlyBytes = 0;
   private ended = false;
 
-  constructor(socket: Socket, vars: Record<string, string>, firstBody: Buffer, connection: ConnectionInfo, buffers: BufferSizes) {
+  constructor(socket: Socket, head: RequestHead, vars: Record<string, string>, firstBody: Buffer, buffers: BufferSizes) {
     this.buffers = buffers;
     this.socket = socket;
-    this.head = requestHeadFromVars(vars, connection);
+    this.head = head;
     this.remaining = Number(vars.CONTENT_LENGTH ?? 0) || 0;
     if (firstBody.length > 0) this.receive(firstBody);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -41,16 +43,25 @@ export class UwsgiExchange implements ServerExchange {
     if (this.remaining <= 0) return; // nothing more is expected: ignore
     const part = chunk.length > this.remaining ? chunk.subarray(0, this.remaining) : chunk;
     this.remaining -= part.length;
-    if (this.sink === null) this.early.push(part);
-    else if (this.sink.data(part) === false) this.socket.pause();
+    if (this.sink === null) {
+      this.early.push(part);
+      this.earlyBytes += part.length;
+      // Held for no one yet: past read-buffer, stop reading (TCP backpressure reaches the client).
+      if (this.earlyBytes >= this.buffers.readBytes) this.socket.pause();
+    } else if (this.sink.data(part) === false) this.socket.pause();
     if (this.remaining === 0 && this.sink !== null) this.sink.end();
   }
 
   setBodySink(sink: BodySink): void {
     this.sink = sink;
     const early = this.early;
+    const paused = this.earlyBytes >= this.buffers.readBytes;
     this.early = [];
-    for (const chunk of early) if (sink.data(chunk) === false) this.socket.pause();
+    this.earlyBytes = 0;
+    let full = false;
+    for (const chunk of early) if (sink.data(chunk) === false) full = true;
+    if (full) this.socket.pause();
+    else if (paused) this.socket.resume();
     if (this.remaining === 0) sink.end();
   }
 
@@ -92,7 +103,7 @@ export class UwsgiExchange implements ServerExchange {
   }
 }
 
-function requestHeadFromVars(vars: Record<string, string>, connection: ConnectionInfo): RequestHead {
+export function requestHeadFromVars(vars: Record<string, string>, connection: ConnectionInfo): RequestHead {
   const headers: FlatHeaders = [];
   for (const key in vars) {
     if (key.startsWith('HTTP_')) headers.push(key.slice(5).toLowerCase().replaceAll('_', '-'), vars[key]);

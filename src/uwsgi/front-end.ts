@@ -7,9 +7,10 @@ import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import { badRequestBody, checkRequestHead } from '../exchange/request-validation.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { tracer } from '../log.ts';
-import { UwsgiExchange } from './exchange.ts';
+import { requestHeadFromVars, UwsgiExchange } from './exchange.ts';
 import { UwsgiRequestDecoder } from './packet.ts';
 
 const trace = tracer('uwsgi');
@@ -43,7 +44,18 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
           socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n');
           return;
         }
-        app.serve(new UwsgiExchange(socket, result.request.vars, result.rest, connection, buffers));
+        const vars = result.request.vars;
+        const head = requestHeadFromVars(vars, connection);
+        // No parser has looked at a router's variables: all of the head is checked here, before
+        // the app sees it (docs/request-heads.md §2).
+        const problem = checkRequestHead(head);
+        if (problem !== undefined) {
+          trace?.(`${connection.remoteAddress}: ${problem.code}: ${problem.message}`);
+          const body = badRequestBody(problem);
+          socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
+          return;
+        }
+        app.serve(new UwsgiExchange(socket, head, vars, result.rest, buffers));
       };
       socket.on('data', onData);
     },

@@ -1,7 +1,7 @@
 // The uwsgi packet (router → worker): a 4-byte header — modifier1 (u8), datasize (u16,
 // little-endian: the size of the vars block), modifier2 (u8) — then the vars block, repeated
 // `key_len (u16 LE), key, val_len (u16 LE), value`, then the request body, raw.
-// See ../shared/reference/uwsgi-wire.md. Keys and values travel as bytes; we read and write
+// See docs/uwsgi-wire.md. Keys and values travel as bytes; we read and write
 // them as latin1, as the environment holds them.
 
 import { SpryError } from '../errors.ts';

@@ -49,8 +49,8 @@ export interface ProtocolClient {
   readonly protocol: ProtocolName;
   /**
    * Resolves once the response has ended and, on SPDY and h2, the stream is closed too: our
-   * body all sent, or the server stopped it (RST_STREAM after a complete response, RFC 9113
-   * §8.1). A server that answers but leaves an upload hanging is caught here.
+   * body all sent, or the server stopped it (RST_STREAM after a complete response,
+   * RFC 9113 §8.1). A server that answers but leaves an upload hanging is caught here.
    */
   request(request: ClientRequest): Promise<ClientResponse>;
   /**

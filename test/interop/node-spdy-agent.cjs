@@ -24,7 +24,7 @@ function request(method, path) {
 
 (async () => {
   // Only GETs: a request body through node-spdy's Agent stalls at random on Node 20 (its http
-  // shim never ends the stream; the notes' §16 lists the family). Uploads are checked with
+  // shim never ends the stream; docs/spdy-protocol.md §16 lists the family). Uploads are checked with
   // spdy-transport directly, in node-spdy.test.ts.
   const environ = await request('GET', '/environ.json');
   const download = await request('GET', '/bytes?n=2000000');

@@ -117,7 +117,7 @@ export function httpGet(port: number, path: string, host = '127.0.0.1'): Promise
 /** True for a request the server provably did not process (so it may go elsewhere). */
 export function isRefusal(error: unknown): boolean {
   const { message, code, rstCode } = error as { message?: string; code?: string; rstCode?: number };
-  // SPDY: streams above GOAWAY's last-good-stream-id, or SYN_STREAM after GOAWAY (§2.6.6, §2.6.2).
+  // SPDY: streams above GOAWAY's last-good-stream-id, or SYN_STREAM after GOAWAY (SPDY/3 §2.6.6, §2.6.2).
   if (/refused by GOAWAY|\(REFUSED_STREAM\)/.test(message ?? '')) return true;
   // h2 (RFC 9113 §6.8, §8.7): GOAWAY above the stream's id or REFUSED_STREAM.
   if (rstCode === http2Constants.NGHTTP2_REFUSED_STREAM) return true;

@@ -1,4 +1,4 @@
-// SPDY server push (reference §10), watched frame by frame through the raw peer on spdy/2,
+// SPDY server push (docs/spdy-protocol.md §10), watched frame by frame through the raw peer on spdy/2,
 // spdy/3 and spdy/3.1: which resources are pushed, how each push is framed and ordered, the
 // client's SETTINGS_MAX_CONCURRENT_STREAMS bound, cancelling pushes with RST_STREAM, and the
 // once-per-connection rule. Real TLS sockets to an in-process spry listener.

@@ -1,4 +1,4 @@
-// A SYN_STREAM that is well-formed SPDY but not a complete HTTP request (§4.2, §12): missing
+// A SYN_STREAM that is well-formed SPDY but not a complete HTTP request (docs/spdy-protocol.md §4.2, §12): missing
 // method or path is an HTTP 400 response on that stream — a SYN_REPLY, not a reset.
 
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Inbound flow control, how credit goes back (§6): a raw peer uploads to an app that reads at
+// Inbound flow control, how credit goes back (docs/spdy-protocol.md §6): a raw peer uploads to an app that reads at
 // once. A peer that uses the windows spry granted gets WINDOW_UPDATEs a quarter window at a
 // time, so a bulk upload costs few of them; a peer that keeps to the default 64 KiB windows (as
 // one that ignored our SETTINGS would) still finishes: what a step has not returned goes back

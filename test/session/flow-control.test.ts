@@ -1,6 +1,6 @@
-// Outbound flow control (§6): the server never sends past the window the peer gave it — the
+// Outbound flow control (docs/spdy-protocol.md §6): the server never sends past the window the peer gave it — the
 // stream window on spdy/3 and 3.1, and also the session window on 3.1, which only a stream-0
-// WINDOW_UPDATE opens (§17.7).
+// WINDOW_UPDATE opens (docs/spdy-protocol.md §17.7).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -48,7 +48,7 @@ for (const alpn of ['spdy/3', 'spdy/3.1'] as const) {
         await peer.until(() => peer.dataBytes(1) >= 1000, 3000, '1000 bytes');
         await sleep(100);
         assert.equal(peer.dataBytes(1), 1000);
-        // +4000 to every open stream's window (§6: recompute by the difference).
+        // +4000 to every open stream's window (docs/spdy-protocol.md §6: recompute by the difference).
         peer.write(peer.settings([{ id: INITIAL_WINDOW_SIZE, value: 5000 }]));
         const fin = await peer.nextFrame((frame) => frame.type === 'DATA' && frame.streamId === 1 && frame.fin, 3000, 'FIN on stream 1');
         assert.ok(fin);
@@ -66,7 +66,7 @@ for (const alpn of ['spdy/3', 'spdy/3.1'] as const) {
         await peer.until(() => peer.dataBytes(1) >= 65_536, 3000, 'the default 65536-byte window');
         await sleep(100);
         assert.equal(peer.dataBytes(1), 65_536);
-        // §6's example: 64 KiB sent, then INITIAL_WINDOW_SIZE 16 KiB: the window is -48 KiB.
+        // docs/spdy-protocol.md §6's example: 64 KiB sent, then INITIAL_WINDOW_SIZE 16 KiB: the window is -48 KiB.
         peer.write(peer.settings([{ id: INITIAL_WINDOW_SIZE, value: 16_384 }]), peer.windowUpdate(1, 49_152));
         await sleep(QUIET_MS);
         assert.equal(peer.dataBytes(1), 65_536, `sent with a window of 0: ${peer.describe(4)}`);
@@ -92,7 +92,7 @@ describe('session flow control on spdy/3.1', () => {
       await sleep(QUIET_MS);
       assert.equal(peer.dataBytes(), 65_536, `past the session window: ${peer.describe(8)}`);
 
-      // A stream WINDOW_UPDATE alone must not unblock sending (§17.7).
+      // A stream WINDOW_UPDATE alone must not unblock sending (docs/spdy-protocol.md §17.7).
       peer.write(peer.windowUpdate(1, 100_000), peer.windowUpdate(3, 100_000));
       await sleep(QUIET_MS);
       assert.equal(peer.dataBytes(), 65_536, `a stream WINDOW_UPDATE opened the session window: ${peer.describe(8)}`);

@@ -1,4 +1,4 @@
-// Ending a session on purpose (§8, SPEC "SPDY behaviour"): closing the listener sends GOAWAY
+// Ending a session on purpose (docs/spdy-protocol.md §8, SPEC "SPDY behaviour"): closing the listener sends GOAWAY
 // (OK on v3) naming the last stream accepted, lets open streams finish and refuses new ones;
 // a client's GOAWAY lets the streams it started finish before the server closes.
 
@@ -22,7 +22,7 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         assert.equal(goaway.lastGoodStreamId, 1);
         assert.equal(goaway.status, alpn === 'spdy/2' ? undefined : 0);
 
-        // The peer had not seen the GOAWAY yet when it opened stream 3 (§8: refuse or ignore).
+        // The peer had not seen the GOAWAY yet when it opened stream 3 (docs/spdy-protocol.md §8: refuse or ignore).
         peer.write(peer.request(3, '/bytes?n=10'));
         const response = await peer.response(1);
         assert.equal(response.status, 200);

@@ -46,7 +46,7 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         assert.ok(idleFor >= IDLE_MS - 20, `GOAWAY ${idleFor.toFixed(0)} ms after the request`);
         assert.ok(idleFor < IDLE_MS + 1500, `GOAWAY only ${idleFor.toFixed(0)} ms after the request`);
         assert.equal(goaway.lastGoodStreamId, 1);
-        // v2's GOAWAY has no status field (§3.7); v3 says OK (0).
+        // v2's GOAWAY has no status field (docs/spdy-protocol.md §3.7); v3 says OK (0).
         assert.equal(goaway.status, alpn === 'spdy/2' ? undefined : 0);
         await peer.closed(2000);
         const last = peer.frames.at(-1);

@@ -1,4 +1,4 @@
-// Many streams on one connection (§7 MAX_CONCURRENT_STREAMS, SPEC "schedules outbound frames
+// Many streams on one connection (docs/spdy-protocol.md §7 MAX_CONCURRENT_STREAMS, SPEC "schedules outbound frames
 // fairly"): a thousand at once all complete, a slow response does not hold back a fast one, and
 // two large downloads share the connection frame by frame.
 

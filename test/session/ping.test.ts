@@ -1,4 +1,4 @@
-// PING (§11): the server echoes a client PING (odd id) at once and unchanged, ignores an even id
+// PING (docs/spdy-protocol.md §11): the server echoes a client PING (odd id) at once and unchanged, ignores an even id
 // it did not send, and answers our own client's ping().
 
 import assert from 'node:assert/strict';

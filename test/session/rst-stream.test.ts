@@ -1,6 +1,6 @@
 // RST_STREAM from the client ends that stream only (SPEC "SPDY behaviour"): the app sees an
 // aborted request, the server sends nothing more on the stream and never answers the RST with
-// an RST (§8), and the connection goes on serving.
+// an RST (docs/spdy-protocol.md §8), and the connection goes on serving.
 
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';

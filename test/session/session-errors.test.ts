@@ -1,4 +1,4 @@
-// Session errors (§12): the server answers with GOAWAY (PROTOCOL_ERROR on v3; v2 has no status
+// Session errors (docs/spdy-protocol.md §12): the server answers with GOAWAY (PROTOCOL_ERROR on v3; v2 has no status
 // field), its last-good-stream-id the highest stream it accepted, then closes the connection —
 // and goes on serving new connections.
 
@@ -108,7 +108,7 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         const peer = await RawSpdyPeer.connect(server.port, alpn);
         try {
           await completeRequest(peer, 1);
-          // The session send window is at most 65536 here; this takes it over 2^31-1 (§6).
+          // The session send window is at most 65536 here; this takes it over 2^31-1 (docs/spdy-protocol.md §6).
           peer.write(peer.windowUpdate(0, 0x7fff_ffff));
           await expectGoawayThenClose(peer, 1);
         } finally {
@@ -121,7 +121,7 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
     it('skips an unknown control type larger than the control-frame limit and goes on serving', { timeout: 10_000 }, async () => {
       const peer = await RawSpdyPeer.connect(server.port, alpn);
       try {
-        // Unknown types are skipped by length, whatever their size, without being buffered (§17.5).
+        // Unknown types are skipped by length, whatever their size, without being buffered (docs/spdy-protocol.md §17.5).
         const length = 200_000;
         const header = Buffer.alloc(8);
         header.writeUInt16BE(0x8000 | peer.version.wire, 0);

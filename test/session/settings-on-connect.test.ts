@@ -1,5 +1,5 @@
 // What the server says first on every SPDY connection: SETTINGS with its stream limit and
-// window (§7), and on spdy/3.1 a WINDOW_UPDATE that opens the session window (§6).
+// window (docs/spdy-protocol.md §7), and on spdy/3.1 a WINDOW_UPDATE that opens the session window (§6).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

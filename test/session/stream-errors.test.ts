@@ -1,4 +1,4 @@
-// Stream errors (§8, §12, §17.8): RST_STREAM with the right status for the one stream, while
+// Stream errors (docs/spdy-protocol.md §8, §12, §17.8): RST_STREAM with the right status for the one stream, while
 // the connection — its other streams, its compression contexts, its windows — carries on.
 
 import assert from 'node:assert/strict';
@@ -61,7 +61,7 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         peer.write(peer.request(1, '/slow?ms=300'));
         await expectRst(peer, 1, PROTOCOL_ERROR);
         await expectServes(peer, 3);
-        // The first request on stream 1 was dropped with it: no reply comes later (§8).
+        // The first request on stream 1 was dropped with it: no reply comes later (docs/spdy-protocol.md §8).
         await sleep(400);
         assert.deepEqual(peer.framesOf('SYN_REPLY', 1), [], `stream 1 answered after its RST: ${peer.describe(6)}`);
         assert.equal(peer.framesOf('RST_STREAM', 1).length, 1);
@@ -125,7 +125,7 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         peer.write(peer.request(1, '/bytes?n=10', { extra: ['X-Upper', 'yes'] }));
         await expectRst(peer, 1, PROTOCOL_ERROR);
         assert.deepEqual(peer.framesOf('SYN_REPLY', 1), []);
-        // The next block only inflates if the server inflated the refused one (§5).
+        // The next block only inflates if the server inflated the refused one (docs/spdy-protocol.md §5).
         await expectServes(peer, 3);
       } finally {
         peer.close();

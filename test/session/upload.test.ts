@@ -1,4 +1,4 @@
-// Inbound flow control (§6): a 100 MiB upload through our own SpdyClient completes with the
+// Inbound flow control (docs/spdy-protocol.md §6): a 100 MiB upload through our own SpdyClient completes with the
 // right byte count and SHA-256 on every version, so the server keeps reopening the stream (and
 // on 3.1 the session) window as the app consumes the body. The data is generated in chunks and
 // hashed as it is sent, so nothing holds 100 MiB.

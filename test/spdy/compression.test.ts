@@ -1,6 +1,6 @@
-// Header compression (§5 of ../shared/reference/spdy-protocol.md): the dictionaries byte for byte,
+// Header compression (docs/spdy-protocol.md §5): the dictionaries byte for byte,
 // one zlib context per direction that spans frames, interop with node:zlib in both directions,
-// the failures that end a session, the inflated-size cap, and real browser captures (§5.1).
+// the failures that end a session, the inflated-size cap, and real browser captures (docs/spdy-protocol.md §5.1).
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -285,7 +285,7 @@ describe('compression: failures end the session', () => {
   });
 });
 
-// Real captures kept by other projects as test vectors (§5.1), decoded every way through the
+// Real captures kept by other projects as test vectors (docs/spdy-protocol.md §5.1), decoded every way through the
 // FrameDecoder and inflated with one context per direction.
 describe('compression: real browser captures', () => {
   const chromium1 = fixture('chromium-v2-syn-stream-1.hex');

@@ -1,5 +1,5 @@
 // Golden frames for the FrameDecoder, hand-written from the byte layouts in
-// ../shared/reference/spdy-protocol.md §2-§3 (and its §14 vectors, verbatim), never produced by
+// docs/spdy-protocol.md §2-§3 (and its §14 vectors, verbatim), never produced by
 // our encoder. Every input is decoded whole, byte by byte, in two pieces at every offset and at
 // random split points, and all of them must agree (harness.ts).
 
@@ -28,7 +28,7 @@ const UNSUPPORTED_VERSION = 4;
 const V2_PING_7 = hex('80 02 00 06 00 00 00 04 00 00 00 07');
 const V3_PING_7 = hex('80 03 00 06 00 00 00 04 00 00 00 07');
 const PING_7 = control({ type: 6, id: 7 });
-/** DATA s=1 FIN "hi" (§14): it decodes the same in every version. */
+/** DATA s=1 FIN "hi" (docs/spdy-protocol.md §14): it decodes the same in every version. */
 const DATA_HI = hex('00 00 00 01 01 00 00 02 68 69');
 
 function pingAfter(version: SpdyVersion): Buffer {
@@ -91,13 +91,13 @@ describe('FrameDecoder: SPDY/2 golden frames', () => {
     decodes(V2, hex('80 02 00 03 00 00 00 08 00 00 00 01 00 00 00 03'), [control({ type: 3, streamId: 1, status: 3 })]);
   });
 
-  test('decodes the §14 SETTINGS MAX_CONCURRENT_STREAMS=100 with its little-endian id', () => {
+  test('decodes the docs/spdy-protocol.md §14 SETTINGS MAX_CONCURRENT_STREAMS=100 with its little-endian id', () => {
     decodes(V2, hex('80 02 00 04 00 00 00 0c 00 00 00 01 04 00 00 00 00 00 00 64'), [
       control({ type: 4, clearSettings: false, entries: [{ id: 4, flags: 0, value: 100 }] }),
     ]);
   });
 
-  test("decodes node-spdy's §14 v2 SETTINGS as id 7 with flags 0x01", () => {
+  test("decodes node-spdy's docs/spdy-protocol.md §14 v2 SETTINGS as id 7 with flags 0x01", () => {
     decodes(V2, hex('80 02 00 04 00 00 00 0c 00 00 00 01 07 00 00 01 00 10 00 00'), [
       control({ type: 4, clearSettings: false, entries: [{ id: 7, flags: 1, value: 0x10_0000 }] }),
     ]);
@@ -116,7 +116,7 @@ describe('FrameDecoder: SPDY/2 golden frames', () => {
     ]);
   });
 
-  test('decodes the §14 NOOP', () => {
+  test('decodes the docs/spdy-protocol.md §14 NOOP', () => {
     decodes(V2, hex('80 02 00 05 00 00 00 00'), [control({ type: 5 })]);
   });
 
@@ -124,7 +124,7 @@ describe('FrameDecoder: SPDY/2 golden frames', () => {
     decodes(V2, hex('80 02 00 06 00 00 00 04 ff ff ff fe'), [control({ type: 6, id: 0xffff_fffe })]);
   });
 
-  test('decodes the §14 GOAWAY of 4 bytes without a status', () => {
+  test('decodes the docs/spdy-protocol.md §14 GOAWAY of 4 bytes without a status', () => {
     decodes(V2, hex('80 02 00 07 00 00 00 04 00 00 00 00'), [control({ type: 7, lastGoodStreamId: 0, status: undefined })]);
   });
 
@@ -146,7 +146,7 @@ describe('FrameDecoder: SPDY/2 golden frames', () => {
     decodes(V2, hex('80 02 00 08 | 01 00 00 0a | 00 00 00 03 | 00 00 | 0a 0b 0c 0d'), [control({ type: 8, streamId: 3, fin: true, headerBlock: '0a0b0c0d' })]);
   });
 
-  test('decodes the §14 DATA s=1 FIN "hi"', () => {
+  test('decodes the docs/spdy-protocol.md §14 DATA s=1 FIN "hi"', () => {
     decodes(V2, DATA_HI, [data(1, 'hi', true)]);
   });
 
@@ -189,7 +189,7 @@ for (const version of V3_FAMILY) {
       decodes(version, hex('80 03 00 02 00 00 00 04 00 00 00 01'), [control({ type: 2, streamId: 1, fin: false, headerBlock: '' })]);
     });
 
-    test('decodes the §14 RST_STREAM s=1 CANCEL', () => {
+    test('decodes the docs/spdy-protocol.md §14 RST_STREAM s=1 CANCEL', () => {
       decodes(version, hex('80 03 00 03 00 00 00 08 00 00 00 01 00 00 00 05'), [control({ type: 3, streamId: 1, status: 5 })]);
     });
 
@@ -197,13 +197,13 @@ for (const version of V3_FAMILY) {
       decodes(version, hex('80 03 00 03 00 00 00 08 80 00 00 09 00 00 00 0b'), [control({ type: 3, streamId: 9, status: 11 })]);
     });
 
-    test('decodes the §14 SETTINGS MAX_CONCURRENT_STREAMS=100 with its big-endian id', () => {
+    test('decodes the docs/spdy-protocol.md §14 SETTINGS MAX_CONCURRENT_STREAMS=100 with its big-endian id', () => {
       decodes(version, hex('80 03 00 04 00 00 00 0c 00 00 00 01 00 00 00 04 00 00 00 64'), [
         control({ type: 4, clearSettings: false, entries: [{ id: 4, flags: 0, value: 100 }] }),
       ]);
     });
 
-    test("decodes node-spdy's §14 v3 SETTINGS as id 7 with the PERSIST flag", () => {
+    test("decodes node-spdy's docs/spdy-protocol.md §14 v3 SETTINGS as id 7 with the PERSIST flag", () => {
       decodes(version, hex('80 03 00 04 00 00 00 0c 00 00 00 01 01 00 00 07 00 10 00 00'), [
         control({ type: 4, clearSettings: false, entries: [{ id: 7, flags: 1, value: 0x10_0000 }] }),
       ]);
@@ -226,11 +226,11 @@ for (const version of V3_FAMILY) {
       decodes(version, hex('80 03 00 04 00 00 00 04 00 00 00 00'), [control({ type: 4, clearSettings: false, entries: [] })]);
     });
 
-    test('decodes the §14 PING id=1', () => {
+    test('decodes the docs/spdy-protocol.md §14 PING id=1', () => {
       decodes(version, hex('80 03 00 06 00 00 00 04 00 00 00 01'), [control({ type: 6, id: 1 })]);
     });
 
-    test('decodes the §14 GOAWAY last=1 OK with its status', () => {
+    test('decodes the docs/spdy-protocol.md §14 GOAWAY last=1 OK with its status', () => {
       decodes(version, hex('80 03 00 07 00 00 00 08 00 00 00 01 00 00 00 00'), [control({ type: 7, lastGoodStreamId: 1, status: 0 })]);
     });
 
@@ -242,7 +242,7 @@ for (const version of V3_FAMILY) {
       decodes(version, hex('80 03 00 08 | 01 00 00 08 | 00 00 00 03 | 0a 0b 0c 0d'), [control({ type: 8, streamId: 3, fin: true, headerBlock: '0a0b0c0d' })]);
     });
 
-    test('decodes the §14 WINDOW_UPDATE s=0 +983040', () => {
+    test('decodes the docs/spdy-protocol.md §14 WINDOW_UPDATE s=0 +983040', () => {
       decodes(version, hex('80 03 00 09 00 00 00 08 00 00 00 00 00 0f 00 00'), [control({ type: 9, streamId: 0, delta: 983_040 })]);
     });
 
@@ -255,7 +255,7 @@ for (const version of V3_FAMILY) {
       decodes(version, Buffer.concat([credential, V3_PING_7]), [control({ type: 10, slot: 1 }), PING_7]);
     });
 
-    test('decodes the §14 DATA s=1 FIN "hi"', () => {
+    test('decodes the docs/spdy-protocol.md §14 DATA s=1 FIN "hi"', () => {
       decodes(version, DATA_HI, [data(1, 'hi', true)]);
     });
 

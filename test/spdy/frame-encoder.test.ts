@@ -1,5 +1,5 @@
-// Every encoder against hand-written golden bytes (the §14 vectors of
-// ../shared/reference/spdy-protocol.md verbatim, and frames written from its §3 layouts), then
+// Every encoder against hand-written golden bytes (the docs/spdy-protocol.md §14 vectors
+// verbatim, and frames written from the docs/spdy-protocol.md §3 layouts), then
 // round trips through the decoder on top: a bug mirrored in encoder and decoder would hide in a
 // round trip alone.
 
@@ -68,22 +68,22 @@ describe('frame encoders: golden bytes', () => {
     same(encodeHeaders(V31, 3, true, BLOCK), '80 03 00 08 | 01 00 00 0a | 00 00 00 03 | 0a 0b 0c 0d 0e 0f');
   });
 
-  test('encodeRstStream writes the §14 v3 RST_STREAM s=1 CANCEL, and its v2 form', () => {
+  test('encodeRstStream writes the docs/spdy-protocol.md §14 v3 RST_STREAM s=1 CANCEL, and its v2 form', () => {
     same(encodeRstStream(V3, 1, 5), '80 03 00 03 00 00 00 08 00 00 00 01 00 00 00 05');
     same(encodeRstStream(V31, 1, 5), '80 03 00 03 00 00 00 08 00 00 00 01 00 00 00 05');
     same(encodeRstStream(V2, 1, 5), '80 02 00 03 00 00 00 08 00 00 00 01 00 00 00 05');
     same(encodeRstStream(V3, 0x7fff_ffff, 11), '80 03 00 03 00 00 00 08 7f ff ff ff 00 00 00 0b');
   });
 
-  test('encodeSettings writes the §14 v3 SETTINGS MAX_CONCURRENT_STREAMS=100', () => {
+  test('encodeSettings writes the docs/spdy-protocol.md §14 v3 SETTINGS MAX_CONCURRENT_STREAMS=100', () => {
     same(encodeSettings(V3, [{ id: 4, flags: 0, value: 100 }]), '80 03 00 04 00 00 00 0c 00 00 00 01 00 00 00 04 00 00 00 64');
   });
 
-  test('encodeSettings writes the §14 v2 SETTINGS MAX_CONCURRENT_STREAMS=100 with its little-endian id', () => {
+  test('encodeSettings writes the docs/spdy-protocol.md §14 v2 SETTINGS MAX_CONCURRENT_STREAMS=100 with its little-endian id', () => {
     same(encodeSettings(V2, [{ id: 4, flags: 0, value: 100 }]), '80 02 00 04 00 00 00 0c 00 00 00 01 04 00 00 00 00 00 00 64');
   });
 
-  test("encodeSettings writes node-spdy's §14 SETTINGS byte for byte in v3 and v2", () => {
+  test("encodeSettings writes node-spdy's docs/spdy-protocol.md §14 SETTINGS byte for byte in v3 and v2", () => {
     same(encodeSettings(V3, [{ id: 7, flags: 1, value: 0x10_0000 }]), '80 03 00 04 00 00 00 0c 00 00 00 01 01 00 00 07 00 10 00 00');
     same(encodeSettings(V2, [{ id: 7, flags: 1, value: 0x10_0000 }]), '80 02 00 04 00 00 00 0c 00 00 00 01 07 00 00 01 00 10 00 00');
   });
@@ -106,28 +106,28 @@ describe('frame encoders: golden bytes', () => {
     same(encodeSettings(V2, [{ id: 4, flags: 0x80, value: 1 }]), '80 02 00 04 00 00 00 0c 00 00 00 01 04 00 00 80 00 00 00 01');
   });
 
-  test('encodeNoop writes the §14 v2 NOOP', () => {
+  test('encodeNoop writes the docs/spdy-protocol.md §14 v2 NOOP', () => {
     same(encodeNoop(V2), '80 02 00 05 00 00 00 00');
   });
 
-  test('encodePing writes the §14 v3 PING id=1, its v2 form and a 32-bit unsigned id', () => {
+  test('encodePing writes the docs/spdy-protocol.md §14 v3 PING id=1, its v2 form and a 32-bit unsigned id', () => {
     same(encodePing(V3, 1), '80 03 00 06 00 00 00 04 00 00 00 01');
     same(encodePing(V31, 1), '80 03 00 06 00 00 00 04 00 00 00 01');
     same(encodePing(V2, 1), '80 02 00 06 00 00 00 04 00 00 00 01');
     same(encodePing(V3, 0xffff_fffe), '80 03 00 06 00 00 00 04 ff ff ff fe');
   });
 
-  test('encodeGoaway writes the §14 v2 GOAWAY of 4 bytes, leaving the status out', () => {
+  test('encodeGoaway writes the docs/spdy-protocol.md §14 v2 GOAWAY of 4 bytes, leaving the status out', () => {
     same(encodeGoaway(V2, 0, 0), '80 02 00 07 00 00 00 04 00 00 00 00');
     same(encodeGoaway(V2, 5, 1), '80 02 00 07 00 00 00 04 00 00 00 05');
   });
 
-  test('encodeGoaway writes the §14 v3 GOAWAY of 8 bytes with its status', () => {
+  test('encodeGoaway writes the docs/spdy-protocol.md §14 v3 GOAWAY of 8 bytes with its status', () => {
     same(encodeGoaway(V3, 1, 0), '80 03 00 07 00 00 00 08 00 00 00 01 00 00 00 00');
     same(encodeGoaway(V31, 9, 2), '80 03 00 07 00 00 00 08 00 00 00 09 00 00 00 02');
   });
 
-  test('encodeWindowUpdate writes the §14 v3 WINDOW_UPDATE s=0 +983040', () => {
+  test('encodeWindowUpdate writes the docs/spdy-protocol.md §14 v3 WINDOW_UPDATE s=0 +983040', () => {
     same(encodeWindowUpdate(V31, 0, 983_040), '80 03 00 09 00 00 00 08 00 00 00 00 00 0f 00 00');
     same(encodeWindowUpdate(V3, 1, 0x7fff_ffff), '80 03 00 09 00 00 00 08 00 00 00 01 7f ff ff ff');
   });
@@ -136,7 +136,7 @@ describe('frame encoders: golden bytes', () => {
     same(encodeWindowUpdate(V2, 1, 65_536), '80 02 00 09 00 00 00 08 00 00 00 01 00 01 00 00');
   });
 
-  test('encodeDataHeader writes the header of the §14 DATA s=1 FIN "hi"', () => {
+  test('encodeDataHeader writes the header of the docs/spdy-protocol.md §14 DATA s=1 FIN "hi"', () => {
     same(Buffer.concat([encodeDataHeader(1, 2, true), Buffer.from('hi')]), '00 00 00 01 01 00 00 02 68 69');
   });
 

@@ -1,5 +1,5 @@
-// The uncompressed name/value block (§4 of ../shared/reference/spdy-protocol.md): 16-bit counts
-// and lengths in v2, 32-bit in v3, against hand-written bytes; then every invalid case of §17.1,
+// The uncompressed name/value block (docs/spdy-protocol.md §4): 16-bit counts
+// and lengths in v2, 32-bit in v3, against hand-written bytes; then every invalid case of docs/spdy-protocol.md §17.1,
 // each a stream error (RST_STREAM PROTOCOL_ERROR) or a session error (GOAWAY) as the notes rule.
 
 import assert from 'node:assert/strict';
@@ -67,15 +67,15 @@ const V2_METHOD_GET = '00 01 00 06 6d 65 74 68 6f 64 00 03 47 45 54';
 const V3_METHOD_GET = '00 00 00 01 00 00 00 07 3a 6d 65 74 68 6f 64 00 00 00 03 47 45 54';
 
 describe('header blocks: hand-written bytes', () => {
-  test('encodes the §4.1 v2 example {"method":"GET"} with 16-bit lengths', () => {
+  test('encodes the docs/spdy-protocol.md §4.1 v2 example {"method":"GET"} with 16-bit lengths', () => {
     assert.equal(encodeHeaderBlock(V2, ['method', 'GET']).toString('hex'), hex(V2_METHOD_GET).toString('hex'));
   });
 
-  test('encodes the §4.1 v3 example {":method":"GET"} with 32-bit lengths', () => {
+  test('encodes the docs/spdy-protocol.md §4.1 v3 example {":method":"GET"} with 32-bit lengths', () => {
     for (const version of V3_FAMILY) assert.equal(encodeHeaderBlock(version, [':method', 'GET']).toString('hex'), hex(V3_METHOD_GET).toString('hex'));
   });
 
-  test('decodes the §4.1 examples', () => {
+  test('decodes the docs/spdy-protocol.md §4.1 examples', () => {
     assert.deepEqual(decode(V2, hex(V2_METHOD_GET)), ['method', 'GET']);
     for (const version of V3_FAMILY) assert.deepEqual(decode(version, hex(V3_METHOD_GET)), [':method', 'GET']);
   });
@@ -162,28 +162,41 @@ describe('header blocks: invalid names and values are stream errors (PROTOCOL_ER
   for (const version of ALL_VERSIONS) {
     describe(version.alpn, () => {
       test('refuses a zero-length name', () => {
-        failsStream(version, block(version, 1, [['', 'v']]));
-        failsStream(version, block(version, 2, [['ok', 'v'], ['', 'v']]));
+        failsStream(version, block(version, 1, [['', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+        failsStream(version, block(version, 2, [['ok', 'v'], ['', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
       });
 
       test('refuses a name that is only NUL', () => {
-        failsStream(version, block(version, 1, [['\0', 'v']]));
+        failsStream(version, block(version, 1, [['\0', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
       });
 
       test('refuses an uppercase name', () => {
-        failsStream(version, block(version, 1, [['Host', 'example.com']]));
-        failsStream(version, block(version, 1, [['X', 'v']]));
+        failsStream(version, block(version, 1, [['Host', 'example.com']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+        failsStream(version, block(version, 1, [['X', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
       });
 
       test('refuses a non-ASCII name', () => {
-        failsStream(version, block(version, 1, [['x\u00ff', 'v']]));
-        failsStream(version, block(version, 1, [['\u0080', 'v']]));
+        failsStream(version, block(version, 1, [['x\u00ff', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+        failsStream(version, block(version, 1, [['\u0080', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
       });
 
       test('refuses a name with a space or a control character', () => {
-        failsStream(version, block(version, 1, [['a b', 'v']]));
-        failsStream(version, block(version, 1, [['a\tb', 'v']]));
-        failsStream(version, block(version, 1, [['a\x7f', 'v']]));
+        failsStream(version, block(version, 1, [['a b', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+        failsStream(version, block(version, 1, [['a\tb', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+        failsStream(version, block(version, 1, [['a\x7f', 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+      });
+
+      test('refuses a name that is not a token (RFC 9110 §5.6.2), such as one with a separator', () => {
+        for (const name of ['a(b', 'a,b', 'a/b', 'a;b', 'a=b', 'a"b', 'a{b', 'a@b', 'a[b', 'x:y']) {
+          failsStream(version, block(version, 1, [[name, 'v']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
+        }
+        assert.deepEqual(decode(version, block(version, 1, [["x-a.b_c~d!e#f$g%h&i'j*k+l^m`n|o", 'v']])), ["x-a.b_c~d!e#f$g%h&i'j*k+l^m`n|o", 'v']);
+      });
+
+      test('refuses a value holding CR or LF, alone or in a NUL-separated list', () => {
+        for (const value of ['a\rb', 'a\nb', '\r\n', 'ok\0a\nb']) {
+          failsStream(version, block(version, 1, [['x', value]]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_VALUE');
+        }
       });
 
       test('refuses the same name twice', () => {
@@ -205,7 +218,7 @@ describe('header blocks: invalid names and values are stream errors (PROTOCOL_ER
       });
 
       test('refuses a bad name even after a good pair, once the block has been read to its end', () => {
-        failsStream(version, block(version, 3, [['a', '1'], ['B', '2'], ['c', '3']]));
+        failsStream(version, block(version, 3, [['a', '1'], ['B', '2'], ['c', '3']]), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_NAME');
       });
 
       test('refuses a count above maxHeaderCount with a stream error', () => {
@@ -286,5 +299,48 @@ describe('header blocks: structural damage is a session error', () => {
     failsSession(V3, hex(`00 00 00 01 80 00 00 01 ${ascii('x')} 00 00 00 01 ${ascii('y')}`));
     failsSession(V3, hex(`00 00 00 01 00 00 00 01 ${ascii('x')} 80 00 00 01 ${ascii('y')}`));
     failsSession(V31, hex(`00 00 00 01 00 00 00 01 ${ascii('x')} ff ff ff ff`));
+  });
+});
+
+describe('header blocks: a request line spry does not serve is a stream error (PROTOCOL_ERROR)', () => {
+  for (const version of ALL_VERSIONS) {
+    const n = version.headers;
+    const request = (method: string, path: string, host = 'localhost'): Buffer =>
+      encodeHeaderBlock(version, [n.method, method, n.path, path, n.version, 'HTTP/1.1', n.host, host]);
+    describe(version.alpn, () => {
+      test('refuses a path that is not origin-form, or holds a space, DEL or a byte above 0x7f', () => {
+        // (An empty value is refused by v2 already, as any empty value.)
+        for (const path of ['x', 'a/b', '/a b', '/a\x7fb', '/a\xffb', '/a#b', '*', ...(version.allowsEmptyValue ? [''] : [])]) {
+          failsStream(version, request('GET', path), PROTOCOL_ERROR, 'SPRY_ERR_BAD_TARGET');
+        }
+      });
+
+      test('takes * only with OPTIONS', () => {
+        assert.equal(decode(version, request('OPTIONS', '*'))[3], '*');
+      });
+
+      test('refuses a method that is not a token', () => {
+        for (const method of ['G T', 'G(T', 'GET/']) failsStream(version, request(method, '/'), PROTOCOL_ERROR, 'SPRY_ERR_BAD_METHOD');
+      });
+
+      test('refuses a host that is not a host with an optional port', () => {
+        for (const host of ['a b', 'a/b', 'u@a', 'a:x', 'a:', 'a:123456', '[::1', '[zz]:1', '[::1]x']) {
+          failsStream(version, request('GET', '/', host), PROTOCOL_ERROR, 'SPRY_ERR_BAD_AUTHORITY');
+        }
+        for (const host of ['localhost:8443', '127.0.0.1', '[::1]:443', 'xn--bcher-kva.example', 'a_b.example']) {
+          assert.equal(decode(version, request('GET', '/', host))[7], host);
+        }
+      });
+    });
+  }
+
+  test('takes an absolute http(s) URL in SPDY/2 url, whose host and path are checked too', () => {
+    assert.equal(decode(V2, encodeHeaderBlock(V2, ['method', 'GET', 'url', 'https://localhost/a?b', 'version', 'HTTP/1.1']))[3], 'https://localhost/a?b');
+    failsStream(V2, encodeHeaderBlock(V2, ['method', 'GET', 'url', 'http://a b/', 'version', 'HTTP/1.1']), PROTOCOL_ERROR, 'SPRY_ERR_BAD_AUTHORITY');
+    failsStream(V2, encodeHeaderBlock(V2, ['method', 'GET', 'url', 'http://x/a b', 'version', 'HTTP/1.1']), PROTOCOL_ERROR, 'SPRY_ERR_BAD_TARGET');
+    failsStream(V2, encodeHeaderBlock(V2, ['method', 'GET', 'url', 'ftp://x/', 'version', 'HTTP/1.1']), PROTOCOL_ERROR, 'SPRY_ERR_BAD_TARGET');
+    for (const version of V3_FAMILY) {
+      failsStream(version, encodeHeaderBlock(version, [':method', 'GET', ':path', 'http://x/', ':version', 'HTTP/1.1']), PROTOCOL_ERROR, 'SPRY_ERR_BAD_TARGET');
+    }
   });
 });

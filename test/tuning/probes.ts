@@ -15,7 +15,7 @@ import type { FlatHeaders } from '../../src/spdy/header-block.ts';
 /** SPDY SETTINGS ids (SPDY/3 §2.6.4). */
 export const SETTINGS_MAX_CONCURRENT_STREAMS = 4;
 export const SETTINGS_INITIAL_WINDOW_SIZE = 7;
-/** Every spdy/3.1 session starts with this window (§2.6.8); the server raises it on connect. */
+/** Every spdy/3.1 session starts with this window (SPDY/3.1 §2.6.8); the server raises it on connect. */
 export const SPDY_DEFAULT_SESSION_WINDOW_BYTES = 65_536;
 
 export interface SpdyGreeting {

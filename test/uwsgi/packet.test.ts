@@ -1,7 +1,7 @@
 // The two codecs of the uwsgi protocol, as pure functions: the request packet a router writes to
 // a worker (src/uwsgi/packet.ts) and the HTTP/1.x response parser for what the worker writes
 // back (src/upstream/http-response-parser.ts). Golden bytes are written out by hand from
-// ../shared/reference/uwsgi-wire.md, never produced by the encoder under test.
+// docs/uwsgi-wire.md, never produced by the encoder under test.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
