@@ -78,7 +78,7 @@ export class FlowControl {
 
   // ── inbound ──────────────────────────────────────────────────────────────
 
-  /** Every DATA byte counts against the session window, even for streams we drop (§6). */
+  /** Every DATA byte counts against the session window, even for streams we drop (docs/spdy-protocol.md §6). */
   chargeSession(length: number): SpdySessionError | undefined {
     if (!this.hasSessionWindow) return undefined;
     this.sessionRecvWindow -= length;
@@ -163,7 +163,7 @@ export class FlowControl {
 
   /**
    * The peer's SETTINGS_INITIAL_WINDOW_SIZE: every open stream's window moves by the difference
-   * (§2.6.8, and may go negative). Returns the streams whose window overflowed.
+   * (SPDY/3 §2.6.8, and may go negative). Returns the streams whose window overflowed.
    */
   applyPeerInitialWindow(value: number, streams: Iterable<SpdyStream>): SpdySessionError | SpdyStream[] {
     if (value > MAX_WINDOW_BYTES) return new SpdySessionError('SPRY_ERR_SPDY_FLOW_CONTROL', `INITIAL_WINDOW_SIZE of ${value}`);

@@ -1,5 +1,5 @@
 // What a peer's DATA, SYN_REPLY or HEADERS frame may do to the stream it names (SPDY/3 §2.3,
-// §2.6.2-§2.6.3, §2.6.7), decided without acting: a verdict is nothing (go on), DROP (a late
+// SPDY/3 §2.6.2-§2.6.3, §2.6.7), decided without acting: a verdict is nothing (go on), DROP (a late
 // frame for a stream that is gone, needing no answer), or the stream error the session must
 // answer with RST_STREAM.
 

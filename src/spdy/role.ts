@@ -1,6 +1,6 @@
 // The two ends of a SPDY session differ in a few facts, kept here so the session never asks
-// which end it is for them: the parity of the stream and PING ids each end picks (§2.3.2,
-// §2.6.5), and what the server alone announces or may do.
+// which end it is for them: the parity of the stream and PING ids each end picks (SPDY/3 §2.3.2,
+// SPDY/3 §2.6.5), and what the server alone announces or may do.
 
 export interface SessionRole {
   readonly name: 'server' | 'client';

@@ -1,7 +1,7 @@
 // A SPDY session over one connection, for either end. It decodes frames and hands each decision
 // to the part that owns it (stream-registry.ts: ids and limits; flow-control.ts: windows;
 // push-ledger.ts: pushes; scheduler.ts and stream-framer.ts: what goes out when), and acts on
-// their verdicts: protocol errors become RST_STREAM or GOAWAY here, and only here (§12).
+// their verdicts: protocol errors become RST_STREAM or GOAWAY here, and only here (docs/spdy-protocol.md §12).
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -272,7 +272,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   private onSynStream(frame: SynStreamFrame): void {
     const id = frame.streamId;
-    // Inflate first, always: the compression context must see every block (§5).
+    // Inflate first, always: the compression context must see every block (docs/spdy-protocol.md §5).
     let headers: FlatHeaders;
     let headerError: SpdyStreamError | undefined;
     try {
@@ -363,7 +363,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private onSettings(frame: SettingsFrame): void {
     const seen = new Set<number>();
     for (const { id, value } of frame.entries) {
-      if (seen.has(id)) continue; // within one frame the first value wins (§7)
+      if (seen.has(id)) continue; // within one frame the first value wins (docs/spdy-protocol.md §7)
       seen.add(id);
       if (id === SettingsId.INITIAL_WINDOW_SIZE) {
         const grew = value > this.flow.peerInitialWindow;
@@ -409,14 +409,14 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private onWindowUpdate(streamId: number, delta: number): void {
     if (!this.flow.sendEnabled) return;
     if (streamId === 0) {
-      if (!this.flow.hasSessionWindow) return; // meaningless before 3.1 (§6)
+      if (!this.flow.hasSessionWindow) return; // meaningless before 3.1 (docs/spdy-protocol.md §6)
       const verdict = this.flow.growSessionWindow(delta);
       if (verdict !== undefined) return this.fail(verdict);
       if (!this.flow.sessionBlocked()) this.scheduler.sessionWindowOpened();
       return;
     }
     // A stream whose response is done but whose upload is still open is still a stream: its
-    // window may overflow too (§2.6.8).
+    // window may overflow too (SPDY/3 §2.6.8).
     const stream = this.registry.get(streamId);
     if (stream === undefined) {
       if (!this.registry.wasKnown(streamId)) this.spendInvalidFrame();

@@ -1,5 +1,5 @@
 // Frames one stream's queued output for the scheduler: header blocks are compressed here, at
-// send time, so the shared deflate context sees them in wire order (§2.6.10.1); DATA goes out
+// send time, so the shared deflate context sees them in wire order (SPDY/3 §2.6.10.1); DATA goes out
 // within the windows flow control allows.
 
 import type { Socket } from 'node:net';

@@ -1,6 +1,6 @@
 // The streams of one session by id: which ids each end may open next, whether a peer's
 // SYN_STREAM may open a stream (ids only go up, SPDY/3 §2.3.2; at most the announced number at
-// once, §2.6.4), and which closed ids to recognise so that frames still in flight for them are
+// once, SPDY/3 §2.6.4), and which closed ids to recognise so that frames still in flight for them are
 // dropped quietly. Its checks return verdicts: the session sends the RST_STREAM or GOAWAY.
 
 import { MAX_STREAM_ID, RstStatus } from './constants.ts';

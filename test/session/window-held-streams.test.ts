@@ -1,5 +1,5 @@
 // Two spdy/3.1 flow-control cases around streams the windows hold: only DATA is flow-controlled
-// (§2.6.8), so a reply head, HEADERS or an empty FIN never waits for the session window; and a
+// (SPDY/3 §2.6.8), so a reply head, HEADERS or an empty FIN never waits for the session window; and a
 // stream whose response is done but whose upload is open still has a window that can overflow.
 
 import assert from 'node:assert/strict';
