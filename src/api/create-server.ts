@@ -27,7 +27,10 @@ export type AppLike =
   | import('node:https').Server
   | FastifyLike;
 
+// The RequestListener overloads come first, so that `(req, res) => …` gets its parameter types.
+export function createServer(app?: RequestListener): SpryServer;
 export function createServer(app?: AppLike): SpryServer;
+export function createServer(options: ServerOptions, app?: RequestListener): SpryServer;
 export function createServer(options: ServerOptions, app?: AppLike): SpryServer;
 export function createServer(first?: ServerOptions | AppLike, second?: AppLike): SpryServer {
   const [options, app] = second !== undefined || first === undefined || isOptions(first) ? [(first ?? {}) as ServerOptions, second] : [{}, first as AppLike];

@@ -1,7 +1,9 @@
 // spry's own SPDY client: a TLS connection that negotiates one SPDY version by ALPN and runs a
 // client-role SpdySession. Used by the tests and the benchmarks; small on purpose.
 
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connectionInfo } from '../exchange/connection-info.ts';
 import { DEFAULTS, type StreamTuning } from '../config/config.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
 import { SpdySession } from './session.ts';
@@ -16,6 +18,8 @@ export interface SpdyClientOptions {
   readonly authority?: string;
   readonly tls?: ConnectionOptions;
   readonly tuning?: Partial<StreamTuning>;
+  /** Plain SPDY over TCP, no TLS (a server that tells protocols by their first bytes). */
+  readonly plain?: boolean;
 }
 
 export interface SpdyResponse {
@@ -33,6 +37,17 @@ export interface RequestOptions {
   readonly priority?: number;
 }
 
+/** A client-role session on a connected socket. */
+function clientSession(socket: Socket, options: SpdyClientOptions, secure: boolean): SpdySession {
+  return new SpdySession(socket, {
+    version: SPDY_VERSIONS[options.protocol],
+    role: 'client',
+    tuning: { ...DEFAULTS.tuning, ...options.tuning },
+    idleTimeoutMs: 0,
+    connection: connectionInfo(socket, secure),
+  });
+}
+
 export class SpdyClient {
   readonly session: SpdySession;
   readonly authority: string;
@@ -43,8 +58,17 @@ export class SpdyClient {
   }
 
   static connect(options: SpdyClientOptions): Promise<SpdyClient> {
-    const version = SPDY_VERSIONS[options.protocol];
     return new Promise((resolve, reject) => {
+      const ready = (socket: Socket, secure: boolean): void => {
+        socket.off('error', reject);
+        resolve(new SpdyClient(clientSession(socket, options, secure), options.authority ?? `${options.host}:${options.port}`));
+      };
+      if (options.plain === true) {
+        const socket = netConnect({ host: options.host, port: options.port });
+        socket.once('error', reject);
+        socket.once('connect', () => ready(socket, false));
+        return;
+      }
       const socket: TLSSocket = tlsConnect({
         host: options.host,
         port: options.port,
@@ -54,26 +78,12 @@ export class SpdyClient {
       });
       socket.once('error', reject);
       socket.once('secureConnect', () => {
-        socket.off('error', reject);
         if (socket.alpnProtocol !== options.protocol) {
           socket.destroy();
           reject(new Error(`the server did not agree to ${options.protocol} (ALPN: ${socket.alpnProtocol || 'none'})`));
           return;
         }
-        const session = new SpdySession(socket, {
-          version,
-          role: 'client',
-          tuning: { ...DEFAULTS.tuning, ...options.tuning },
-          idleTimeoutMs: 0,
-          connection: {
-            remoteAddress: socket.remoteAddress ?? '',
-            remotePort: socket.remotePort ?? 0,
-            localAddress: socket.localAddress ?? '',
-            localPort: socket.localPort ?? 0,
-            secure: true,
-          },
-        });
-        resolve(new SpdyClient(session, options.authority ?? `${options.host}:${options.port}`));
+        ready(socket, true);
       });
     });
   }

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import express, { type Request, type Response } from 'express';
 import { createServer, SpryError, type SpryServer } from '../../src/index.ts';
 import { connectClient, PROTOCOLS } from '../helpers/protocol-clients.ts';
+import { headerValue, SpdyClient } from '../../src/spdy/client.ts';
 
 function expressApp() {
   const app = express();
@@ -111,7 +112,10 @@ describe('createServer({ plain: true }, app): no TLS', () => {
   let server: SpryServer;
   let port: number;
   before(async () => {
-    server = createServer({ plain: true }, (req: IncomingMessage, res: ServerResponse) => res.end(`plain ${req.httpVersion}`));
+    server = createServer({ plain: true }, (req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('x-spdy-version', String(req.spdyVersion ?? 'none'));
+      res.end(`plain ${req.httpVersion}`);
+    });
     port = await listen(server);
   });
   after(() => closed(server));
@@ -132,6 +136,22 @@ describe('createServer({ plain: true }, app): no TLS', () => {
     session.close();
     assert.equal(body, 'plain 2.0');
   });
+
+  for (const [protocol, version] of [['spdy/3.1', '3.1'], ['spdy/2', '2']] as const) {
+    it(`serves plain ${protocol}, told from HTTP/1.1 and h2c by its first frame`, async () => {
+      const client = await SpdyClient.connect({ host: '127.0.0.1', port, protocol, plain: true });
+      try {
+        const response = await client.request('/');
+        assert.equal(response.status, 200);
+        assert.equal(response.body.toString(), 'plain 1.1');
+        assert.equal(response.streamId, 1);
+        // The server cannot tell spdy/3.1 from spdy/3 by bytes; it speaks the newest it offers.
+        assert.equal(headerValue(response.headers, 'x-spdy-version'), version);
+      } finally {
+        client.session.destroy();
+      }
+    });
+  }
 
   it('is the same as spdy: { plain: true }', async () => {
     const other = createServer({ spdy: { plain: true } }, (_req: IncomingMessage, res: ServerResponse) => res.end('x'));

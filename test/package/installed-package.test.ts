@@ -5,11 +5,18 @@
 // Every test of the installed package belongs in this file: the pack rebuilds the checkout's dist/.
 
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectClient, PROTOCOLS } from '../helpers/protocol-clients.ts';
 import { SPRY_ROOT } from '../helpers/spry-command.ts';
+import { headerValue } from '../../src/exchange/flat-headers.ts';
+import { readBody, SpdyClient } from '../../src/spdy/client.ts';
+import { nghttp } from '../push/h2-clients.ts';
+import { NGHTTP } from '../tools/tools.ts';
 import { startSpry } from '../helpers/spry-process.ts';
 import { installedPackage, removeInstalledPackage, type InstalledPackage } from './installed-package.ts';
 
@@ -84,6 +91,72 @@ describe('the installed spry bin (node_modules/.bin/spry)', () => {
   });
 });
 
+describe("createServer from the installed package, serving an unmodified Express app", () => {
+  // Express comes from the checkout (the project is installed offline); spry from the tarball.
+  const EXPRESS = pathToFileURL(join(SPRY_ROOT, 'node_modules/express/index.js')).href;
+  let server: ChildProcess | undefined;
+  let port: number;
+
+  before(async () => {
+    await spry.write('express-server.mjs', [
+      "import { createServer } from 'spry';",
+      `import express from ${JSON.stringify(EXPRESS)};`,
+      'const app = express();',
+      "app.get('/hello', (req, res) => {",
+      "  res.push('/pushed.js', { response: { 'content-type': 'text/javascript' } }).end('pushed();');",
+      "  res.json({ hello: 'express', httpVersion: req.httpVersion, isSpdy: req.isSpdy ?? false });",
+      '});',
+      'const server = createServer({}, app);',
+      "server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));",
+      "process.on('SIGTERM', () => server.close(() => process.exit(0)));",
+      '',
+    ].join('\n'));
+    server = spawn(process.execPath, ['express-server.mjs'], { cwd: spry.dir, env: spry.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(server.stdout!.setEncoding('utf8'), 'data')) as [string];
+    port = Number(/^listening (\d+)/.exec(line)?.[1]);
+    assert.ok(port > 0, line);
+  });
+  after(async () => {
+    if (server === undefined || server.exitCode !== null) return;
+    const exited = once(server, 'exit');
+    server.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null]);
+  });
+
+  for (const protocol of PROTOCOLS) {
+    test(`over ${protocol}`, async () => {
+      const client = await connectClient(protocol, { host: '127.0.0.1', port });
+      try {
+        const response = await client.request({ path: '/hello' });
+        assert.equal(response.status, 200);
+        assert.deepEqual(JSON.parse(response.body.toString()), { hello: 'express', httpVersion: protocol === 'h2' ? '2.0' : '1.1', isSpdy: protocol.startsWith('spdy') });
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  test("res.push() is seen by nghttp as a PUSH_PROMISE", { skip: NGHTTP.skip }, async () => {
+    const run = await nghttp(`https://127.0.0.1:${port}/hello`);
+    assert.equal(run.status, 200, run.output);
+    assert.deepEqual(run.promised, ['/pushed.js'], run.output);
+  });
+
+  test('res.push() is seen by our SPDY client as a push stream with its body', async () => {
+    const client = await SpdyClient.connect({ host: '127.0.0.1', port, protocol: 'spdy/3.1' });
+    try {
+      const pushed = once(client.session, 'push');
+      const page = await client.request('/hello');
+      assert.equal(page.status, 200);
+      const [stream, headers] = (await pushed) as [Parameters<typeof readBody>[0], string[]];
+      assert.equal(headerValue(headers, ':path'), '/pushed.js');
+      assert.equal((await readBody(stream)).toString(), 'pushed();');
+    } finally {
+      client.session.destroy();
+    }
+  });
+});
+
 describe('import from spry and spry/cache in a strict TypeScript project', () => {
   test('type-checks against the shipped declarations (tsc --noEmit, strict, nodenext, library checks on)', async () => {
     await spry.write('tsconfig.json', JSON.stringify({
@@ -110,11 +183,14 @@ describe('import from spry and spry/cache in a strict TypeScript project', () =>
       '}',
       "const server: SpryServer = createServer({ spdy: { protocols: ['h2', 'spdy/3.1', 'http/1.1'] } }, (req: IncomingMessage, res: ServerResponse) => res.end(req.url));",
       'const protocols: readonly string[] = server.protocols;',
+      "const inferred: SpryServer = createServer({ plain: true }, (req, res) => { res.setHeader('x-url', req.url ?? ''); res.push('/a.js').end('a'); res.end(String(req.isSpdy)); });",
+      "const fetchStyle: SpryServer = createServer((request: Request) => new Response(request.url));",
+      "const bare: SpryServer = createServer();",
       '// @ts-expect-error a cache name is a string',
       'cache(42);',
       '// @ts-expect-error codes are a closed list',
       "const unknown: ErrorCode = 'SPRY_ERR_NOPE';",
-      'export { page, written, meaning, describe, unknown, protocols };',
+      'export { page, written, meaning, describe, unknown, protocols, inferred, fetchStyle, bare };',
       '',
     ].join('\n'));
     const result = await spry.node([TSC, '-p', spry.dir]);
