@@ -5,7 +5,7 @@
 
 import type { RequestListener } from 'node:http';
 import type { App } from '../apps/app.ts';
-import { appFromExport, reportAppError } from '../apps/load-module.ts';
+import { appFromExport, reportAppError, upgradeListenersOf } from '../apps/load-module.ts';
 import { nodeListenerApp } from '../apps/node-listener.ts';
 import { fastifyListener, isFastifyLike, isNodeServer, requestListenersOf, type FastifyLike } from '../apps/server-listeners.ts';
 import { installLocalCaches } from '../cache/registry.ts';
@@ -49,7 +49,8 @@ export function createServer(first?: ServerOptions | AppLike, second?: AppLike):
 function appFor(server: SpryServer, app: AppLike | undefined): App {
   const listener = nodeListenerOf(app);
   if (listener !== undefined) server.on('request', listener);
-  if (listener !== undefined || app === undefined) return nodeListenerApp(requestListenersOf(server), reportAppError);
+  // Upgrades (WebSockets) go to the server's own 'upgrade' listeners: new WebSocketServer({ server }).
+  if (listener !== undefined || app === undefined) return nodeListenerApp(requestListenersOf(server), reportAppError, upgradeListenersOf(server));
   return appFromExport(app, 'createServer');
 }
 

@@ -1,6 +1,7 @@
 // What the server runs for each request: one object per --module, whatever its style.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
 
 export interface App {
@@ -13,4 +14,18 @@ export interface App {
    * end) with Node's own objects, untouched but for the environment.
    */
   readonly serveNode?: (req: IncomingMessage, res: ServerResponse, head: RequestHead) => void;
+  /** Present for apps that take upgrades (WebSockets): their 'upgrade' listeners. */
+  readonly upgrade?: UpgradeHandler;
+}
+
+export interface UpgradeHandler {
+  /** True while the app has a listener to take an upgrade (listeners may come and go). */
+  accepts(): boolean;
+  /** An HTTP/1.1 upgrade as node:http parsed it: ('upgrade', req, socket, head). */
+  serve(req: IncomingMessage, socket: Duplex, head: Buffer, requestHead: RequestHead): void;
+  /**
+   * An h2 extended CONNECT (RFC 8441) for `protocol`: `socket` is the stream, and the first
+   * bytes written to it must be the app's HTTP/1.1 response head (101 to accept).
+   */
+  serveTunnel(requestHead: RequestHead, protocol: string, socket: Duplex): void;
 }

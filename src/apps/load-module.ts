@@ -4,7 +4,8 @@
 //  - an http.Server or https.Server the module made: its 'request' listeners (its listen() is
 //    never called), and a Fastify instance: its server's, once ready();
 //  - any other function (an Express app, a plain `(req, res)` handler): a Node listener.
-// With no EXPORT, `default` is tried, then `app`.
+// With no EXPORT, `default` is tried, then `app`. A Node listener's module may also export
+// `upgrade(req, socket, head)`, node:http's 'upgrade' listener, for WebSockets.
 
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +16,9 @@ import { logLine } from '../log.ts';
 import type { App } from './app.ts';
 import { type FetchHandler, fetchHandlerApp } from './fetch-handler.ts';
 import { nodeListenerApp } from './node-listener.ts';
+import type { EventEmitter } from 'node:events';
+import type { UpgradeHandler } from './app.ts';
+import { upgradeHandler, type UpgradeListener } from './upgrade.ts';
 import { fastifyListener, isFastifyLike, isNodeServer, requestListenersOf } from './server-listeners.ts';
 
 export interface ModuleSpec {
@@ -47,12 +51,21 @@ export async function loadApp(spec: ModuleSpec): Promise<App> {
       throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${spec.source}: the Fastify app failed to get ready (${error instanceof Error ? error.message : String(error)})`);
     }
   }
-  return appFromExport(value, `${spec.source}`);
+  const app = appFromExport(value, `${spec.source}`);
+  // A plain listener's module may take upgrades (WebSockets) with an `upgrade` export of its own.
+  const upgrade = namespace.upgrade;
+  if (app.upgrade !== undefined || typeof upgrade !== 'function' || app.style !== 'node-listener') return app;
+  return { ...app, upgrade: upgradeHandler(() => [upgrade as UpgradeListener], reportAppError) };
+}
+
+/** The 'upgrade' listeners a server has at the time of each upgrade. */
+export function upgradeListenersOf(server: EventEmitter): UpgradeHandler {
+  return upgradeHandler(() => server.listeners('upgrade') as UpgradeListener[], reportAppError);
 }
 
 export function appFromExport(value: unknown, source: string): App {
-  if (isNodeServer(value)) return nodeListenerApp(requestListenersOf(value), reportAppError);
-  if (isFastifyLike(value)) return nodeListenerApp(fastifyListener(value), reportAppError);
+  if (isNodeServer(value)) return nodeListenerApp(requestListenersOf(value), reportAppError, upgradeListenersOf(value));
+  if (isFastifyLike(value)) return nodeListenerApp(fastifyListener(value), reportAppError, upgradeListenersOf(value.server));
   if (typeof value === 'object' && value !== null) {
     const candidate = value as { fetch?: unknown; callback?: unknown };
     if (typeof candidate.fetch === 'function') {

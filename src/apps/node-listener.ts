@@ -10,7 +10,7 @@ import { buildEnviron, type Environ } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import type { BodySink, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { outgoingSymbol, responseHeaders } from './response-head.ts';
-import type { App } from './app.ts';
+import type { App, UpgradeHandler } from './app.ts';
 import { pushOn, type PushCallback, type PushOptions } from './push-writable.ts';
 import { StreamSocket } from './stream-socket.ts';
 
@@ -24,9 +24,10 @@ export interface SpryRequestFields {
 
 type ErrorReporter = (error: unknown, head: RequestHead) => void;
 
-export function nodeListenerApp(listener: RequestListener, reportError: ErrorReporter): App {
+export function nodeListenerApp(listener: RequestListener, reportError: ErrorReporter, upgrade?: UpgradeHandler): App {
   return {
     style: 'node-listener',
+    ...(upgrade === undefined ? {} : { upgrade }),
     serve(exchange) {
       serveExchange(listener, exchange, reportError);
     },
@@ -43,6 +44,11 @@ const kHead = Symbol.for('spry.head');
 const kEnviron = Symbol.for('spry.environ');
 
 type Decorated = IncomingMessage & { [kHead]?: RequestHead; [kEnviron]?: Environ };
+
+/** Gives a request node:http made (an upgrade's, say) spry's request fields. */
+export function decorateRequest(req: IncomingMessage, head: RequestHead): void {
+  decorate(req, head);
+}
 
 function decorate(req: IncomingMessage, head: RequestHead): void {
   (req as Decorated)[kHead] = head;

@@ -9,6 +9,7 @@ import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import { badRequestBody, type RequestHeadProblem } from '../exchange/request-validation.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
+import { IdleSockets } from '../exchange/idle-sockets.ts';
 import { Http1Exchange } from './http1-exchange.ts';
 import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
 
@@ -26,7 +27,15 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
   let closing = false;
 
   // Node 24 adds keepAliveTimeoutBuffer (1 s) to keepAliveTimeout; --http-timeout is the whole idle time.
-  const server: Server = createServer({ keepAliveTimeout: options.idleTimeoutMs, keepAliveTimeoutBuffer: 0, requestTimeout: 0 }, (req, res) => {
+  const upgraded = new IdleSockets(options.idleTimeoutMs);
+  const server: Server = createServer({
+    keepAliveTimeout: options.idleTimeoutMs,
+    keepAliveTimeoutBuffer: 0,
+    requestTimeout: 0,
+    // An upgrade goes to the app's 'upgrade' listeners if it has any, as node:http does, but
+    // never h2c: spry does not switch to h2 mid-connection (h2c clients use prior knowledge).
+    shouldUpgradeCallback: (req) => app.upgrade !== undefined && app.upgrade.accepts() && !/^\s*h2c\s*$/i.test(req.headers.upgrade ?? ''),
+  }, (req, res) => {
     const socket = req.socket as ServedSocket;
     const problem = nodeRequestProblem(req);
     if (problem !== undefined) return refuse(res, problem);
@@ -43,11 +52,19 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     if (!socket._httpMessage) socket.destroy();
   });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
+  server.on('upgrade', (req, socket: ServedSocket, head: Buffer) => {
+    const problem = nodeRequestProblem(req);
+    if (problem !== undefined) return socket.end(badRequestResponse(problem));
+    // No longer an HTTP/1.1 connection: close() and closeIdle() leave it to the app; a drain's
+    // grace period ends it, and --http-timeout does if it goes quiet.
+    sockets.delete(socket);
+    upgraded.add(socket);
+    app.upgrade!.serve(req, socket, head, requestHeadFromNode(req, socket[kConnection]!));
+  });
   // spry does not tunnel (docs/request-heads.md §3). Without this listener node:http would
   // close the connection without a word.
   server.on('connect', (req, socket: Socket) => {
-    const body = badRequestBody({ code: 'SPRY_ERR_BAD_TARGET', message: `CONNECT ${JSON.stringify(req.url)}: spry does not tunnel` });
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(badRequestResponse({ code: 'SPRY_ERR_BAD_TARGET', message: `CONNECT ${JSON.stringify(req.url)}: spry does not tunnel` }));
   });
   return {
     accept(socket, connection) {
@@ -78,6 +95,12 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
 }
 
 /** A 400 naming the problem; the connection closes after it (what follows cannot be trusted). */
+/** A whole 400 response, for a socket node:http no longer writes responses on (CONNECT, upgrades). */
+function badRequestResponse(problem: RequestHeadProblem): string {
+  const body = badRequestBody(problem);
+  return `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
 function refuse(res: ServerResponse, problem: RequestHeadProblem): void {
   const body = badRequestBody(problem);
   res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });

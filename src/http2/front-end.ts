@@ -11,7 +11,8 @@ import type { FrontEnd } from '../listen/front-end.ts';
 import { checkAuthority, checkTarget } from '../exchange/request-validation.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
 import { tracer } from '../log.ts';
-import { Http2Exchange, type Http2SessionState } from './http2-exchange.ts';
+import { Http2Exchange, requestHead, type Http2SessionState } from './http2-exchange.ts';
+import { Http2Tunnel } from './tunnel.ts';
 
 const trace = tracer('h2');
 const ignore = (): void => {};
@@ -33,6 +34,32 @@ function setIdleTimeout(session: Http2Session, idleTimeoutMs: number): void {
   session.setTimeout(idleTimeoutMs, closeIdleSession);
   destroySession ??= session.destroy; // node:http2's own, shared by every server session
   session.destroy = destroyDisarmed;
+}
+
+/**
+ * An extended CONNECT (RFC 8441 §4: :method CONNECT with :protocol, :scheme, :path and
+ * :authority) goes to the app's upgrade listeners as an HTTP/1.1-style upgrade over the stream.
+ * Without a listener it is 501; a malformed one is a stream error.
+ */
+function serveExtendedConnect(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, state: Http2SessionState, app: App): void {
+  const protocol = String(headers[':protocol']);
+  const problem = headers[':method'] !== 'CONNECT' || headers[':scheme'] === undefined
+    ? { code: 'SPRY_ERR_BAD_TARGET', message: 'an extended CONNECT needs :method CONNECT and :scheme' }
+    : checkTarget('GET', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? '');
+  if (problem !== undefined) {
+    trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
+    stream.on('error', ignore);
+    stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
+    return;
+  }
+  if (app.upgrade === undefined || !app.upgrade.accepts()) {
+    stream.on('error', ignore);
+    stream.respond({ ':status': 501, 'content-type': 'text/plain; charset=utf-8' });
+    stream.end(`no upgrade to ${protocol} here\n`);
+    return;
+  }
+  const head = { ...requestHead(stream, headers, rawHeaders, state.connection), method: 'GET' };
+  app.upgrade.serveTunnel(head, protocol, new Http2Tunnel(stream, state.connection));
 }
 
 function closeIdleSession(this: Http2Session): void {
@@ -71,6 +98,8 @@ export function createHttp2FrontEnd(
       maxConcurrentStreams: tuning.maxConcurrentStreams,
       initialWindowSize: tuning.initialWindowBytes,
       maxHeaderListSize: tuning.maxHeaderBlockBytes,
+      // RFC 8441: WebSockets over h2 streams, for apps with upgrade listeners.
+      enableConnectProtocol: true,
     },
     maxHeaderListPairs: tuning.maxHeaderCount,
     // Abuse that costs the client nothing, with SPDY's budgets (abuse-budget.ts). nghttp2 closes a
@@ -98,6 +127,7 @@ export function createHttp2FrontEnd(
     // fields with bad values; what it lets through but spry does not serve is refused here,
     // before the app sees it (docs/request-heads.md §2): a :path that is not origin-form or
     // holds bytes above 0x7e, `*` but for OPTIONS, CONNECT (no :path), a port that is not digits.
+    if (headers[':protocol'] !== undefined) return serveExtendedConnect(stream, headers, rawHeaders, sessions.get(stream.session!)!, app);
     const problem = checkTarget(headers[':method'] ?? '', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? headers.host ?? '');
     if (problem !== undefined) {
       trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);

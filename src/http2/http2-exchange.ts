@@ -234,7 +234,7 @@ function addFlat(target: OutgoingHttpHeaders, flat: FlatHeaders | undefined): vo
   }
 }
 
-function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo): RequestHead {
+export function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo): RequestHead {
   const flat: FlatHeaders = [];
   if (rawHeaders !== undefined) {
     for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].charCodeAt(0) !== 58 /* ':' */) flat.push(rawHeaders[i], rawHeaders[i + 1]);
