@@ -7,19 +7,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { Agent, request, type RequestOptions } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { describe, test } from 'node:test';
 import { startTestServer } from '../helpers/server.ts';
-
-/** An agent that keeps an idle socket as it is (Node's default would unref it). */
-class KeepIdleAgent extends Agent {
-  override keepSocketAlive(socket: Duplex): boolean {
-    (socket as Socket).setKeepAlive(true);
-    return true;
-  }
-}
 
 interface Answer {
   status: number;
@@ -27,8 +19,19 @@ interface Answer {
   body: string;
 }
 
-function get(port: number, agent: Agent, path: string): { answer: Promise<Answer>; socket: Promise<Socket> } {
-  const options: RequestOptions = { host: '127.0.0.1', port, path, agent, rejectUnauthorized: false };
+/**
+ * A keep-alive GET on a connection of its own, outside any agent's pool: an agent would close an
+ * idle socket itself (Node 24's by the server's Keep-Alive hint; Node 26's destroys a pooled
+ * socket at the first byte or EOF the server sends, so the client never sees the server's FIN).
+ */
+function get(port: number, path: string): { answer: Promise<Answer>; socket: Promise<Socket> } {
+  const options: RequestOptions = {
+    host: '127.0.0.1',
+    port,
+    path,
+    headers: { connection: 'keep-alive' },
+    createConnection: (connection) => tlsConnect({ ...(connection as ConnectionOptions), rejectUnauthorized: false }),
+  };
   let gotSocket!: (socket: Socket) => void;
   const socket = new Promise<Socket>((resolve) => (gotSocket = resolve));
   const answer = new Promise<Answer>((resolve, reject) => {
@@ -68,40 +71,34 @@ describe('closing an HTTP/1.1 listener', { timeout: 20_000 }, () => {
       arrived.shift()?.();
     }) as RequestListener;
     const server = await startTestServer({ app, spdy: false, h2: false });
-    const agent = new KeepIdleAgent({ keepAlive: true });
-    try {
-      // One idle connection: a quick request, then nothing.
-      const quick = get(server.port, agent, '/quick');
-      const idle = await quick.answer;
-      assert.deepEqual([idle.status, idle.connection, idle.body], [200, 'keep-alive', 'quick']);
-      const idleClosed = closedByServer(await quick.socket);
+    // One idle connection: a quick request, then nothing.
+    const quick = get(server.port, '/quick');
+    const idle = await quick.answer;
+    assert.deepEqual([idle.status, idle.connection, idle.body], [200, 'keep-alive', 'quick']);
+    const idleClosed = closedByServer(await quick.socket);
 
-      // Two busy ones: a response not started, and one whose head and first bytes went out.
-      const bothArrived = new Promise<void>((resolve) => {
-        let count = 0;
-        const one = (): void => {
-          if (++count === 2) resolve();
-        };
-        arrived.push(one, one);
-      });
-      // Each on a connection of its own (the agent would reuse the idle one).
-      const waiting = get(server.port, new KeepIdleAgent({ keepAlive: true }), '/slow');
-      const headSent = get(server.port, new KeepIdleAgent({ keepAlive: true }), '/slow-head');
-      await bothArrived;
+    // Two busy ones: a response not started, and one whose head and first bytes went out.
+    const bothArrived = new Promise<void>((resolve) => {
+      let count = 0;
+      const one = (): void => {
+        if (++count === 2) resolve();
+      };
+      arrived.push(one, one);
+    });
+    const waiting = get(server.port, '/slow');
+    const headSent = get(server.port, '/slow-head');
+    await bothArrived;
 
-      const closed = server.listener.close(10_000);
-      await idleClosed;
+    const closed = server.listener.close(10_000);
+    await idleClosed;
 
-      held.waiting[0].end('finished after close');
-      held.headSent[0].end('and the rest');
-      const [waitingAnswer, headSentAnswer] = await Promise.all([waiting.answer, headSent.answer]);
-      assert.deepEqual([waitingAnswer.status, waitingAnswer.connection, waitingAnswer.body], [200, 'close', 'finished after close']);
-      assert.deepEqual([headSentAnswer.status, headSentAnswer.body], [200, 'head sent, and the rest']);
-      await Promise.all([closedByServer(await waiting.socket), closedByServer(await headSent.socket)]);
-      await closed;
-    } finally {
-      agent.destroy();
-    }
+    held.waiting[0].end('finished after close');
+    held.headSent[0].end('and the rest');
+    const [waitingAnswer, headSentAnswer] = await Promise.all([waiting.answer, headSent.answer]);
+    assert.deepEqual([waitingAnswer.status, waitingAnswer.connection, waitingAnswer.body], [200, 'close', 'finished after close']);
+    assert.deepEqual([headSentAnswer.status, headSentAnswer.body], [200, 'head sent, and the rest']);
+    await Promise.all([closedByServer(await waiting.socket), closedByServer(await headSent.socket)]);
+    await closed;
   });
 });
 
@@ -111,15 +108,13 @@ describe('--http-timeout on HTTP/1.1', { timeout: 20_000 }, () => {
       setTimeout(() => res.end('late but whole'), 2_500);
     }) as RequestListener;
     const server = await startTestServer({ app, spdy: false, h2: false, httpTimeoutMs: 1_000 });
-    const agent = new KeepIdleAgent({ keepAlive: true });
     try {
-      const slow = get(server.port, agent, '/');
+      const slow = get(server.port, '/');
       const answer = await slow.answer;
       assert.deepEqual([answer.status, answer.body], [200, 'late but whole']);
       // Idle afterwards: now the timeout closes it.
       await closedByServer(await slow.socket);
     } finally {
-      agent.destroy();
       await server.close();
     }
   });
