@@ -49,6 +49,8 @@ export const ErrorCodes = {
   SPRY_ERR_BACKEND_CLOSED: 'the backend closed the connection before the response ended',
   // Apps.
   SPRY_ERR_APP_LOAD: 'the --module could not be loaded or has no usable export',
+  // The private parts of Node.js and pako that spry relies on (src/internals/), checked at load.
+  SPRY_ERR_INTERNALS_MISSING: 'this Node.js or pako lacks a private part spry relies on (spry must be updated for it)',
   // The --cache2 caches.
   SPRY_ERR_CACHE: 'a cache write broke a --cache2 limit (key, value size, full with purge_lru=0), or the cache is unknown or unreachable',
 } as const;

@@ -9,7 +9,8 @@ import { IncomingMessage, ServerResponse, type RequestListener } from 'node:http
 import { buildEnviron, type Environ } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import type { BodySink, RequestHead, ServerExchange } from '../exchange/exchange.ts';
-import { outgoingSymbol, responseHeaders } from './response-head.ts';
+import { kNeedDrain, type IncomingPrivates, type OutgoingPrivates } from '../internals/node-internals.ts';
+import { responseHeaders } from './response-head.ts';
 import type { App, UpgradeHandler } from './app.ts';
 import { pushOn, type PushCallback, type PushOptions } from './push-writable.ts';
 import { StreamSocket } from './stream-socket.ts';
@@ -157,12 +158,12 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
   if (head.authority !== '' && headerValue(rawHeaders, 'host') === undefined) rawHeaders.push('host', head.authority);
   req.rawHeaders = rawHeaders;
   // As node:http's parser does: headers are computed from rawHeaders on first access.
-  (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(rawHeaders, rawHeaders.length);
+  (req as unknown as IncomingPrivates)._addHeaderLines(rawHeaders, rawHeaders.length);
   decorate(req, head);
 
   // Request body, with backpressure: when req's buffer is full, the stream's window stays shut.
   (req as RequestCarrier)[kExchange] = exchange;
-  (req as unknown as { _read(): void })._read = readFromExchange;
+  (req as unknown as IncomingPrivates)._read = readFromExchange;
   exchange.setBodySink(bridge);
 
   const res = new ServerResponse(req);
@@ -192,14 +193,12 @@ function serveExchange(listener: RequestListener, exchange: ServerExchange, repo
 const kExchange = Symbol('spry.exchange');
 const kSocket = Symbol('spry.socket');
 /** A ServerResponse on a stream, with the node:http internals the adapter sets. */
-type ExchangeCarrier = ServerResponse & {
-  [kExchange]?: ServerExchange;
-  [kSocket]?: StreamSocket;
-  _storeHeader: (this: ExchangeCarrier, statusLine: string, headers: unknown) => void;
-  _header: string | null;
-  _headerSent: boolean;
-  _hasBody: boolean;
-};
+type ExchangeCarrier = ServerResponse &
+  Omit<OutgoingPrivates, '_storeHeader'> & {
+    [kExchange]?: ServerExchange;
+    [kSocket]?: StreamSocket;
+    _storeHeader: (this: ExchangeCarrier, statusLine: string, headers: unknown) => void;
+  };
 type RequestCarrier = IncomingMessage & { [kExchange]?: ServerExchange };
 
 /** Where the exchange's request body meets the IncomingMessage. */
@@ -268,8 +267,6 @@ function fail(error: unknown, res: ServerResponse, head: RequestHead, reportErro
  * `writableNeedDrain`; node:http clears it from its socket's 'drain'. We emit 'drain' ourselves,
  * so we clear it too, or a later pipe() would wait for a drain that never comes.
  */
-const kNeedDrain = outgoingSymbol('kNeedDrain');
-
 function clearNeedDrain(res: ServerResponse): void {
-  if (kNeedDrain !== undefined) (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
+  (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
 }

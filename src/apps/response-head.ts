@@ -6,29 +6,9 @@
 // given whole to end(). Connection, Keep-Alive and chunked framing are HTTP/1.1's own and are
 // never produced.
 
-import { OutgoingMessage, validateHeaderName, validateHeaderValue, type OutgoingHttpHeader, type ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeader, type ServerResponse } from 'node:http';
 import type { FlatHeaders } from '../exchange/exchange.ts';
-
-/** node:http's private state of an OutgoingMessage that the head depends on. */
-interface OutgoingState {
-  _hasBody: boolean;
-  _contentLength: number | null;
-  _removedContLen: boolean;
-  sendDate: boolean;
-}
-
-/** One of node:http's private symbols on an OutgoingMessage, by its description. */
-export function outgoingSymbol(description: string): symbol | undefined {
-  return Object.getOwnPropertySymbols(new OutgoingMessage()).find((candidate) => candidate.description === description);
-}
-
-/** What setHeader() stores under this symbol: `{ lowercased: [name as given, value] }`. */
-const kOutHeaders = outgoingSymbol('kOutHeaders') ?? missing('kOutHeaders');
-
-function missing(description: string): never {
-  // A Node upgrade that renames it must fail loudly, not send heads without their headers.
-  throw new Error(`this Node.js (${process.version}) has no OutgoingMessage ${description}: spry's Node-listener adapter needs updating`);
-}
+import { kOutHeaders, type OutgoingPrivates } from '../internals/node-internals.ts';
 
 /**
  * The headers of `res` as FlatHeaders (lower-case names), given the `headers` node:http passed to
@@ -54,7 +34,7 @@ export function responseHeaders(res: ServerResponse, headers: unknown): FlatHead
       for (const key in object) if (Object.hasOwn(object, key)) add(out, seen, key, object[key], true);
     }
   }
-  const state = res as unknown as OutgoingState;
+  const state = res as unknown as OutgoingPrivates;
   if (state.sendDate && !seen.date) out.push('date', httpDate());
   if (!seen.contentLength && !seen.transferEncoding && state._hasBody && !state._removedContLen && typeof state._contentLength === 'number') {
     out.push('content-length', String(state._contentLength));

@@ -10,8 +10,9 @@
 
 import { EventEmitter } from 'node:events';
 import type { ConnectionInfo, ServerExchange } from '../exchange/exchange.ts';
+import type { HttpSocketShape } from '../internals/node-internals.ts';
 
-export class StreamSocket extends EventEmitter {
+export class StreamSocket extends EventEmitter implements HttpSocketShape {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;

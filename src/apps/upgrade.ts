@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RequestHead } from '../exchange/exchange.ts';
+import type { IncomingPrivates } from '../internals/node-internals.ts';
 import type { UpgradeHandler } from './app.ts';
 import { decorateRequest } from './node-listener.ts';
 
@@ -51,7 +52,7 @@ function tunnelRequest(head: RequestHead, protocol: string, socket: Duplex): Inc
     raw.push('sec-websocket-key', randomBytes(16).toString('base64'));
   }
   req.rawHeaders = raw;
-  (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(raw, raw.length);
+  (req as unknown as IncomingPrivates)._addHeaderLines(raw, raw.length);
   req.complete = true;
   return req;
 }

@@ -6,8 +6,8 @@ import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
-import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
 import { badRequestBody, type RequestHeadProblem } from '../exchange/request-validation.ts';
+import { assignedResponse, setHighWaterMarks } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { IdleSockets } from '../exchange/idle-sockets.ts';
 import { Http1Exchange } from './http1-exchange.ts';
@@ -15,7 +15,7 @@ import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
 
 /** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
 const kConnection = Symbol('spry.connection');
-type ServedSocket = Socket & { [kConnection]?: ConnectionInfo; _httpMessage?: ServerResponse | null };
+type ServedSocket = Socket & { [kConnection]?: ConnectionInfo };
 
 export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): FrontEnd {
   const buffers = { writeBytes: options.tuning.writeBufferBytes, readBytes: options.tuning.readBufferBytes };
@@ -49,7 +49,7 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
   // request on it still waits for its response (the app or a backend's timeout answers it).
   server.timeout = options.idleTimeoutMs;
   server.on('timeout', (socket: ServedSocket) => {
-    if (!socket._httpMessage) socket.destroy();
+    if (assignedResponse(socket) === null) socket.destroy();
   });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
   server.on('upgrade', (req, socket: ServedSocket, head: Buffer) => {
@@ -82,14 +82,14 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     close() {
       closing = true;
       for (const socket of sockets) {
-        const response = socket._httpMessage;
+        const response = assignedResponse(socket);
         if (!response) socket.end();
         else if (!response.headersSent) response.shouldKeepAlive = false; // node:http closes after it
         else response.once('finish', () => socket.end()); // its head already promised keep-alive
       }
     },
     closeIdle() {
-      for (const socket of sockets) if (!socket._httpMessage) socket.end();
+      for (const socket of sockets) if (assignedResponse(socket) === null) socket.end();
     },
   };
 }

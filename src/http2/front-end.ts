@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
+import { http2SessionDestroy } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { checkAuthority, checkTarget } from '../exchange/request-validation.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
@@ -32,7 +33,6 @@ type AcceptedSocket = Socket & { [kConnection]?: ConnectionInfo };
  */
 function setIdleTimeout(session: Http2Session, idleTimeoutMs: number): void {
   session.setTimeout(idleTimeoutMs, closeIdleSession);
-  destroySession ??= session.destroy; // node:http2's own, shared by every server session
   session.destroy = destroyDisarmed;
 }
 
@@ -66,11 +66,9 @@ function closeIdleSession(this: Http2Session): void {
   this.close();
 }
 
-let destroySession: Http2Session['destroy'] | undefined;
-
 function destroyDisarmed(this: Http2Session, ...args: Parameters<Http2Session['destroy']>): void {
   this.setTimeout(0);
-  destroySession!.apply(this, args);
+  http2SessionDestroy.apply(this, args);
 }
 
 export function createHttp2FrontEnd(

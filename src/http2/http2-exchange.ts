@@ -5,7 +5,7 @@ import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Ser
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
-import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
 import { Http2PushSink } from './push-sink.ts';
 

@@ -23,6 +23,14 @@ import {
   zlibInflateInit,
   zlibInflateSetDictionary,
 } from 'pako';
+import {
+  DYNAMIC_DISTANCE_TABLE,
+  DYNAMIC_LENGTH_TABLE,
+  INFLATE_MODE_TYPE,
+  LENS_ENTRIES,
+  WORK_ENTRIES,
+  inflateState,
+} from '../internals/pako-internals.ts';
 import { SpdySessionError } from './protocol-error.ts';
 
 /**
@@ -39,31 +47,6 @@ function growScratch(minBytes: number): void {
   scratch = bigger;
 }
 
-/** The fields of pako's inflate state that hold its window and code tables (zlib's names). */
-interface InflateWindowState {
-  mode: number;
-  window: Uint8Array | null;
-  /** Window size, bytes filled, next write position. */
-  wsize: number;
-  whave: number;
-  wnext: number;
-  /** Scratch for building a block's code tables, and the dynamic tables built (pako's own). */
-  lens: Uint16Array | null;
-  work: Uint16Array | null;
-  lendyn: Int32Array | null;
-  distdyn: Int32Array | null;
-  /** The tables the current block decodes with: the dynamic ones, or shared fixed ones. */
-  lencode: Int32Array | null;
-  distcode: Int32Array | null;
-}
-
-/** pako's inflate mode between blocks (zlib's TYPE): the next block brings its own code tables. */
-const INFLATE_MODE_TYPE = 16191;
-/** zlib's ENOUGH_LENS and ENOUGH_DISTS, and the sizes of pako's lens and work arrays. */
-const DYNAMIC_LENGTH_TABLE = 852;
-const DYNAMIC_DISTANCE_TABLE = 592;
-const LENS_ENTRIES = 320;
-const WORK_ENTRIES = 288;
 /** What the code tables take: freed with the window while idle. */
 const INFLATE_TABLE_BYTES = (DYNAMIC_LENGTH_TABLE + DYNAMIC_DISTANCE_TABLE) * 4 + (LENS_ENTRIES + WORK_ENTRIES) * 2;
 
@@ -129,7 +112,7 @@ export class HeaderInflater {
    * of the window once it has wrapped: all of it is history then).
    */
   compact(): number {
-    const state = (this.strm as unknown as { state: InflateWindowState }).state;
+    const state = inflateState(this.strm);
     let freed = 0;
     if (!this.tablesFreed && state.mode === INFLATE_MODE_TYPE && state.lendyn !== null) {
       if (state.lencode === state.lendyn) state.lencode = null;
@@ -146,7 +129,7 @@ export class HeaderInflater {
   }
 
   private restore(): void {
-    const state = (this.strm as unknown as { state: InflateWindowState }).state;
+    const state = inflateState(this.strm);
     if (this.compacted !== null) {
       const window = new Uint8Array(state.wsize);
       window.set(this.compacted);

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { StreamTuning } from '../config/config.ts';
 import { SpryError } from '../errors.ts';
 import type { BufferSizes, ConnectionInfo, FlatHeaders } from '../exchange/exchange.ts';
-import { setHighWaterMarks } from '../exchange/high-water-marks.ts';
+import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
 import { AbuseBudgets } from './abuse-budget.ts';
 import { HeaderInflater } from './compression.ts';
