@@ -72,3 +72,128 @@ describe('the access log writes one line per request on every protocol', () => {
     assert.ok(lines.every((line) => line.method === 'GET' && line.addr === '127.0.0.1' && line.wid === 1 && line.backend === null));
   });
 });
+
+describe('uwsgi --socket and forwarded requests are logged on both sides', () => {
+  test('the app behind --socket logs protocol uwsgi; the router in front logs its backend', async () => {
+    const dir = await tempDir();
+    const socketPort = await freePort();
+    const app = await startSpry(['--socket', `127.0.0.1:${socketPort}`, '--http', '127.0.0.1:0', ...TEST_APP_ARGS, '--logto', dir.file('app.log'), '--log-format', 'json']);
+    const router = await startSpry(['--http', '127.0.0.1:0', '--http-to', `127.0.0.1:${socketPort}`, '--logto', dir.file('router.log'), '--log-format', 'json']);
+    try {
+      const response = await plainRequest(router.listener('http').port, '/bytes?n=300');
+      assert.equal(response.status, 200);
+      // And one uwsgi request straight from a "router" of our own.
+      const raw = await uwsgiGet(socketPort, '/status/204');
+      assert.match(raw, /^HTTP\/1\.1 204/);
+      const [forwarded, direct] = (await linesOf(dir.file('app.log'), 2)).map((line) => JSON.parse(line) as JsonLine);
+      assert.deepEqual([forwarded.protocol, forwarded.status, forwarded.rsize, forwarded.uri], ['uwsgi', 200, 300, '/bytes?n=300']);
+      assert.deepEqual([direct.protocol, direct.status, direct.uri], ['uwsgi', 204, '/status/204']);
+      const [routed] = (await linesOf(dir.file('router.log'), 1)).map((line) => JSON.parse(line) as JsonLine);
+      assert.deepEqual([routed.protocol, routed.status, routed.rsize, routed.backend], ['http/1.1', 200, 300, `127.0.0.1:${socketPort}`]);
+    } finally {
+      await router.stop();
+      await app.stop();
+      await dir.remove();
+    }
+  });
+});
+
+function uwsgiGet(port: number, path: string, extra: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(encodeUwsgiRequest({ REQUEST_METHOD: 'GET', REQUEST_URI: path, PATH_INFO: path, QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: 'localhost', SERVER_PORT: '80', REMOTE_ADDR: '10.1.2.3', HTTP_HOST: 'localhost', ...extra }));
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
+}
+
+describe('--log-format and JSON lines', () => {
+  test('a --log-format line is exactly the template with the request\'s values', async () => {
+    const dir = await tempDir();
+    const format = '%(addr) "%(method) %(uri) %(proto)" %(status) %(rsize) %(cl) host=%(host) ref=%(referer) ua=%(uagent) %(protocol)#%(stream) wid=%(wid) pid=%(pid) backend=%(backend)';
+    const spry = await startSpry(['--http', '127.0.0.1:0', ...TEST_APP_ARGS, '--logto', dir.file('a.log'), '--logformat', format]);
+    try {
+      const port = spry.listener('http').port;
+      await plainRequest(port, '/bytes?n=42', { headers: { referer: 'https://example.test/', 'user-agent': 'probe/1.0' } });
+      const [line] = await linesOf(dir.file('a.log'), 1);
+      assert.equal(line, `127.0.0.1 "GET /bytes?n=42 HTTP/1.1" 200 42 0 host=127.0.0.1:${port} ref=https://example.test/ ua=probe/1.0 http/1.1#0 wid=1 pid=${spry.child.pid} backend=-`);
+    } finally {
+      await spry.stop();
+      await dir.remove();
+    }
+  });
+
+  test('JSON lines parse back to what the client sent: quotes, backslashes, control bytes and non-ASCII included', async () => {
+    const dir = await tempDir();
+    const socketPort = await freePort();
+    // A uwsgi router may send any byte but CR, LF and NUL in a variable; h2 and HTTP/1.1 clients
+    // cannot even get control bytes past node's parsers.
+    const spry = await startSpry(['--socket', `127.0.0.1:${socketPort}`, '--http', '127.0.0.1:0', ...TEST_APP_ARGS, '--logto', dir.file('j.log'), '--log-format', 'json', '--log-x-forwarded-for']);
+    try {
+      const hostile = 'say "hi"\\ \t tab \x01\x1b[31m\x7f caf\u00e9 \u00ff';
+      await uwsgiGet(socketPort, '/status/200?q=%22x%5C', { HTTP_USER_AGENT: hostile, HTTP_REFERER: '"\\', HTTP_X_FORWARDED_FOR: '203.0.113.9, 10.0.0.1' });
+      const [text] = await linesOf(dir.file('j.log'), 1);
+      const line = JSON.parse(text) as JsonLine;
+      assert.equal(line.uagent, hostile);
+      assert.equal(line.referer, '"\\');
+      assert.equal(line.uri, '/status/200?q=%22x%5C');
+      assert.equal(line.addr, '203.0.113.9');
+      assert.doesNotMatch(text, /[\x00-\x1f]/);
+    } finally {
+      await spry.stop();
+      await dir.remove();
+    }
+  });
+});
+
+describe('reopening the log after logrotate renamed it', () => {
+  for (const how of ['--touch-logreopen', 'SIGHUP'] as const) {
+    test(`after ${how}, new lines go to a new file at the path and the renamed one keeps the old`, async () => {
+      const dir = await tempDir();
+      const touch = dir.file('reopen');
+      utimesSync(await (await import('node:fs/promises')).writeFile(touch, '').then(() => touch), new Date(1000), new Date(1000));
+      const spry = await startSpry(['--http', '127.0.0.1:0', ...TEST_APP_ARGS, '--logto', dir.file('r.log'), '--touch-logreopen', touch]);
+      try {
+        const port = spry.listener('http').port;
+        await plainRequest(port, '/status/201');
+        assert.equal((await linesOf(dir.file('r.log'), 1)).length, 1);
+        await rename(dir.file('r.log'), dir.file('r.log.1'));
+        if (how === 'SIGHUP') spry.child.kill('SIGHUP');
+        else utimesSync(touch, new Date(), new Date());
+        // Requests until one lands in the new file (the watcher polls the touch file).
+        const until = Date.now() + 10_000;
+        while ((await linesOf(dir.file('r.log'), 0)).length === 0 && Date.now() < until) {
+          await plainRequest(port, '/status/202');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const fresh = await linesOf(dir.file('r.log'), 1);
+        assert.ok(fresh.length >= 1 && fresh.every((line) => line.includes('=> 202')));
+        const old = await linesOf(dir.file('r.log.1'), 1);
+        assert.match(old[0], /GET \/status\/201 http\/1\.1 => 201/);
+      } finally {
+        await spry.stop();
+        await dir.remove();
+      }
+    });
+  }
+});
+
+describe('bad logging and stats options', () => {
+  for (const [args, message] of [
+    [['--log-format', '%(addr) %(nonsense)'], /--log-format: .*unknown variable %\(nonsense\)/],
+    [['--stats', 'nowhere'], /--stats: /],
+    [['--metrics', ':99999'], /--metrics: /],
+    [['--stats-http'], /--stats-http: .*--stats/],
+    [['--logto', ''], /--logto: needs a file name/],
+  ] as const) {
+    test(`${args.join(' ')} is one line on stderr and exit status 2`, () => {
+      const result = spawnSync(process.execPath, [...SPRY_NODE_ARGS, '--http', '127.0.0.1:0', ...TEST_APP_ARGS, ...args], { cwd: SPRY_ROOT, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(result.status, 2);
+      assert.equal(result.stderr.trim().split('\n').length, 1);
+      assert.match(result.stderr, message);
+    });
+  }
+});
