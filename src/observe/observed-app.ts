@@ -15,6 +15,8 @@ export function observeApp(app: App, observer: Observer): App {
   const serveNode = app.serveNode;
   return {
     style: app.style,
+    // Upgrades pass untouched (not logged yet).
+    ...(app.upgrade === undefined ? {} : { upgrade: app.upgrade }),
     serve(exchange) {
       app.serve(new ObservedExchange(exchange, observer));
     },
