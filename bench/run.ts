@@ -27,6 +27,7 @@ import { h1Requests } from './scenarios/h1-requests.ts';
 import { h2Requests } from './scenarios/h2-requests.ts';
 import { library } from './scenarios/library.ts';
 import { memory } from './scenarios/memory.ts';
+import { observeCost } from './scenarios/observe-cost.ts';
 import { pageLoad } from './scenarios/page-load.ts';
 import { spdyRequests } from './scenarios/spdy-requests.ts';
 import { throughput } from './scenarios/throughput.ts';
@@ -40,6 +41,7 @@ const SCENARIOS: readonly { readonly id: string; readonly title: string; readonl
   { id: '6', title: 'forwarding to uwsgi', run: forwarding },
   { id: '7', title: 'page load with push', run: pageLoad },
   { id: '8', title: 'createServer vs the CLI', run: library },
+  { id: '10', title: 'access log and metrics on vs off', run: observeCost },
 ];
 
 // Four short runs each rather than two long ones: on a shared machine, the best of more runs is
@@ -53,7 +55,7 @@ const USAGE = `usage: npm run bench [-- --quick] [--micro] [--only 1,4] [--profi
   (no option)    every scenario, side by side with its peers (about 9 minutes on 2 cores)
   --quick        a smoke run of every scenario (also SPRY_BENCH_QUICK=1)
   --micro        the micro benchmarks (bench/micro) only; with --quick, a short pass
-  --only IDS     these scenarios only (1-8, comma-separated)
+  --only IDS     these scenarios only (1-8, 10; comma-separated)
   --no-profile   skip the --cpu-prof passes of scenarios 1, 2 and 6 (the full run has them)
   --profile      add them to a --quick run`;
 

@@ -11,20 +11,30 @@ import { ConfigError } from './errors.ts';
 import type { Listener } from './listen/connection-handler.ts';
 import { listenerPlans, startListener } from './listen/handlers.ts';
 import { logLine } from './log.ts';
+import { startObservation, type Observation } from './observe/observation.ts';
+import { startStatsServers, type StatsServers } from './observe/stats-server.ts';
 
 export interface RunningServer {
   readonly listeners: readonly { readonly scheme: 'https' | 'http' | 'uwsgi'; readonly listener: Listener }[];
+  /** Reopens the log files (SIGHUP: logrotate moved them). */
+  reopenLogs(): void;
   close(): Promise<void>;
 }
 
-/** What serves requests: the --module's app, or a router forwarding to --http-to backends. */
-export async function createApp(config: SpryConfig): Promise<App> {
+/**
+ * What serves requests: the --module's app, or a router forwarding to --http-to backends;
+ * wrapped by `observation` when the access log, stats or metrics are on.
+ */
+export async function createApp(config: SpryConfig, observation?: Observation): Promise<App> {
   if (config.upstream !== undefined) {
     const balancer = new Balancer(config.upstream.nodes, config.upstream.gracetimeMs);
-    return forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars });
+    observation?.reportBackends(() => balancer.nodes.map((node) => ({ label: node.label, state: node.deadUntil > Date.now() ? 'dead' : 'alive', failures: node.failures, outstanding: node.outstanding })));
+    const app = forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars });
+    return observation?.wrap(app) ?? app;
   }
   if (config.module === undefined) throw new ConfigError('--module', 'an app is required (--module PATH:EXPORT)');
-  return loadApp(config.module);
+  const app = await loadApp(config.module);
+  return observation?.wrap(app) ?? app;
 }
 
 /** How the startup log names what is served. */
@@ -36,14 +46,19 @@ export function describeApp(config: SpryConfig): string {
 export async function startServer(config: SpryConfig): Promise<RunningServer> {
   // Before the app loads: it may read the cache at import time.
   installLocalCaches(config.caches);
-  const app = await createApp(config);
+  const observation = startObservation(config.observe, 1);
   const listeners: { scheme: 'https' | 'http' | 'uwsgi'; listener: Listener }[] = [];
+  let statsServers: StatsServers | undefined;
+  let app: App;
   try {
+    app = await createApp(config, observation);
     for (const plan of listenerPlans(config)) {
       listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs) });
     }
+    if (config.observe !== undefined) statsServers = await startStatsServers(config.observe, async () => observation.snapshot());
   } catch (error) {
     await Promise.all(listeners.map(({ listener }) => listener.close()));
+    observation.close();
     throw error;
   }
   for (const { scheme, listener } of listeners) {
@@ -53,8 +68,11 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   }
   return {
     listeners,
+    reopenLogs: () => observation.reopen(),
     async close() {
+      await statsServers?.close();
       await Promise.all(listeners.map(({ listener }) => listener.close()));
+      observation.close();
     },
   };
 }

@@ -13,6 +13,8 @@ import type { RequestListener } from 'node:http';
 import { SpryError } from '../errors.ts';
 import type { RequestHead } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
+import { describeRequest } from '../observe/access-record.ts';
+import { currentObservation } from '../observe/observation.ts';
 import type { App } from './app.ts';
 import { type FetchHandler, fetchHandlerApp } from './fetch-handler.ts';
 import { nodeListenerApp } from './node-listener.ts';
@@ -89,5 +91,6 @@ function looksLikePath(path: string): boolean {
 
 export function reportAppError(error: unknown, head: RequestHead): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  logLine(`app error on ${head.method} ${head.target}: ${detail}`);
+  currentObservation()?.observer?.appFailed();
+  logLine(`app error on ${describeRequest(head)}: ${detail}`);
 }

@@ -50,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
 interface Runnable {
   close(): Promise<void>;
   reload?(): void;
+  /** A single process's SIGHUP: the log files reopen (a master's reload reopens them anyway). */
+  reopenLogs?(): void;
   readonly failed?: Promise<number>;
 }
 
@@ -75,7 +77,7 @@ async function startMasterAndLog(config: SpryConfig): Promise<Runnable> {
 function waitForShutdown(server: Runnable): Promise<number> {
   return new Promise((resolve) => {
     let closing = false;
-    const onReload = (): void => server.reload?.();
+    const onReload = (): void => (server.reload !== undefined ? server.reload() : server.reopenLogs?.());
     process.on('SIGHUP', onReload);
     void server.failed?.then((status) => {
       if (closing) return;

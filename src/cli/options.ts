@@ -13,6 +13,7 @@ import type { BackendAddress } from '../config/config.ts';
 import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
+import { OBSERVE_OPTIONS, observeConfig, type ObserveDraft } from './observe-options.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
@@ -38,17 +39,18 @@ interface ConfigDraft {
   pidfile?: string;
   module?: ModuleSpec;
   httpTimeoutMs?: number;
+  readonly observe: ObserveDraft;
   /** One generated certificate, shared by every listener given no cert= and key=. */
   readonly selfSigned: () => Promise<PemPair>;
 }
 
-export interface OptionSpec extends ArgvOptionShape {
+export interface OptionSpec<Draft = ConfigDraft> extends ArgvOptionShape {
   readonly repeats: boolean;
   /** How the value is written, for --help (`KEYVAL`, `SECONDS`). */
   readonly valueHint?: string;
   readonly summary: string;
   /** `raw` is the option as the user spelled it, for messages. */
-  readonly apply: (value: string | undefined, raw: string, draft: ConfigDraft) => void | Promise<void>;
+  readonly apply: (value: string | undefined, raw: string, draft: Draft) => void | Promise<void>;
 }
 
 // Node's timers hold at most 2^31-1 ms.
@@ -215,6 +217,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       draft.loadFiles.push({ raw, text: value ?? '' });
     },
   },
+  ...OBSERVE_OPTIONS,
   ...TUNING_KEYS.map((key): OptionSpec => ({
     name: key.name, aliases: [], takesValue: true, repeats: false, valueHint: 'N',
     summary: `${key.summary}; the --https2 key of the same name overrides it per listener`,
@@ -257,6 +260,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     touchReload: [],
     httpTo: [],
     vars: {},
+    observe: { touchLogreopen: [] },
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
   };
 
@@ -308,6 +312,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
       touchReload: draft.touchReload,
     },
     httpTimeoutMs: draft.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs,
+    observe: observeConfig(draft.observe),
   };
 }
 

@@ -124,6 +124,29 @@ export interface SpryConfig {
   readonly tuning: StreamTuning;
   /** --cache2 caches, in the order given (the first is the default one). */
   readonly caches: readonly CacheConfig[];
+  /** The access log, stats and metrics (the command line always sets it; absent: all off). */
+  readonly observe?: ObserveConfig;
+}
+
+/** Where --stats and --metrics listen: TCP, or a unix socket (an address with a `/`). */
+export type StatsAddress = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'unix'; readonly path: string };
+
+/** uWSGI's logging and stats options (src/observe/). */
+export interface ObserveConfig {
+  /** One line per request (off with --disable-logging). */
+  readonly accessLog: boolean;
+  /** --logto: the access log's file (stderr without it). */
+  readonly logto?: string;
+  /** --logto2: spry's own lines (startup, the master's, app and backend failures); stderr without it. */
+  readonly logto2?: string;
+  /** --log-format: a `%(var)` template, or `json`; absent: spry's default line. */
+  readonly logFormat?: string;
+  readonly logXForwardedFor: boolean;
+  /** --touch-logreopen: reopen the logs when one of these files' mtime changes. */
+  readonly touchLogreopen: readonly string[];
+  readonly stats?: StatsAddress;
+  readonly statsHttp: boolean;
+  readonly metrics?: StatsAddress;
 }
 
 /** A --http-to backend: uwsgi over TCP or a unix socket, or HTTP/1.1 over TCP. */

@@ -94,6 +94,9 @@ export interface ServerExchange {
    */
   push?(resource: PushedResource): PushSink | undefined;
 
+  /** The --http-to backend serving a forwarded request: set by the forwarding app, for the access log. */
+  backend?: string | undefined;
+
   /** Called when write() may be called again after it returned false. */
   onDrain: (() => void) | null;
   /** Called once if the exchange is aborted by the client or the connection (never after end). */

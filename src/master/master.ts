@@ -18,7 +18,11 @@ import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
 import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
 import { bind } from '../listen/bind.ts';
-import { logLine } from '../log.ts';
+import { logLine, reopenLogFile } from '../log.ts';
+import { mergeSnapshots, type StatsSnapshot } from '../observe/stats.ts';
+import { startStatsServers } from '../observe/stats-server.ts';
+import { startObservation } from '../observe/observation.ts';
+import type { ObserveConfig } from '../config/config.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
 
@@ -30,6 +34,8 @@ const RESPAWN_BASE_MS = 100;
 const RESPAWN_MAX_MS = 10_000;
 /** More unexpected exits than this within the window is a crash loop: respawning stops. */
 export const CRASH_LOOP_LIMIT = 10;
+/** How long the stats server waits for a worker's numbers. */
+const STATS_ANSWER_MS = 1000;
 export const CRASH_LOOP_WINDOW_MS = 60_000;
 /** Connections accepted while no worker is ready wait here, up to this many. */
 const MAX_PENDING_CONNECTIONS = 1024;
@@ -37,6 +43,8 @@ const MAX_PENDING_CONNECTIONS = 1024;
 interface WorkerHandle {
   readonly child: ChildProcess;
   readonly generation: number;
+  /** 1…N within its generation, as uWSGI's worker id (a respawn keeps the id). */
+  readonly id: number;
   ready: boolean;
   draining: boolean;
   /** Connections sent to this worker that it has not accepted yet (the master keeps its copy). */
@@ -69,9 +77,19 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     throw error;
   }
+  // The master's own lines go to --logto2 and reopen with --touch-logreopen.
+  const observation = startObservation(config.observe === undefined ? undefined : { ...config.observe, accessLog: false, stats: undefined, metrics: undefined } as ObserveConfig, 0);
   const master = new Master(config, servers.map(({ server }) => server), caches);
   try {
     await master.startGeneration();
+  } catch (error) {
+    await master.close();
+    if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
+    throw error;
+  }
+  let statsServers;
+  try {
+    statsServers = config.observe === undefined ? undefined : await startStatsServers(config.observe, () => master.statsSnapshot());
   } catch (error) {
     await master.close();
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
@@ -92,7 +110,9 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     workerPids: () => master.pids(),
     async close() {
       for (const watched of settings.touchReload) unwatchFile(watched);
+      await statsServers?.close();
       await master.close();
+      observation.close();
       if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     },
   };
@@ -146,6 +166,10 @@ class Master {
   private connectionIds = 0;
   private readonly pending: { listener: number; socket: Socket }[] = [];
   private readonly crashes: number[] = [];
+  /** Spawns per worker id, for the stats' respawn_count. */
+  private readonly spawns = new Map<number, number>();
+  private statsRequests = 0;
+  private readonly statsAnswers = new Map<number, (snapshot: StatsSnapshot, worker: WorkerHandle) => void>();
   private stopping = false;
   private giveUp: ((status: number) => void) | null = null;
   readonly failed = new Promise<number>((resolve) => (this.giveUp = resolve));
@@ -166,6 +190,30 @@ class Master {
     });
   }
 
+  /** Every serving worker's numbers (one that does not answer within a second is left out). */
+  async statsSnapshot(): Promise<StatsSnapshot> {
+    const id = ++this.statsRequests;
+    const serving = [...this.workers].filter((worker) => worker.ready && !worker.draining);
+    const answers: StatsSnapshot[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, STATS_ANSWER_MS);
+      let waiting = serving.length;
+      if (waiting === 0) resolve();
+      this.statsAnswers.set(id, (snapshot, worker) => {
+        const respawns = (this.spawns.get(worker.id) ?? 1) - 1;
+        answers.push({ ...snapshot, workers: snapshot.workers.map((w) => ({ ...w, respawn_count: respawns })) });
+        if (--waiting === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      for (const worker of serving) this.send(worker, { type: 'stats-request', id });
+    });
+    this.statsAnswers.delete(id);
+    answers.sort((a, b) => (a.workers[0]?.id ?? 0) - (b.workers[0]?.id ?? 0));
+    return mergeSnapshots(answers);
+  }
+
   pids(): number[] {
     return [...this.workers].filter((worker) => !worker.draining).map((worker) => worker.child.pid!);
   }
@@ -173,7 +221,7 @@ class Master {
   /** Spawns a full generation and resolves when every worker is ready (rejects if one cannot start). */
   async startGeneration(): Promise<void> {
     const generation = ++this.generation;
-    const starting = Array.from({ length: this.config.processes.workers }, () => this.spawn(generation));
+    const starting = Array.from({ length: this.config.processes.workers }, (_, i) => this.spawn(generation, i + 1));
     try {
       await Promise.all(starting);
     } catch (error) {
@@ -187,6 +235,7 @@ class Master {
   reload(): void {
     if (this.stopping) return;
     const previous = this.generation;
+    reopenLogFile(); // the new workers open the access log anew
     logLine(`reloading: starting ${this.config.processes.workers} new worker(s)`);
     this.startGeneration().then(
       () => {
@@ -222,14 +271,15 @@ class Master {
     });
   }
 
-  private spawn(generation: number): Promise<void> {
+  private spawn(generation: number, id: number): Promise<void> {
     const child = fork(BIN, [], {
       env: { ...process.env, SPRY_WORKER: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // Structured clone: cache values cross as bytes, not as JSON arrays of numbers.
       serialization: 'advanced',
     });
-    const worker: WorkerHandle = { child, generation, ready: false, draining: false, handedOver: new Map() };
+    const worker: WorkerHandle = { child, generation, id, ready: false, draining: false, handedOver: new Map() };
+    this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
     this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
@@ -243,6 +293,8 @@ class Master {
           worker.handedOver.delete(message.id);
         } else if (message.type === 'declined') {
           this.takeBack(worker, message.id);
+        } else if (message.type === 'stats') {
+          this.statsAnswers.get(message.id)?.(message.snapshot, worker);
         } else if (isCacheRequest(message)) {
           this.onCacheRequest(worker, message);
         } else if (message.type === 'fatal') {
@@ -260,7 +312,7 @@ class Master {
       });
       // The snapshot and every broadcast after it travel the same ordered channel: the replica
       // misses nothing (this worker is already in this.workers for the broadcasts).
-      this.send(worker, { type: 'start', config: this.workerConfig, caches: this.caches.snapshot() });
+      this.send(worker, { type: 'start', config: this.workerConfig, caches: this.caches.snapshot(), workerId: id });
     });
   }
 
@@ -278,7 +330,7 @@ class Master {
     logLine(`worker ${worker.child.pid} died (${how}); respawning in ${delay} ms`);
     const timer = setTimeout(() => {
       if (this.stopping || worker.generation !== this.generation) return;
-      this.spawn(worker.generation).catch((error: unknown) => {
+      this.spawn(worker.generation, worker.id).catch((error: unknown) => {
         logLine(`respawn failed: ${error instanceof Error ? error.message : String(error)}`);
       });
     }, delay);

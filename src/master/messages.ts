@@ -2,13 +2,16 @@
 
 import type { CacheNotice, CacheRequest, CacheSnapshot } from '../cache/cache-messages.ts';
 import type { SpryConfig } from '../config/config.ts';
+import type { StatsSnapshot } from '../observe/stats.ts';
 
 export type MasterMessage =
   /**
    * The configuration to serve (sent once, first), without --load-file-in-cache contents: the
    * caches' entries as the master holds them now are in `caches`.
    */
-  | { readonly type: 'start'; readonly config: SpryConfig; readonly caches: readonly CacheSnapshot[] }
+  | { readonly type: 'start'; readonly config: SpryConfig; readonly caches: readonly CacheSnapshot[]; readonly workerId: number }
+  /** The stats server wants this worker's numbers: answered with a 'stats' of the same id. */
+  | { readonly type: 'stats-request'; readonly id: number }
   /** A connection accepted on listener `listener` (index into https2 then http); the socket rides along. */
   | { readonly type: 'connection'; readonly listener: number; readonly id: number }
   /** Finish in-flight work (GOAWAY, no keep-alive), then exit; connections left after graceMs are cut. */
@@ -25,6 +28,8 @@ export type WorkerMessage =
   | { readonly type: 'declined'; readonly id: number }
   /** The worker cannot serve (its app failed to load): the message is for the user. */
   | { readonly type: 'fatal'; readonly message: string; readonly code: string }
+  /** This worker's numbers, for the master's stats server and /metrics. */
+  | { readonly type: 'stats'; readonly id: number; readonly snapshot: StatsSnapshot }
   /** Cache writes and read batches for the master's stores. */
   | CacheRequest;
 

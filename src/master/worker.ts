@@ -8,6 +8,7 @@ import { SpryError } from '../errors.ts';
 import type { ConnectionHandler } from '../listen/connection-handler.ts';
 import { createHandlers } from '../listen/handlers.ts';
 import { logLine } from '../log.ts';
+import { startObservation, type Observation } from '../observe/observation.ts';
 import { createApp } from '../server.ts';
 import { isMasterMessage, type WorkerMessage } from './messages.ts';
 import type { Socket } from 'node:net';
@@ -15,6 +16,7 @@ import type { Socket } from 'node:net';
 export function runWorker(): void {
   const send = (message: WorkerMessage) => process.send?.(message);
   let handlers: ConnectionHandler[] | undefined;
+  let observation: Observation | undefined;
   let draining = false;
   let leaving = false;
   process.on('message', (message: unknown, socket?: Socket) => {
@@ -24,7 +26,8 @@ export function runWorker(): void {
       case 'start':
         // Before the app loads, so that it can read the caches at import time.
         installWorkerCaches(message.config.caches, message.caches, sendCacheRequest);
-        void start(message.config).then(
+        observation = startObservation(message.config.observe, message.workerId);
+        void start(message.config, observation).then(
           (ready) => {
             handlers = ready;
             send({ type: 'ready' });
@@ -48,6 +51,9 @@ export function runWorker(): void {
         }
         send({ type: 'accepted', id: message.id });
         handlers[message.listener]?.accept(socket);
+        return;
+      case 'stats-request':
+        if (observation !== undefined) send({ type: 'stats', id: message.id, snapshot: observation.snapshot() });
         return;
       case 'drain':
         draining = true;
@@ -76,6 +82,6 @@ function sendCacheRequest(request: CacheRequest, onError: (error: Error) => void
   });
 }
 
-async function start(config: SpryConfig): Promise<ConnectionHandler[]> {
-  return createHandlers(config, await createApp(config));
+async function start(config: SpryConfig, observation: Observation): Promise<ConnectionHandler[]> {
+  return createHandlers(config, await createApp(config, observation));
 }

@@ -12,6 +12,8 @@ export interface BackendNode {
   readonly label: string;
   outstanding: number;
   deadUntil: number;
+  /** Times it refused a connection (for the stats). */
+  failures: number;
 }
 
 export class Balancer {
@@ -20,7 +22,7 @@ export class Balancer {
   private turn = 0;
 
   constructor(addresses: readonly BackendAddress[], gracetimeMs: number) {
-    this.nodes = addresses.map((address) => ({ address, label: labelOf(address), outstanding: 0, deadUntil: 0 }));
+    this.nodes = addresses.map((address) => ({ address, label: labelOf(address), outstanding: 0, deadUntil: 0, failures: 0 }));
     this.gracetimeMs = gracetimeMs;
   }
 
@@ -43,6 +45,7 @@ export class Balancer {
   }
 
   markDead(node: BackendNode): void {
+    node.failures++;
     node.deadUntil = Date.now() + this.gracetimeMs;
   }
 

@@ -17,6 +17,7 @@ import { buildEnviron } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
+import { describeRequest } from '../observe/access-record.ts';
 import { Balancer, type BackendNode } from './balancer.ts';
 import { HttpResponseParser } from './http-response-parser.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
@@ -59,6 +60,7 @@ class Forward {
 
   start(node: BackendNode, mayRetry: boolean): void {
     node.outstanding++;
+    this.exchange.backend = node.label;
     let released = false;
     const release = () => {
       if (!released) {
@@ -234,7 +236,7 @@ class Forward {
   private connectFailed(node: BackendNode, error: NodeJS.ErrnoException, mayRetry: boolean, release: () => void): void {
     release();
     this.balancer.markDead(node);
-    logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead`);
+    logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead (on ${describeRequest(this.exchange.head)})`);
     const other = mayRetry ? this.balancer.pick(node) : undefined;
     if (other !== undefined && other !== node && !this.exchange.aborted) {
       this.start(other, false);
@@ -246,7 +248,7 @@ class Forward {
   /** Before the response head: an error status. After it: the stream is cut. */
   private backendFailed(node: BackendNode, error: Error, status: 502 | 504, log = true): void {
     if (this.finished || this.exchange.aborted) return;
-    if (log) logLine(`backend ${node.label}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+    if (log) logLine(`backend ${node.label}: ${(error as NodeJS.ErrnoException).code ?? error.message} (on ${describeRequest(this.exchange.head)})`);
     this.finished = true;
     if (!this.headSent) fail(this.exchange, status, error.message);
     else this.exchange.abort();

@@ -56,7 +56,7 @@ export interface FuzzReport {
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
-  const spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', ...TEST_APP_ARGS, '--http-timeout', '10'], {
+  const spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', ...TEST_APP_ARGS, '--http-timeout', '10', '--disable-logging'], {
     env: { ...process.env, NODE_OPTIONS: `--expose-gc --require ${GC_ON_SIGNAL}${process.env.FUZZ_PRELOAD ? ` --require ${process.env.FUZZ_PRELOAD}` : ''}` },
   });
   const port = spry.listener('https').port;

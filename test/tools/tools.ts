@@ -91,3 +91,5 @@ export function assertExitedOk(result: ToolResult, what: string): void {
   if (result.status === 0) return;
   throw new Error(`${what} exited with status ${result.status}${result.signal ? ` (${result.signal})` : ''}; stderr:\n${result.stderr.slice(-4000)}\nstdout:\n${result.stdout.toString('utf8').slice(-2000)}`);
 }
+export const PROMTOOL = findTool('promtool', 'prometheus');
+export const PROMETHEUS = findTool('prometheus', 'prometheus');

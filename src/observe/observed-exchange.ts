@@ -1,0 +1,149 @@
+// A ServerExchange that records what passes through it (status, body bytes each way, when it
+// ended) and hands the record to the Observer when the response ends or is cut. It is the
+// record: one object per request, methods on the prototype, no closures. Only installed when the
+// access log, stats or metrics are on (observed-app.ts); otherwise apps get the front end's
+// exchange untouched.
+
+import type { BodySink, BufferSizes, FlatHeaders, PushSink, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { PushedResource } from '../push/push-planner.ts';
+import type { AccessRecord } from './access-record.ts';
+import type { Observer } from './observer.ts';
+
+/** Where the front end's exchange points back at its observer, for the abort it reports. */
+const kObserved = Symbol('spry.observed');
+type Observable = ServerExchange & { [kObserved]?: ObservedExchange };
+
+export class ObservedExchange implements ServerExchange, AccessRecord {
+  readonly head: RequestHead;
+  readonly startedAt: number;
+  status = 0;
+  responseHeaders: FlatHeaders | undefined = undefined;
+  headerBytes = -1;
+  bodyBytes = 0;
+  requestBytes = 0;
+  durationMs = 0;
+  backend: string | undefined = undefined;
+  cut = false;
+  readonly push: ((resource: PushedResource) => PushSink | undefined) | undefined;
+  private readonly inner: Observable;
+  private readonly observer: Observer;
+  private appOnAbort: ((reason: Error) => void) | null = null;
+  private done = false;
+
+  constructor(inner: ServerExchange, observer: Observer) {
+    this.inner = inner;
+    this.head = inner.head;
+    this.observer = observer;
+    this.push = inner.push === undefined ? undefined : observedPush;
+    this.startedAt = performance.now();
+    (inner as Observable)[kObserved] = this;
+    inner.onAbort = forwardAbort;
+    observer.started(this);
+  }
+
+  get buffers(): BufferSizes {
+    return this.inner.buffers;
+  }
+
+  get aborted(): boolean {
+    return this.inner.aborted;
+  }
+
+  get responded(): boolean {
+    return this.inner.responded;
+  }
+
+  get onDrain(): (() => void) | null {
+    return this.inner.onDrain;
+  }
+
+  set onDrain(handler: (() => void) | null) {
+    this.inner.onDrain = handler;
+  }
+
+  get onAbort(): ((reason: Error) => void) | null {
+    return this.appOnAbort;
+  }
+
+  set onAbort(handler: ((reason: Error) => void) | null) {
+    this.appOnAbort = handler;
+  }
+
+  setBodySink(sink: BodySink): void {
+    this.inner.setBodySink(new CountingSink(this, sink));
+  }
+
+  end(chunk?: Buffer, callback?: () => void): void {
+    if (chunk !== undefined) this.bodyBytes += chunk.length;
+    this.inner.end(chunk, callback);
+    this.finish(false);
+  }
+
+  resumeBody(): void {
+    this.inner.resumeBody();
+  }
+
+  respond(status: number, headers: FlatHeaders, endStream: boolean): void {
+    this.status = status;
+    this.responseHeaders = headers;
+    this.inner.respond(status, headers, endStream);
+    if (endStream) this.finish(false);
+  }
+
+  write(chunk: Buffer, callback?: () => void): boolean {
+    this.bodyBytes += chunk.length;
+    return this.inner.write(chunk, callback);
+  }
+
+  /** An app's push (res.push()): counted as sent or refused. */
+  pushThrough(resource: PushedResource): PushSink | undefined {
+    const sink = this.inner.push!(resource);
+    this.observer.pushed(sink !== undefined);
+    return sink;
+  }
+
+  abort(): void {
+    this.inner.abort();
+    this.finish(true);
+  }
+
+  /** The record is whole: once, at the response's end or when it is cut. */
+  finish(cut: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.cut = cut;
+    this.durationMs = performance.now() - this.startedAt;
+    this.observer.finished(this);
+  }
+}
+
+/** Counts the request body on its way to the app's sink. */
+class CountingSink implements BodySink {
+  private readonly record: ObservedExchange;
+  private readonly sink: BodySink;
+
+  constructor(record: ObservedExchange, sink: BodySink) {
+    this.record = record;
+    this.sink = sink;
+  }
+
+  data(chunk: Buffer): boolean {
+    this.record.requestBytes += chunk.length;
+    return this.sink.data(chunk);
+  }
+
+  end(): void {
+    this.sink.end();
+  }
+}
+
+// Shared by every ObservedExchange (no closure per request).
+function observedPush(this: ObservedExchange, resource: PushedResource): PushSink | undefined {
+  return this.pushThrough(resource);
+}
+
+function forwardAbort(this: Observable, reason: Error): void {
+  const observed = this[kObserved]!;
+  observed.finish(true);
+  observed.onAbort?.(reason);
+}

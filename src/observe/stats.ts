@@ -1,0 +1,178 @@
+// One process's counters, fed by the Observer at each request's start and end, and the
+// snapshot the stats server and /metrics read. Snapshots are plain data (they cross the
+// master's IPC by structured clone) and add up across workers (mergeSnapshots).
+
+import { wireProtocol, type AccessRecord } from './access-record.ts';
+
+/** The request-duration histogram's upper bounds, in seconds (Prometheus's defaults, plus 1 ms). */
+export const DURATION_BOUNDS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface ProtocolStats {
+  requests: number;
+  /** Requests reached the app and not yet ended: open streams (SPDY, h2) or requests in flight. */
+  inFlight: number;
+  /** By status class: `1xx` … `5xx`, and `0xx` for exchanges cut before any response. */
+  statusClasses: Record<string, number>;
+  bytesIn: number;
+  bytesOut: number;
+  /** Cumulative counts per DURATION_BOUNDS entry, then +Inf. */
+  durationBuckets: number[];
+  durationSum: number;
+}
+
+export interface BackendStats {
+  readonly label: string;
+  readonly state: 'alive' | 'dead';
+  readonly failures: number;
+  readonly outstanding: number;
+}
+
+export interface WorkerStats {
+  readonly id: number;
+  readonly pid: number;
+  readonly requests: number;
+  readonly exceptions: number;
+  readonly status: 'idle' | 'busy';
+  readonly rss: number;
+  readonly vsz: number;
+  readonly respawn_count: number;
+  /** Mean response time, microseconds (uWSGI's avg_rt). */
+  readonly avg_rt: number;
+  /** Response bytes sent. */
+  readonly tx: number;
+  /** Microseconds spent serving requests (uWSGI's running_time). */
+  readonly running_time: number;
+  readonly last_spawn: number;
+}
+
+export interface StatsSnapshot {
+  readonly workers: WorkerStats[];
+  readonly protocols: Record<string, ProtocolStats>;
+  readonly pushes: { sent: number; refused: number };
+  readonly droppedLogLines: number;
+  readonly backends: BackendStats[];
+}
+
+export class Stats {
+  requests = 0;
+  exceptions = 0;
+  pushesSent = 0;
+  pushesRefused = 0;
+  tx = 0;
+  runningTimeUs = 0;
+  private readonly protocols = new Map<string, ProtocolStats>();
+  private readonly spawnedAt = Math.floor(Date.now() / 1000);
+  private readonly workerId: number;
+  /** Other sources of numbers, asked at snapshot time. */
+  droppedLines: () => number = () => 0;
+  backends: () => BackendStats[] = () => [];
+
+  constructor(workerId: number) {
+    this.workerId = workerId;
+  }
+
+  started(record: AccessRecord): void {
+    this.protocol(wireProtocol(record.head)).inFlight++;
+  }
+
+  finished(record: AccessRecord): void {
+    const stats = this.protocol(wireProtocol(record.head));
+    stats.inFlight--;
+    stats.requests++;
+    const statusClass = `${Math.floor(record.status / 100)}xx`;
+    stats.statusClasses[statusClass] = (stats.statusClasses[statusClass] ?? 0) + 1;
+    if (record.requestBytes > 0) stats.bytesIn += record.requestBytes;
+    stats.bytesOut += record.bodyBytes;
+    const seconds = record.durationMs / 1000;
+    stats.durationSum += seconds;
+    const buckets = stats.durationBuckets;
+    for (let i = 0; i < DURATION_BOUNDS.length; i++) if (seconds <= DURATION_BOUNDS[i]) buckets[i]++;
+    buckets[DURATION_BOUNDS.length]++;
+    this.requests++;
+    this.tx += record.bodyBytes;
+    this.runningTimeUs += record.durationMs * 1000;
+  }
+
+  snapshot(): StatsSnapshot {
+    const memory = process.memoryUsage();
+    let inFlight = 0;
+    for (const stats of this.protocols.values()) inFlight += stats.inFlight;
+    const worker: WorkerStats = {
+      id: this.workerId,
+      pid: process.pid,
+      requests: this.requests,
+      exceptions: this.exceptions,
+      status: inFlight > 0 ? 'busy' : 'idle',
+      rss: memory.rss,
+      vsz: memory.rss + memory.external,
+      respawn_count: 0,
+      avg_rt: this.requests === 0 ? 0 : Math.round(this.runningTimeUs / this.requests),
+      tx: this.tx,
+      running_time: Math.round(this.runningTimeUs),
+      last_spawn: this.spawnedAt,
+    };
+    return {
+      workers: [worker],
+      protocols: structuredClone(Object.fromEntries(this.protocols)),
+      pushes: { sent: this.pushesSent, refused: this.pushesRefused },
+      droppedLogLines: this.droppedLines(),
+      backends: this.backends(),
+    };
+  }
+
+  private protocol(name: string): ProtocolStats {
+    let stats = this.protocols.get(name);
+    if (stats === undefined) {
+      stats = { requests: 0, inFlight: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 };
+      this.protocols.set(name, stats);
+    }
+    return stats;
+  }
+}
+
+/** Every worker's snapshot as one: workers listed, counters summed, backends by label. */
+export function mergeSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapshot {
+  const protocols: Record<string, ProtocolStats> = {};
+  const backends = new Map<string, BackendStats>();
+  let sent = 0;
+  let refused = 0;
+  let dropped = 0;
+  for (const snapshot of snapshots) {
+    for (const [name, stats] of Object.entries(snapshot.protocols)) {
+      const into = (protocols[name] ??= { requests: 0, inFlight: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 });
+      into.requests += stats.requests;
+      into.inFlight += stats.inFlight;
+      into.bytesIn += stats.bytesIn;
+      into.bytesOut += stats.bytesOut;
+      into.durationSum += stats.durationSum;
+      stats.durationBuckets.forEach((count, i) => (into.durationBuckets[i] += count));
+      for (const [statusClass, count] of Object.entries(stats.statusClasses)) into.statusClasses[statusClass] = (into.statusClasses[statusClass] ?? 0) + count;
+    }
+    for (const backend of snapshot.backends) {
+      const known = backends.get(backend.label);
+      backends.set(backend.label, known === undefined ? backend : { ...known, failures: known.failures + backend.failures, outstanding: known.outstanding + backend.outstanding, state: known.state === 'alive' ? known.state : backend.state });
+    }
+    sent += snapshot.pushes.sent;
+    refused += snapshot.pushes.refused;
+    dropped += snapshot.droppedLogLines;
+  }
+  return { workers: snapshots.flatMap((s) => s.workers), protocols, pushes: { sent, refused }, droppedLogLines: dropped, backends: [...backends.values()] };
+}
+
+/** uWSGI's stats document: its top-level fields, then spry's. */
+export function statsDocument(snapshot: StatsSnapshot, version: string, listenQueue = 0): object {
+  return {
+    version,
+    listen_queue: listenQueue,
+    load: snapshot.workers.reduce((sum, w) => sum + (w.status === 'busy' ? 1 : 0), 0),
+    pid: process.pid,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    cwd: process.cwd(),
+    workers: snapshot.workers,
+    protocols: snapshot.protocols,
+    pushes: snapshot.pushes,
+    backends: snapshot.backends,
+    dropped_log_lines: snapshot.droppedLogLines,
+  };
+}
