@@ -11,6 +11,8 @@ export interface ArgvOptionShape {
   /** Other spellings, with their dashes (`-p`, `--client-ca`). */
   readonly aliases: readonly string[];
   readonly takesValue: boolean;
+  /** Given more than once, every value counts (otherwise an ini file's later value replaces the earlier). */
+  readonly repeats?: boolean;
 }
 
 /** One option occurrence, in command-line order. */

@@ -81,7 +81,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'http', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR',
+    name: 'http', aliases: ['--http-socket'], takesValue: true, repeats: true, valueHint: 'ADDR',
     summary: 'plain router on ADDR: HTTP/1.1, and HTTP/2 with prior knowledge (h2c)',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -196,7 +196,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'ini', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE',
-    summary: 'read options from section [spry] of FILE (the command line wins)',
+    summary: 'read options from a uWSGI ini file: section [uwsgi] (FILE:NAME for [NAME]), then [spry]; the command line wins',
     apply: () => {}, // expanded before parsing, see parseTokens
   },
   {
@@ -243,8 +243,9 @@ export async function parseCommandLine(argv: readonly string[]): Promise<SpryCon
 }
 
 export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<SpryConfig> {
-  const fileTokens = commandLine.filter((token) => token.name === 'ini').flatMap((token) => readIniTokens(token.raw, token.value ?? '', OPTIONS));
-  const tokens = mergeIni(fileTokens, commandLine.filter((token) => token.name !== 'ini'));
+  const files = commandLine.filter((token) => token.name === 'ini').map((token) => readIniTokens(token.raw, token.value ?? '', OPTIONS));
+  for (const warning of files.flatMap((file) => file.warnings)) process.stderr.write(`spry: ${warning}\n`);
+  const tokens = mergeIni(files.flatMap((file) => file.tokens), commandLine.filter((token) => token.name !== 'ini'));
   let certificate: Promise<PemPair> | undefined;
   const draft: ConfigDraft = {
     https2: [],
