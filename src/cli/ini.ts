@@ -131,8 +131,8 @@ class IniReader {
     // A key of a single-valued option set again replaces its earlier value, as in uWSGI.
     if (spec.repeats !== true) this.tokens = this.tokens.filter((token) => token.name !== spec.name);
     if (spec.takesValue) {
-      if (value === '') throw new ConfigError(where, `${key} needs a value`);
-      this.tokens.push({ name: spec.name, value, raw: `${where} ${key}` });
+      if (value === '' && spec.optionalValue !== true) throw new ConfigError(where, `${key} needs a value`);
+      this.tokens.push({ name: spec.name, value: value === '' ? undefined : value, raw: `${where} ${key}` });
     } else if (TRUE.has(value.toLowerCase())) {
       this.tokens.push({ name: spec.name, value: undefined, raw: `${where} ${key}` });
     } else if (!FALSE.has(value.toLowerCase())) {

@@ -13,6 +13,7 @@ import type { BackendAddress } from '../config/config.ts';
 import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
+import { resolveOwner } from '../master/privileges.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
@@ -38,6 +39,9 @@ interface ConfigDraft {
   pidfile?: string;
   module?: ModuleSpec;
   httpTimeoutMs?: number;
+  socketMode?: number;
+  socketOwner?: { uid: number; gid: number };
+  vacuum?: boolean;
   /** One generated certificate, shared by every listener given no cert= and key=. */
   readonly selfSigned: () => Promise<PemPair>;
 }
@@ -94,8 +98,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     apply: (value, raw, draft) => {
       const text = value ?? '';
       const addr = parseAddress(raw, text);
-      if (addr.kind !== 'tcp') throw new ConfigError(raw, `"${text}": a shared socket needs a real address, not a reference`);
-      draft.sharedSockets.push({ source: text, host: addr.host, port: addr.port });
+      if (addr.kind === 'shared') throw new ConfigError(raw, `"${text}": a shared socket needs a real address, not a reference`);
+      draft.sharedSockets.push({ source: text, addr });
+    },
+  },
+  {
+    name: 'chmod-socket', aliases: [], takesValue: true, optionalValue: true, repeats: false, valueHint: '[=MODE]',
+    summary: 'give unix socket files this octal mode once bound (bare: 666)',
+    apply: (value, raw, draft) => {
+      const text = value ?? '666';
+      if (!/^[0-7]{3,4}$/.test(text)) throw new ConfigError(raw, `"${text}": expected an octal mode such as 660`);
+      draft.socketMode = Number.parseInt(text, 8);
+    },
+  },
+  {
+    name: 'chown-socket', aliases: [], takesValue: true, repeats: false, valueHint: 'USER[:GROUP]',
+    summary: 'give unix socket files this owner once bound',
+    apply: (value, raw, draft) => {
+      draft.socketOwner = resolveOwner(raw, value ?? '');
+    },
+  },
+  {
+    name: 'vacuum', aliases: [], takesValue: false, repeats: false,
+    summary: 'remove unix socket files and the pidfile when spry exits',
+    apply: (_value, _raw, draft) => {
+      draft.vacuum = true;
     },
   },
   {
@@ -309,6 +336,11 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
       touchReload: draft.touchReload,
     },
     httpTimeoutMs: draft.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs,
+    unixSockets: {
+      ...(draft.socketMode === undefined ? {} : { mode: draft.socketMode }),
+      ...(draft.socketOwner === undefined ? {} : { owner: draft.socketOwner }),
+      vacuum: draft.vacuum ?? false,
+    },
   };
 }
 

@@ -13,7 +13,7 @@ const HARMLESS = new Set([
   'logfile-chown', 'log-maxsize', 'log-backupname', 'log-reopen', 'cheaper', 'cheaper-algo',
   'cheaper-initial', 'cheaper-step', 'idle', 'die-on-idle', 'post-buffering', 'offload-threads',
   'socket-timeout', 'py-autoreload', 'cpu-affinity', 'ignore-sigpipe', 'ignore-write-errors',
-  'disable-write-exception', 'harakiri-verbose', 'vacuum', 'chmod-socket', 'chown-socket',
+  'disable-write-exception', 'harakiri-verbose',
   'hook-master-start', 'master-fifo', 'worker-reload-mercy-hard', 'stats-minified', 'memory-limit',
   'limit-as', 'max-fd', 'close-on-exec', 'close-on-exec2', 'so-keepalive', 'http-keepalive',
   'http-auto-chunked', 'http-websockets', 'add-header', 'uwsgi-socket-modifier1', 'carbon',
