@@ -9,6 +9,7 @@ import { forwardingApp } from './upstream/forwarding-app.ts';
 import type { SpryConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
 import type { Listener } from './listen/connection-handler.ts';
+import { describeBound, forgetSocketActivation } from './listen/bind.ts';
 import { listenerPlans, startListener } from './listen/handlers.ts';
 import { logLine } from './log.ts';
 import { startObservation, type Observation } from './observe/observation.ts';
@@ -53,7 +54,7 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   try {
     app = await createApp(config, observation);
     for (const plan of listenerPlans(config)) {
-      listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs) });
+      listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs, config.unixSockets) });
     }
     if (config.observe !== undefined) statsServers = await startStatsServers(config.observe, async () => observation.snapshot());
   } catch (error) {
@@ -61,10 +62,9 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
     observation.close();
     throw error;
   }
+  forgetSocketActivation();
   for (const { scheme, listener } of listeners) {
-    const { address, port } = listener.address;
-    const host = address.includes(':') ? `[${address}]` : address;
-    logLine(`serving ${config.upstream === undefined ? `${app.style} ` : ''}${describeApp(config)} on ${scheme}://${host}:${port} (${listener.protocols.join(', ')})`);
+    logLine(`serving ${config.upstream === undefined ? `${app.style} ` : ''}${describeApp(config)} on ${describeBound(scheme, listener.address)} (${listener.protocols.join(', ')})`);
   }
   return {
     listeners,

@@ -1,5 +1,7 @@
 // Listen addresses in uWSGI's spelling: `host:port`, `:port` (all interfaces), `[v6]:port`,
-// `=N` (the Nth --shared-socket). Unix socket paths are part of the dialect but not served yet.
+// `=N` (the Nth --shared-socket), a unix socket path (anything with a `/`), `@name` (a Linux
+// abstract unix socket) and `fd://N` (a descriptor the process inherited: systemd socket
+// activation).
 
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
@@ -18,7 +20,7 @@ export function parseAddress(option: string, text: string, key?: string): Listen
   const fail = (problem: string): never => {
     throw new ConfigError(option, `${culprit}: ${problem}`);
   };
-  if (text === '') fail('empty address (expected host:port, :port or =N)');
+  if (text === '') fail('empty address (expected host:port, :port, =N, a unix socket path, @name or fd://N)');
 
   if (text.startsWith('=')) {
     const index = text.slice(1);
@@ -26,8 +28,17 @@ export function parseAddress(option: string, text: string, key?: string): Listen
     return { kind: 'shared', index: Number(index) };
   }
 
-  if (text.includes('/')) fail('unix socket addresses are not supported yet (use host:port)');
-  if (!text.includes(':')) fail('no port (expected host:port, :port or =N; unix sockets are not supported yet)');
+  if (text.startsWith('fd://')) {
+    const fd = text.slice(5);
+    if (!/^\d{1,9}$/.test(fd)) fail('an inherited socket is fd://N, with N a descriptor number');
+    return { kind: 'fd', fd: Number(fd) };
+  }
+  if (text.startsWith('@')) {
+    if (text.length === 1) fail('an abstract socket needs a name after @');
+    return { kind: 'unix', path: `\0${text.slice(1)}` };
+  }
+  if (text.includes('/')) return { kind: 'unix', path: text };
+  if (!text.includes(':')) fail('no port (expected host:port, :port, =N, a unix socket path, @name or fd://N)');
 
   let host: string;
   let portText: string;
@@ -55,5 +66,7 @@ export function parseAddress(option: string, text: string, key?: string): Listen
 /** The address as uWSGI would spell it, for messages. */
 export function formatAddress(address: ListenAddress): string {
   if (address.kind === 'shared') return `=${address.index}`;
+  if (address.kind === 'unix') return address.path.startsWith('\0') ? `@${address.path.slice(1)}` : address.path;
+  if (address.kind === 'fd') return `fd://${address.fd}`;
   return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }

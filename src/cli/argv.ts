@@ -11,6 +11,10 @@ export interface ArgvOptionShape {
   /** Other spellings, with their dashes (`-p`, `--client-ca`). */
   readonly aliases: readonly string[];
   readonly takesValue: boolean;
+  /** Given more than once, every value counts (otherwise an ini file's later value replaces the earlier). */
+  readonly repeats?: boolean;
+  /** The value is optional and only ever inline (`--chmod-socket` or `--chmod-socket=660`). */
+  readonly optionalValue?: boolean;
 }
 
 /** One option occurrence, in command-line order. */
@@ -61,6 +65,10 @@ export function tokenizeArgv(argv: readonly string[], options: readonly ArgvOpti
     }
 
     let value = inlineValue;
+    if (value === undefined && option.optionalValue === true) {
+      tokens.push({ name: option.name, value: undefined, raw: spelling });
+      continue;
+    }
     if (value === undefined) {
       const next = argv[i + 1];
       // A following `--option` means the value was forgotten, not that it is the value.

@@ -7,6 +7,7 @@ import type { SpryConfig } from '../config/config.ts';
 import { startMaster } from '../master/master.ts';
 import { describeApp, startServer } from '../server.ts';
 import { formatAddress } from './address.ts';
+import { describeBound } from '../listen/bind.ts';
 import { parseTokens, tokenizeCommandLine } from './options.ts';
 import { formatUsage } from './usage.ts';
 
@@ -64,8 +65,7 @@ function needsMaster(config: SpryConfig): boolean {
 async function startMasterAndLog(config: SpryConfig): Promise<Runnable> {
   const master = await startMaster(config);
   for (const { scheme, address, protocols } of master.listeners) {
-    const host = address.address.includes(':') ? `[${address.address}]` : address.address;
-    printLine(`serving ${describeApp(config)} on ${scheme}://${host}:${address.port} (${protocols.join(', ')}) with ${config.processes.workers} worker(s): ${master.workerPids().join(', ')}`);
+    printLine(`serving ${describeApp(config)} on ${describeBound(scheme, address)} (${protocols.join(', ')}) with ${config.processes.workers} worker(s): ${master.workerPids().join(', ')}`);
   }
   return master;
 }

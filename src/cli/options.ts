@@ -14,6 +14,7 @@ import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
 import { OBSERVE_OPTIONS, observeConfig, type ObserveDraft } from './observe-options.ts';
+import { resolveOwner } from '../master/privileges.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
@@ -40,6 +41,9 @@ interface ConfigDraft {
   module?: ModuleSpec;
   httpTimeoutMs?: number;
   readonly observe: ObserveDraft;
+  socketMode?: number;
+  socketOwner?: { uid: number; gid: number };
+  vacuum?: boolean;
   /** One generated certificate, shared by every listener given no cert= and key=. */
   readonly selfSigned: () => Promise<PemPair>;
 }
@@ -83,7 +87,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: 'http', aliases: [], takesValue: true, repeats: true, valueHint: 'ADDR',
+    name: 'http', aliases: ['--http-socket'], takesValue: true, repeats: true, valueHint: 'ADDR',
     summary: 'plain router on ADDR: HTTP/1.1, and HTTP/2 with prior knowledge (h2c)',
     apply: (value, raw, draft) => {
       const text = value ?? '';
@@ -96,8 +100,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     apply: (value, raw, draft) => {
       const text = value ?? '';
       const addr = parseAddress(raw, text);
-      if (addr.kind !== 'tcp') throw new ConfigError(raw, `"${text}": a shared socket needs a real address, not a reference`);
-      draft.sharedSockets.push({ source: text, host: addr.host, port: addr.port });
+      if (addr.kind === 'shared') throw new ConfigError(raw, `"${text}": a shared socket needs a real address, not a reference`);
+      draft.sharedSockets.push({ source: text, addr });
+    },
+  },
+  {
+    name: 'chmod-socket', aliases: [], takesValue: true, optionalValue: true, repeats: false, valueHint: '[=MODE]',
+    summary: 'give unix socket files this octal mode once bound (bare: 666)',
+    apply: (value, raw, draft) => {
+      const text = value ?? '666';
+      if (!/^[0-7]{3,4}$/.test(text)) throw new ConfigError(raw, `"${text}": expected an octal mode such as 660`);
+      draft.socketMode = Number.parseInt(text, 8);
+    },
+  },
+  {
+    name: 'chown-socket', aliases: [], takesValue: true, repeats: false, valueHint: 'USER[:GROUP]',
+    summary: 'give unix socket files this owner once bound',
+    apply: (value, raw, draft) => {
+      draft.socketOwner = resolveOwner(raw, value ?? '');
+    },
+  },
+  {
+    name: 'vacuum', aliases: [], takesValue: false, repeats: false,
+    summary: 'remove unix socket files and the pidfile when spry exits',
+    apply: (_value, _raw, draft) => {
+      draft.vacuum = true;
     },
   },
   {
@@ -198,7 +225,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'ini', aliases: [], takesValue: true, repeats: true, valueHint: 'FILE',
-    summary: 'read options from section [spry] of FILE (the command line wins)',
+    summary: 'read options from a uWSGI ini file: section [uwsgi] (FILE:NAME for [NAME]), then [spry]; the command line wins',
     apply: () => {}, // expanded before parsing, see parseTokens
   },
   {
@@ -246,8 +273,9 @@ export async function parseCommandLine(argv: readonly string[]): Promise<SpryCon
 }
 
 export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<SpryConfig> {
-  const fileTokens = commandLine.filter((token) => token.name === 'ini').flatMap((token) => readIniTokens(token.raw, token.value ?? '', OPTIONS));
-  const tokens = mergeIni(fileTokens, commandLine.filter((token) => token.name !== 'ini'));
+  const files = commandLine.filter((token) => token.name === 'ini').map((token) => readIniTokens(token.raw, token.value ?? '', OPTIONS));
+  for (const warning of files.flatMap((file) => file.warnings)) process.stderr.write(`spry: ${warning}\n`);
+  const tokens = mergeIni(files.flatMap((file) => file.tokens), commandLine.filter((token) => token.name !== 'ini'));
   let certificate: Promise<PemPair> | undefined;
   const draft: ConfigDraft = {
     https2: [],
@@ -313,6 +341,11 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     },
     httpTimeoutMs: draft.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs,
     observe: observeConfig(draft.observe),
+    unixSockets: {
+      ...(draft.socketMode === undefined ? {} : { mode: draft.socketMode }),
+      ...(draft.socketOwner === undefined ? {} : { owner: draft.socketOwner }),
+      vacuum: draft.vacuum ?? false,
+    },
   };
 }
 

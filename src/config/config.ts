@@ -1,10 +1,29 @@
 // The typed configuration spry runs from, produced by src/cli from argv (and, later, ini files).
 // Every size carries its unit in its name; defaults live in DEFAULTS below, with the why.
 
-/** Where a listener binds: a TCP host/port, or a reference to a shared socket (`=N`). */
+/**
+ * Where a listener binds: a TCP host/port, a unix socket path (`@name`: a Linux abstract
+ * socket, stored with its leading NUL), an inherited descriptor (`fd://N`, systemd socket
+ * activation), or a reference to a shared socket (`=N`).
+ */
 export type ListenAddress =
   | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string }
+  | { kind: 'fd'; fd: number }
   | { kind: 'shared'; index: number };
+
+/** An address that binds by itself (a shared socket's, or a listener's own). */
+export type BindableAddress = Exclude<ListenAddress, { kind: 'shared' }>;
+
+/** What --chmod-socket, --chown-socket and --vacuum ask of the unix sockets spry creates. */
+export interface UnixSocketConfig {
+  /** File mode given to each socket file after it is bound (uWSGI's default for a bare --chmod-socket: 0666). */
+  readonly mode?: number;
+  /** Owner given to each socket file (names resolved at startup). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** Remove socket files and the pidfile when spry exits. */
+  readonly vacuum: boolean;
+}
 
 /** One `--https2` listener. */
 export interface Https2ListenerConfig {
@@ -126,6 +145,8 @@ export interface SpryConfig {
   readonly caches: readonly CacheConfig[];
   /** The access log, stats and metrics (the command line always sets it; absent: all off). */
   readonly observe?: ObserveConfig;
+  /** --chmod-socket, --chown-socket, --vacuum. */
+  readonly unixSockets: UnixSocketConfig;
 }
 
 /** Where --stats and --metrics listen: TCP, or a unix socket (an address with a `/`). */
@@ -166,7 +187,7 @@ export interface UpstreamConfig {
 /** The master process and its workers (uWSGI's --shared-socket, --uid, --processes, …). */
 export interface ProcessConfig {
   /** Bound by the master before anything else, numbered from 0: `=N` refers to them. */
-  readonly sharedSockets: readonly { readonly source: string; readonly host: string; readonly port: number }[];
+  readonly sharedSockets: readonly { readonly source: string; readonly addr: BindableAddress }[];
   /** Drop to this user (name or number) after binding, before loading app code. */
   readonly uid?: string;
   readonly gid?: string;

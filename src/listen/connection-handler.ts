@@ -25,7 +25,8 @@ export interface ConnectionHandler {
 
 /** A bound ConnectionHandler. */
 export interface Listener {
-  readonly address: AddressInfo;
+  /** node:net's address(): host and port, or a unix socket's path. */
+  readonly address: AddressInfo | string;
   readonly protocols: readonly string[];
   close(graceMs?: number): Promise<void>;
 }

@@ -5,7 +5,7 @@
 import type { AddressInfo, Server } from 'node:net';
 import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { App } from '../apps/app.ts';
-import type { Https2ListenerConfig, HttpListenerConfig, ListenAddress, SpryConfig, StreamTuning } from '../config/config.ts';
+import type { Https2ListenerConfig, HttpListenerConfig, ListenAddress, SpryConfig, StreamTuning, UnixSocketConfig } from '../config/config.ts';
 import { createPushPlanner } from '../push/push-planner.ts';
 import { alpnProtocols, shownProtocols, type FrontEndOptions, type ProtocolId } from './alpn.ts';
 import { bind, DEFAULT_CLOSE_GRACE_MS } from './bind.ts';
@@ -82,12 +82,12 @@ export function protocolsOf(spec: HandlerSpec): readonly string[] {
 }
 
 /** Binds a plan's handler where the plan says: a Listener that closes gracefully. */
-export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number): Promise<Listener> {
+export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number, unix?: UnixSocketConfig): Promise<Listener> {
   const handler = createHandler(plan.spec, app, idleTimeoutMs);
-  await bind(handler.server, plan.addr, plan.option, plan.source);
+  await bind(handler.server, plan.addr, plan.option, plan.source, unix);
   return {
     protocols: handler.protocols,
-    address: handler.server.address() as AddressInfo,
+    address: handler.server.address() as AddressInfo | string,
     close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
       handler.server.close();
       return handler.drain(graceMs);

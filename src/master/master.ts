@@ -17,7 +17,7 @@ import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
 import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
-import { bind } from '../listen/bind.ts';
+import { bind, forgetSocketActivation } from '../listen/bind.ts';
 import { logLine, reopenLogFile } from '../log.ts';
 import { mergeSnapshots, type StatsSnapshot } from '../observe/stats.ts';
 import { startStatsServers } from '../observe/stats-server.ts';
@@ -52,7 +52,7 @@ interface WorkerHandle {
 }
 
 export interface RunningMaster {
-  readonly listeners: readonly { readonly scheme: Scheme; readonly address: AddressInfo; readonly protocols: readonly string[] }[];
+  readonly listeners: readonly { readonly scheme: Scheme; readonly address: AddressInfo | string; readonly protocols: readonly string[] }[];
   /** Starts a new generation of workers and retires the current one once it is ready. */
   reload(): void;
   /** Stops accepting, drains every worker, and resolves when they are gone. */
@@ -104,7 +104,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     });
   }
   return {
-    listeners: servers.map(({ scheme, server, protocols }) => ({ scheme, protocols, address: server.address() as AddressInfo })),
+    listeners: servers.map(({ scheme, server, protocols }) => ({ scheme, protocols, address: server.address() as AddressInfo | string })),
     reload: () => master.reload(),
     failed: master.failed,
     workerPids: () => master.pids(),
@@ -133,19 +133,20 @@ async function bindListeners(config: SpryConfig): Promise<{ scheme: Scheme; serv
     const shared: Server[] = [];
     for (const socket of config.processes.sharedSockets) {
       const server = newServer();
-      await bind(server, { kind: 'tcp', host: socket.host, port: socket.port }, '--shared-socket', socket.source);
+      await bind(server, socket.addr, '--shared-socket', socket.source, config.unixSockets);
       shared.push(server);
     }
     const use = async (addr: ListenAddress, option: string, source: string): Promise<Server> => {
       if (addr.kind === 'shared') return shared[addr.index];
       const server = newServer();
-      await bind(server, addr, option, source);
+      await bind(server, addr, option, source, config.unixSockets);
       return server;
     };
     const listeners: { scheme: Scheme; server: Server; protocols: readonly string[] }[] = [];
     for (const { option, source, addr, spec } of listenerPlans(config)) {
       listeners.push({ scheme: spec.kind, server: await use(addr, option, source), protocols: protocolsOf(spec) });
     }
+    forgetSocketActivation(); // the workers get their connections from us
     return listeners;
   } catch (error) {
     for (const server of bound) server.close();

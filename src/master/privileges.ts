@@ -52,6 +52,14 @@ interface PosixGroups {
   initgroups(user: string, extraGroup: number): void;
 }
 
+/** `USER[:GROUP]` (names or numbers) as ids, for --chown-socket; the group defaults to the user's. */
+export function resolveOwner(option: string, text: string): { uid: number; gid: number } {
+  const [userName = '', groupName] = text.split(':');
+  if (userName === '') throw new ConfigError(option, `"${text}": expected USER[:GROUP]`);
+  const user = lookup('/etc/passwd', userName, option, 'user');
+  return { uid: user.id, gid: groupName === undefined || groupName === '' ? user.gid : lookup('/etc/group', groupName, option, 'group').id };
+}
+
 /** Finds a name or number in /etc/passwd or /etc/group (name:x:id:gid:…). */
 function lookup(file: string, wanted: string, option: string, kind: string): Account {
   let text = '';

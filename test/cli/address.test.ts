@@ -59,12 +59,17 @@ describe('parseAddress', () => {
   });
 
   it('rejects an address with no port', () => {
-    rejects('localhost', 'no port (expected host:port, :port or =N; unix sockets are not supported yet)');
-    rejects('', 'empty address (expected host:port, :port or =N)');
+    rejects('localhost', 'no port (expected host:port, :port, =N, a unix socket path, @name or fd://N)');
+    rejects('', 'empty address (expected host:port, :port, =N, a unix socket path, @name or fd://N)');
   });
 
-  it('rejects unix socket paths as not supported yet', () => {
-    rejects('/run/spry.sock', 'unix socket addresses are not supported yet (use host:port)');
+  it('reads a path with a / as a unix socket, @name as an abstract one, fd://N as an inherited descriptor', () => {
+    assert.deepEqual(parseAddress('--http', '/run/spry.sock'), { kind: 'unix', path: '/run/spry.sock' });
+    assert.deepEqual(parseAddress('--http', './spry.sock'), { kind: 'unix', path: './spry.sock' });
+    assert.deepEqual(parseAddress('--http', '@spry'), { kind: 'unix', path: '\0spry' });
+    assert.deepEqual(parseAddress('--http', 'fd://3'), { kind: 'fd', fd: 3 });
+    rejects('@', 'an abstract socket needs a name after @');
+    rejects('fd://x', 'an inherited socket is fd://N, with N a descriptor number');
   });
 
   it('quotes the text when there is no key', () => {

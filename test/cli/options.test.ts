@@ -155,7 +155,7 @@ describe('parseCommandLine', () => {
       '--worker-reload-mercy', '5', '--reload-mercy', '7', '--pidfile', '/run/spry.pid', '--touch-reload', '/tmp/a', '--touch-reload', '/tmp/b',
     ]);
     assert.deepEqual(config.processes, {
-      sharedSockets: [{ source: ':443', host: '0.0.0.0', port: 443 }],
+      sharedSockets: [{ source: ':443', addr: { kind: 'tcp', host: '0.0.0.0', port: 443 } }],
       uid: 'nobody',
       gid: 'nogroup',
       refuseRoot: false,

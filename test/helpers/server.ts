@@ -1,6 +1,7 @@
 // Starts a real spry server in this process on 127.0.0.1 port 0, with a self-signed certificate
 // made once per test process, serving the given app (the test app by default).
 
+import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { appFromExport } from '../../src/apps/load-module.ts';
 import { DEFAULTS, type Https2ListenerConfig, type StreamTuning } from '../../src/config/config.ts';
@@ -49,5 +50,5 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const app = appFromExport(options.app ?? testApp, 'test');
   const listener = await startListener(httpsPlan(config), app, options.httpTimeoutMs ?? DEFAULTS.httpTimeoutMs);
-  return { port: listener.address.port, listener, close: () => listener.close() };
+  return { port: (listener.address as AddressInfo).port, listener, close: () => listener.close() };
 }

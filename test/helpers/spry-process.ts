@@ -14,6 +14,8 @@ const STOP_GRACE_MS = 5_000;
  * or from a master: "spry: serving ./examples/testapp.ts:testApp on https://… (h2, …) with 2 worker(s): …"
  */
 const SERVING_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)(?: with .*)?$/;
+/** The same for a unix socket: "… on http+unix:/run/app.sock (http/1.1, h2c)". */
+const SERVING_UNIX_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?)\+unix:(\S+) \(([^)]*)\)(?: with .*)?$/;
 
 export interface SpryListenerInfo {
   /** How spry runs the app: `node-listener` or `fetch`; undefined when a master reports it. */
@@ -27,6 +29,8 @@ export interface SpryListenerInfo {
   readonly protocols: readonly string[];
   /** `https://127.0.0.1:PORT` */
   readonly origin: string;
+  /** A unix socket's path (`@name` for an abstract one); host and port are then '' and 0. */
+  readonly path?: string;
 }
 
 export interface SpryProcess {
@@ -141,6 +145,11 @@ function countListenerOptions(args: readonly string[]): number {
 }
 
 function parseServingLine(line: string): SpryListenerInfo | undefined {
+  const unix = SERVING_UNIX_LINE.exec(line);
+  if (unix !== null) {
+    const [, appStyle, module, scheme, path, protocols] = unix;
+    return { appStyle, module, scheme: scheme as 'https' | 'http', host: '', port: 0, protocols: protocols.split(', '), origin: `${scheme}+unix:${path}`, path };
+  }
   const match = SERVING_LINE.exec(line);
   if (match === null) return undefined;
   const [, appStyle, module, scheme, host, port, protocols] = match; // appStyle: undefined when the group did not match

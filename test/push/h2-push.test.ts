@@ -6,6 +6,7 @@
 // "No push" needs no sleep: spry promises pushes before it sends the response's HEADERS, so once
 // the response has ended every PUSH_PROMISE it was going to get has arrived.
 
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { constants as http2Constants } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
@@ -35,7 +36,7 @@ before(async () => {
     startListener(httpPlan({ source: '127.0.0.1:0', addr: { kind: 'tcp', host: '127.0.0.1', port: 0 } }, DEFAULTS.tuning), appFromExport(pushApp, 'push-app'), DEFAULTS.httpTimeoutMs),
   ]);
   tls = `https://127.0.0.1:${server.port}`;
-  plain = `http://127.0.0.1:${h2c.address.port}`;
+  plain = `http://127.0.0.1:${(h2c.address as AddressInfo).port}`;
 });
 after(() => Promise.all([server.close(), noPushServer.close(), otherCacheServer.close(), h2c.close()]));
 

@@ -3,6 +3,7 @@
 // request that is near a limit (served, RST_STREAM, or GOAWAY). Also spry started in this process
 // from a command line, serving test/fixtures/tuning-app.ts.
 
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Settings } from 'node:http2';
 import { fileURLToPath } from 'node:url';
@@ -129,5 +130,5 @@ export async function startFromCommandLine(args: readonly string[]): Promise<Run
 
 /** The port of the `index`th listener a server started. */
 export function portOf(server: RunningServer, index: number): number {
-  return server.listeners[index].listener.address.port;
+  return (server.listeners[index].listener.address as AddressInfo).port;
 }

@@ -3,6 +3,8 @@
 // client talks to the router. What the app sees is what the router sent.
 
 import assert from 'node:assert/strict';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, MIB, SKIP_NGINX, SKIP_UWSGI_ROUTER, patternBytes, plainRequest, sha256, startNginx, startPeer, startSpryWith, StreamingHash, tempDir, uploadBytes, type Peer } from './helpers.ts';
 import { UWSGI } from '../tools/tools.ts';
@@ -12,44 +14,59 @@ const DOWNLOAD_BYTES = 20_000_000;
 
 
 let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
-let spry: Peer | undefined;
-let spryPort: number;
-const routers: Peer[] = [];
-const routerPorts: { nginx?: number; uwsgi?: number } = {};
+const peers: Peer[] = [];
 
-before(async () => {
-  dir = await tempDir('spry-as-backend-');
-  const started = await startSpryWith(['--socket', '127.0.0.1:0', '--module', './examples/testapp.ts:testApp'], /^spry: serving .* on uwsgi:\/\/127\.0\.0\.1:(\d+) /m);
-  spry = started;
-  spryPort = Number(started.match![1]);
+/** spry --socket on TCP and on a unix socket file, each behind both routers. */
+const TRANSPORTS = ['tcp', 'unix'] as const;
+type Transport = (typeof TRANSPORTS)[number];
+const routerPorts: Record<Transport, { nginx?: number; uwsgi?: number }> = { tcp: {}, unix: {} };
+
+async function startBehindRouters(transport: Transport): Promise<void> {
+  // Each transport's routers and socket in a directory of their own (nginx keeps its files there).
+  const home = join(dir!.path, transport);
+  await mkdir(home);
+  await chmod(dir!.path, 0o755); // nginx's workers (nobody) go through it to their files and the socket
+  const socketPath = join(home, 'spry.sock');
+  const spry = transport === 'tcp'
+    ? await startSpryWith(['--socket', '127.0.0.1:0', '--module', './examples/testapp.ts:testApp'], /^spry: serving .* on uwsgi:\/\/127\.0\.0\.1:(\d+) /m)
+    : await startSpryWith(['--socket', socketPath, '--chmod-socket', '--module', './examples/testapp.ts:testApp'], /^spry: serving .* on uwsgi\+unix:(\S+) /m);
+  peers.push(spry);
+  // nginx's uwsgi_pass and uWSGI's --http-to name a unix socket by unix:PATH and PATH.
+  const nginxTarget = transport === 'tcp' ? `127.0.0.1:${spry.match![1]}` : `unix:${socketPath}`;
+  const uwsgiTarget = transport === 'tcp' ? `127.0.0.1:${spry.match![1]}` : socketPath;
   const work: Promise<void>[] = [];
   if (!SKIP_NGINX) {
     work.push((async () => {
       const port = await freePort();
-      routers.push(await startNginx(dir!.path, port, `127.0.0.1:${spryPort}`));
-      routerPorts.nginx = port;
+      peers.push(await startNginx(home, port, nginxTarget));
+      routerPorts[transport].nginx = port;
     })());
   }
   if (!SKIP_UWSGI_ROUTER) {
     work.push((async () => {
       const port = await freePort();
-      routers.push(
-        await startPeer(`uwsgi --http :${port}`, UWSGI.path ?? 'uwsgi', ['--master', '--plugin', 'http', '--http', `127.0.0.1:${port}`, '--http-to', `127.0.0.1:${spryPort}`], {
-          cwd: dir!.path,
+      peers.push(
+        await startPeer(`uwsgi --http :${port}`, UWSGI.path ?? 'uwsgi', ['--master', '--plugin', 'http', '--http', `127.0.0.1:${port}`, '--http-to', uwsgiTarget], {
+          cwd: home,
           readyAddress: { host: '127.0.0.1', port },
           group: true,
           stopSignal: 'SIGINT',
         }),
       );
-      routerPorts.uwsgi = port;
+      routerPorts[transport].uwsgi = port;
     })());
   }
   const outcomes = await Promise.allSettled(work);
   for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
-}, { timeout: 30_000 });
+}
+
+before(async () => {
+  dir = await tempDir('spry-as-backend-');
+  for (const transport of TRANSPORTS) await startBehindRouters(transport);
+}, { timeout: 60_000 });
 
 after(async () => {
-  await Promise.all([...routers.map((router) => router.stop()), spry?.stop()]);
+  await Promise.all(peers.map((peer) => peer.stop()));
   await dir?.remove();
 });
 
@@ -62,9 +79,10 @@ const upload = uploadBytes(UPLOAD_BYTES);
 const uploadSha256 = sha256(upload);
 const downloadSha256 = sha256(patternBytes(DOWNLOAD_BYTES));
 
-for (const router of ROUTERS) {
-  describe(`spry --socket 127.0.0.1:0 --module ./examples/testapp.ts:testApp behind ${router.name}`, { skip: router.skip, timeout: 60_000 }, () => {
-    const port = (): number => routerPorts[router.key]!;
+for (const transport of TRANSPORTS) for (const router of ROUTERS) {
+  const where = transport === 'tcp' ? '127.0.0.1:0' : 'DIR/spry.sock (a unix socket)';
+  describe(`spry --socket ${where} --module ./examples/testapp.ts:testApp behind ${router.name}`, { skip: router.skip, timeout: 60_000 }, () => {
+    const port = (): number => routerPorts[transport][router.key]!;
 
     test('/environ.json answers with the REQUEST_METHOD, PATH_INFO and QUERY_STRING the router sent', async () => {
       const response = await plainRequest(port(), '/environ.json?a=1&b=two%20words', { headers: { 'x-from-client': 'yes' } });
