@@ -16,16 +16,16 @@ export async function bind(server: Server, addr: ListenAddress, option: string, 
     case 'shared':
       throw new ConfigError(option, `${source}: =${addr.index} names no --shared-socket`);
     case 'tcp':
-      return listen(server, { port: addr.port, host: addr.host }, option, `cannot listen on ${addr.host}:${addr.port}`);
+      return listen(server, { port: addr.port, host: addr.host }, option, `${source}: cannot listen on ${addr.host}:${addr.port}`);
     case 'fd': {
       const problem = activationProblem(addr.fd);
       if (problem !== undefined) throw new ConfigError(option, `${source}: ${problem}`);
-      return listen(server, { fd: addr.fd }, option, `cannot listen on inherited descriptor ${addr.fd} (is it a listening socket? systemd passes them from 3 on, with LISTEN_FDS)`);
+      return listen(server, { fd: addr.fd }, option, `${source}: cannot listen on inherited descriptor ${addr.fd} (is it a listening socket? systemd passes them from 3 on, with LISTEN_FDS)`);
     }
     case 'unix': {
       const abstract = addr.path.startsWith('\0');
-      if (!abstract) await removeStaleSocket(addr.path, option);
-      await listen(server, { path: addr.path }, option, `cannot listen on ${abstract ? `@${addr.path.slice(1)}` : addr.path}`);
+      if (!abstract) await removeStaleSocket(addr.path, option, source);
+      await listen(server, { path: addr.path }, option, `${source}: cannot listen on ${abstract ? `@${addr.path.slice(1)}` : addr.path}`);
       if (abstract) return;
       try {
         if (unix.mode !== undefined) chmodSync(addr.path, unix.mode);
@@ -81,14 +81,14 @@ export function forgetSocketActivation(): void {
 }
 
 /** A socket file nobody accepts on is a dead process's: it goes. Anything else at the path stays. */
-async function removeStaleSocket(path: string, option: string): Promise<void> {
+async function removeStaleSocket(path: string, option: string, source: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
   } catch {
     return; // nothing there
   }
-  if (!isSocket) throw new ConfigError(option, `${path} exists and is not a socket`);
+  if (!isSocket) throw new ConfigError(option, `${source}: ${path} exists and is not a socket`);
   const alive = await new Promise<boolean>((resolve) => {
     const probe = connect({ path });
     probe.once('connect', () => {
@@ -97,7 +97,7 @@ async function removeStaleSocket(path: string, option: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (alive) throw new ConfigError(option, `cannot listen on ${path} (EADDRINUSE: a process is accepting on it)`);
+  if (alive) throw new ConfigError(option, `${source}: cannot listen on ${path} (EADDRINUSE: a process is accepting on it)`);
   unlinkSync(path);
 }
 

@@ -72,13 +72,13 @@ describe('--http on a unix socket path', () => {
     const spry = await startSpry(['--http', stale, ...TEST_APP_ARGS]);
     try {
       assert.equal((await getOverUnix(stale, '/status/200')).status, 200);
-      await assertConfigError(['--http', stale, ...TEST_APP_ARGS], `--http: cannot listen on ${stale} (EADDRINUSE: a process is accepting on it)`);
+      await assertConfigError(['--http', stale, ...TEST_APP_ARGS], `--http: ${stale}: cannot listen on ${stale} (EADDRINUSE: a process is accepting on it)`);
     } finally {
       await spry.stop();
     }
     const regular = join(dir, 'regular-file');
     await writeFile(regular, 'not a socket');
-    await assertConfigError(['--http', regular, ...TEST_APP_ARGS], `--http: ${regular} exists and is not a socket`);
+    await assertConfigError(['--http', regular, ...TEST_APP_ARGS], `--http: ${regular}: ${regular} exists and is not a socket`);
   });
 
   it('serves a Linux abstract socket named @name', async () => {
@@ -183,6 +183,6 @@ describe('systemd socket activation', { skip: SYSTEMD_SOCKET_ACTIVATE.skip }, ()
   });
 
   it('refuses an inherited descriptor that is not a listening socket with one line (exit 2)', async () => {
-    await assertConfigError(['--http', 'fd://0', ...TEST_APP_ARGS], /^spry: --http: cannot listen on inherited descriptor 0 /);
+    await assertConfigError(['--http', 'fd://0', ...TEST_APP_ARGS], /^spry: --http: fd:\/\/0: cannot listen on inherited descriptor 0 /);
   });
 });
