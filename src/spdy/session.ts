@@ -86,8 +86,12 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   private readonly opened: SpdyStream[] = [];
 
   private goawaySent = false;
-  /** GOAWAY for an error went out: nothing more the peer sends is acted on. */
-  private failed = false;
+  /**
+   * We ended the socket (a session error, the idle timeout, a close with nothing left open):
+   * nothing more the peer sends is decoded, and nothing more is queued, since nothing more
+   * can be written.
+   */
+  private ended = false;
   /** Bytes arrived since the last releaseIdleBuffers(). */
   private activeSinceSweep = true;
   goawayReceived = false;
@@ -141,6 +145,11 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS (limits our pushes). */
   get peerMaxConcurrentStreams(): number {
     return this.pushes.peerMaxConcurrentStreams;
+  }
+
+  /** Control frames queued for the peer and not yet handed to the socket. */
+  get owedControlFrames(): number {
+    return this.scheduler.control.length;
   }
 
   // ── public API ───────────────────────────────────────────────────────────
@@ -221,11 +230,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   private dispatchOpened(): void {
     const opened = this.opened.splice(0);
-    for (const stream of opened) if (!stream.closed && !this.failed) this.emit('stream', stream);
+    for (const stream of opened) if (!stream.closed && !this.ended) this.emit('stream', stream);
   }
 
   onControlFrame(frame: ControlFrame): void {
-    if (this.failed) return;
     switch (frame.type) {
       case FrameType.SYN_STREAM:
         return this.onSynStream(frame);
@@ -250,7 +258,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   onData(streamId: number, chunk: Uint8Array, fin: boolean): void {
-    if (this.failed) return;
     const length = chunk.length;
     const sessionError = this.flow.chargeSession(length);
     if (sessionError !== undefined) return this.fail(sessionError);
@@ -265,7 +272,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   onProtocolError(error: SpdyProtocolError): void {
-    if (this.failed) return;
     if (error.scope === 'session') this.fail(error);
     else this.streamError(error);
   }
@@ -503,7 +509,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   /** A control frame owed to the peer; a peer that lets too many pile up unread is given up on. */
   private sendControl(frame: Buffer): void {
-    if (this.scheduler.queueControl(frame) || this.failed) return;
+    if (this.ended || this.scheduler.queueControl(frame)) return;
     this.scheduler.dropControl();
     this.fail(new SpdySessionError('SPRY_ERR_SPDY_PEER_NOT_READING', `more than ${this.tuning.maxOwedControlFrames} control frames owed to a peer that does not read`, GoawayStatus.INTERNAL_ERROR));
   }
@@ -573,8 +579,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
 
   /** GOAWAY(status), then close hard: the peer can no longer be understood. */
   private fail(error: SpdySessionError): void {
-    if (this.destroyed || this.failed) return;
-    this.failed = true;
+    if (this.destroyed || this.ended) return;
     this.emit('protocolError', error);
     this.sendGoaway(error.status);
     this.endSocket();
@@ -582,7 +587,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   private onIdleTimeout(): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.ended) return;
     // A stream still waiting for its response is not idleness: the app, or a backend's own
     // --http-timeout (a 504), answers it. Streams that can only wait for the peer are. The
     // socket's timer re-arms on the next byte either way.
@@ -593,6 +598,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Fram
   }
 
   private endSocket(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.decoder.stop();
     this.socket.end();
     const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
     timer.unref();

@@ -6,7 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { encodePing } from '../../src/spdy/frame-encoder.ts';
 import { SPDY_VERSIONS } from '../../src/spdy/versions.ts';
@@ -35,7 +36,7 @@ after(() => spry.stop());
  * Writes PING batches (with the client's own write backpressure) until `stop()` says so or the
  * connection closes; returns how many were written.
  */
-async function flood(socket: TLSSocket, batch: Buffer, stop: () => boolean): Promise<number> {
+async function flood(socket: Socket, batch: Buffer, stop: () => boolean): Promise<number> {
   let written = 0;
   const deadline = performance.now() + FLOOD_WAIT_MS;
   while (!stop() && !socket.destroyed && written < MAX_PINGS) {
