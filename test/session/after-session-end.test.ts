@@ -2,7 +2,7 @@
 // GOAWAY with nothing open), nothing more can be written, so nothing the peer still sends may be
 // decoded or answered: no further protocol errors, no PING echoes or RST_STREAMs queued that
 // would never go out, no stream handed to the app. Frames in the same chunk as the one that ends
-// the session, and in later chunks, are both checked. The server end is a SpdySession over
+// the session, and in later chunks, are both checked. The server end is a SpdyServerSession over
 // plain TCP (the peer half-open, so it can keep writing after the server's FIN).
 
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULTS } from '../../src/config/config.ts';
 import type { SpdyProtocolError } from '../../src/spdy/protocol-error.ts';
-import { SpdySession } from '../../src/spdy/session.ts';
+import { SpdyServerSession } from '../../src/spdy/server-session.ts';
 import { SPDY_VERSIONS, type SpdyAlpn } from '../../src/spdy/versions.ts';
 import { RawSpdyPeer, eventually } from '../helpers/raw-spdy-peer.ts';
 
@@ -29,7 +29,7 @@ before(async () => {
 after(() => tcp.close());
 
 interface Pair {
-  readonly session: SpdySession;
+  readonly session: SpdyServerSession;
   readonly serverSocket: Socket;
   readonly peer: RawSpdyPeer;
   /** Every protocolError the session emitted. */
@@ -43,7 +43,7 @@ async function pair(alpn: SpdyAlpn, idleTimeoutMs = 0): Promise<Pair> {
   const clientSocket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   await once(clientSocket, 'connect');
   const socket = await serverSocket;
-  const session = new SpdySession(socket, { version: SPDY_VERSIONS[alpn], role: 'server', tuning: DEFAULTS.tuning, idleTimeoutMs, connection: CONNECTION });
+  const session = new SpdyServerSession(socket, { version: SPDY_VERSIONS[alpn], tuning: DEFAULTS.tuning, idleTimeoutMs, connection: CONNECTION });
   const errors: SpdyProtocolError[] = [];
   const streams: number[] = [];
   session.on('protocolError', (error) => errors.push(error));
