@@ -13,6 +13,7 @@ import { encodePing } from '../../src/spdy/frame-encoder.ts';
 import { SPDY_VERSIONS } from '../../src/spdy/versions.ts';
 import { assertBystanderServed } from '../helpers/bystander.ts';
 import { peakResidentBytes, residentBytes } from '../helpers/proc-memory.ts';
+import { h2Frame } from '../helpers/raw-h2-peer.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { startSpry, TEST_APP_ARGS, type SpryProcess } from '../helpers/spry-process.ts';
 
@@ -104,13 +105,3 @@ describe('a client that never reads, on h2 (node:http2)', () => {
     }
   });
 });
-
-/** One HTTP/2 frame (RFC 9113 §4.1). */
-function h2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
