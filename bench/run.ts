@@ -22,6 +22,7 @@ import { killAllOnExit, stopAll } from './lib/processes.ts';
 import { formatScenario, formatSummary, type ScenarioFailure, type ScenarioResult } from './lib/report.ts';
 import { BENCH, makeCertificate, OLD_NODE, OLD_NODE_VERSION } from './lib/servers.ts';
 import { runMicro } from './micro/run.ts';
+import { abuse } from './scenarios/abuse.ts';
 import { forwarding } from './scenarios/forwarding.ts';
 import { h1Requests } from './scenarios/h1-requests.ts';
 import { h2Requests } from './scenarios/h2-requests.ts';
@@ -41,6 +42,7 @@ const SCENARIOS: readonly { readonly id: string; readonly title: string; readonl
   { id: '6', title: 'forwarding to uwsgi', run: forwarding },
   { id: '7', title: 'page load with push', run: pageLoad },
   { id: '8', title: 'createServer vs the CLI', run: library },
+  { id: '9', title: 'abuse: CPU, memory and latency per attack', run: abuse },
   { id: '10', title: 'access log and metrics on vs off', run: observeCost },
 ];
 
@@ -55,7 +57,7 @@ const USAGE = `usage: npm run bench [-- --quick] [--micro] [--only 1,4] [--profi
   (no option)    every scenario, side by side with its peers (about 9 minutes on 2 cores)
   --quick        a smoke run of every scenario (also SPRY_BENCH_QUICK=1)
   --micro        the micro benchmarks (bench/micro) only; with --quick, a short pass
-  --only IDS     these scenarios only (1-8, 10; comma-separated)
+  --only IDS     these scenarios only (1-10, comma-separated)
   --no-profile   skip the --cpu-prof passes of scenarios 1, 2 and 6 (the full run has them)
   --profile      add them to a --quick run`;
 

@@ -13,6 +13,7 @@ import { checkAuthority, checkTarget } from '../exchange/request-validation.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
 import { tracer } from '../log.ts';
 import { Http2Exchange, requestHead, type Http2SessionState } from './http2-exchange.ts';
+import { Http2StallWatch } from './stall-watch.ts';
 import { Http2Tunnel } from './tunnel.ts';
 
 const trace = tracer('h2');
@@ -79,17 +80,9 @@ export function createHttp2FrontEnd(
   let closing = false;
   const { tuning } = options;
   const buffers = { writeBytes: tuning.writeBufferBytes, readBytes: tuning.readBufferBytes };
-  /**
-   * A stream with nothing moving for --http-timeout (node:http2 counts bytes written and read,
-   * and re-arms by itself while the session still writes): reset with CANCEL if it holds response
-   * bytes that the client's window, or its not reading, keeps back. A stream still waiting for
-   * the app is the app's (or a backend's 504) to answer: it is watched again.
-   */
-  const resetIfStalled = function (this: ServerHttp2Stream): void {
-    if (this.destroyed) return;
-    if (this.bufferSize > 0) this.close(http2Constants.NGHTTP2_CANCEL);
-    else this.setTimeout(options.idleTimeoutMs, resetIfStalled);
-  };
+  // A stream holding response bytes that the client's window, or its not reading, keeps back
+  // for --http-timeout is reset with CANCEL (stall-watch.ts).
+  const stalls = options.idleTimeoutMs > 0 ? new Http2StallWatch(options.idleTimeoutMs) : undefined;
   const server: Http2Server = createServer({
     // The SETTINGS sent on connect reflect the same knobs as SPDY's.
     settings: {
@@ -133,8 +126,9 @@ export function createHttp2FrontEnd(
       stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
       return;
     }
-    if (options.idleTimeoutMs > 0) stream.setTimeout(options.idleTimeoutMs, resetIfStalled);
-    app.serve(new Http2Exchange(stream, headers, rawHeaders, sessions.get(stream.session!)!));
+    const exchange = new Http2Exchange(stream, headers, rawHeaders, sessions.get(stream.session!)!);
+    stalls?.watch(exchange);
+    app.serve(exchange);
   });
   return {
     accept(socket, connection) {

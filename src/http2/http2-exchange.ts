@@ -33,7 +33,9 @@ export class Http2Exchange implements ServerExchange {
   responded = false;
   onDrain: (() => void) | null = null;
   onAbort: ((reason: Error) => void) | null = null;
-  private readonly stream: ServerHttp2Stream;
+  /** Body bytes handed to the stream so far (the stall watch's measure of progress). */
+  bodyBytesWritten = 0;
+  readonly stream: ServerHttp2Stream;
   private readonly state: Http2SessionState;
   private ended = false;
   private sink: BodySink | null = null;
@@ -116,6 +118,7 @@ export class Http2Exchange implements ServerExchange {
       callback?.();
       return false;
     }
+    this.bodyBytesWritten += chunk.length;
     if (this.stream.write(chunk, callback)) return true;
     // Listened for only once needed: most responses never fill the stream's buffer.
     if (!this.drainListened) {
@@ -131,7 +134,10 @@ export class Http2Exchange implements ServerExchange {
       callback?.();
       return;
     }
-    if (chunk !== undefined) this.stream.end(chunk, callback);
+    if (chunk !== undefined) {
+      this.bodyBytesWritten += chunk.length;
+      this.stream.end(chunk, callback);
+    }
     else this.stream.end(callback);
   }
 

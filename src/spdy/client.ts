@@ -1,12 +1,13 @@
 // spry's own SPDY client: a TLS connection that negotiates one SPDY version by ALPN and runs a
-// client-role SpdySession. Used by the tests and the benchmarks; small on purpose.
+// SpdyClientSession. Used by the tests and the benchmarks; small on purpose.
 
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { connectionInfo } from '../exchange/connection-info.ts';
 import { DEFAULTS, type StreamTuning } from '../config/config.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
-import { SpdySession } from './session.ts';
+import { SpdyClientSession } from './client-session.ts';
+import type { SpdySession } from './session.ts';
 import type { SpdyStream } from './stream.ts';
 import { type SpdyAlpn, SPDY_VERSIONS } from './versions.ts';
 
@@ -37,22 +38,20 @@ export interface RequestOptions {
   readonly priority?: number;
 }
 
-/** A client-role session on a connected socket. */
-function clientSession(socket: Socket, options: SpdyClientOptions, secure: boolean): SpdySession {
-  return new SpdySession(socket, {
+/** A client session on a connected socket. */
+function clientSession(socket: Socket, options: SpdyClientOptions, secure: boolean): SpdyClientSession {
+  return new SpdyClientSession(socket, {
     version: SPDY_VERSIONS[options.protocol],
-    role: 'client',
     tuning: { ...DEFAULTS.tuning, ...options.tuning },
-    idleTimeoutMs: 0,
     connection: connectionInfo(socket, secure),
   });
 }
 
 export class SpdyClient {
-  readonly session: SpdySession;
+  readonly session: SpdyClientSession;
   readonly authority: string;
 
-  private constructor(session: SpdySession, authority: string) {
+  private constructor(session: SpdyClientSession, authority: string) {
     this.session = session;
     this.authority = authority;
   }

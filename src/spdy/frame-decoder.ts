@@ -55,9 +55,15 @@ export class FrameDecoder {
     this.maxControlFrameBytes = limits.maxControlFrameBytes;
   }
 
-  /** True once a session error stopped decoding. */
+  /** True once a session error, or stop(), ended decoding. */
   get failed(): boolean {
     return this.state === Step.FAILED;
+  }
+
+  /** Decodes nothing more, not even the rest of the chunk being pushed (the session is over). */
+  stop(): void {
+    this.state = Step.FAILED;
+    this.payload = null;
   }
 
   push(chunk: Buffer): void {

@@ -8,7 +8,7 @@ import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import type { PushPlanner } from '../push/push-planner.ts';
 import { tracer } from '../log.ts';
-import { SpdySession } from './session.ts';
+import { SpdyServerSession } from './server-session.ts';
 import type { SpdyVersion } from './versions.ts';
 
 const trace = tracer('spdy');
@@ -22,7 +22,7 @@ const trace = tracer('spdy');
 export const IDLE_SWEEP_MS = 1_000;
 
 export interface SpdyFrontEnd extends FrontEnd {
-  readonly sessions: ReadonlySet<SpdySession>;
+  readonly sessions: ReadonlySet<SpdyServerSession>;
 }
 
 export function createSpdyFrontEnd(
@@ -30,7 +30,7 @@ export function createSpdyFrontEnd(
   version: SpdyVersion,
   options: { tuning: StreamTuning; idleTimeoutMs: number; pushPlanner?: PushPlanner },
 ): SpdyFrontEnd {
-  const sessions = new Set<SpdySession>();
+  const sessions = new Set<SpdyServerSession>();
   let closing = false;
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = (): void => {
@@ -39,9 +39,8 @@ export function createSpdyFrontEnd(
   return {
     sessions,
     accept(socket: Socket, connection: ConnectionInfo) {
-      const session = new SpdySession(socket, {
+      const session = new SpdyServerSession(socket, {
         version,
-        role: 'server',
         tuning: options.tuning,
         idleTimeoutMs: options.idleTimeoutMs,
         connection,

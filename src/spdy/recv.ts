@@ -1,10 +1,14 @@
 // What a peer's DATA, SYN_REPLY or HEADERS frame may do to the stream it names (SPDY/3 §2.3,
 // SPDY/3 §2.6.2-§2.6.3, §2.6.7), decided without acting: a verdict is nothing (go on), DROP (a late
 // frame for a stream that is gone, needing no answer), or the stream error the session must
-// answer with RST_STREAM.
+// answer with RST_STREAM. And what a header block holds, or its fault.
 
-import { RstStatus } from './constants.ts';
-import { SpdyStreamError } from './protocol-error.ts';
+import type { StreamTuning } from '../config/config.ts';
+import type { FlatHeaders } from '../exchange/exchange.ts';
+import type { HeaderInflater } from './compression.ts';
+import { GoawayStatus, RstStatus } from './constants.ts';
+import { decodeHeaderBlock } from './header-block.ts';
+import { SpdySessionError, SpdyStreamError, type SpdyProtocolError } from './protocol-error.ts';
 import type { SessionRole } from './role.ts';
 import type { SpdyStream } from './stream.ts';
 import type { StreamRegistry } from './stream-registry.ts';
@@ -42,4 +46,17 @@ export function checkHeaders(role: SessionRole, version: SpdyVersion, registry: 
   }
   if (stream.gotReply) return new SpdyStreamError('SPRY_ERR_SPDY_STREAM_STATE', id, version.secondReplyStatus, `second SYN_REPLY on stream ${id}`);
   return undefined;
+}
+
+/**
+ * Inflates and decodes a header block: its headers, or its fault: a stream error for what the
+ * block says, a session error once the shared compression context is broken.
+ */
+export function inflateHeaderBlock(version: SpdyVersion, inflater: HeaderInflater, block: Uint8Array, streamId: number, tuning: StreamTuning): FlatHeaders | SpdyProtocolError {
+  try {
+    return decodeHeaderBlock(version, inflater.inflate(block), streamId, tuning);
+  } catch (error) {
+    if (error instanceof SpdyStreamError || error instanceof SpdySessionError) return error;
+    return new SpdySessionError('SPRY_ERR_SPDY_COMPRESSION', error instanceof Error ? error.message : String(error), GoawayStatus.INTERNAL_ERROR);
+  }
 }

@@ -3,7 +3,7 @@
 // long as the peer likes; past --http-timeout without progress it is given up on (the session
 // resets it with RST_STREAM CANCEL), and so is any stalled stream while the session's queued
 // bytes exceed session-buffer. Checked a few times per timeout, never per frame: the framer only
-// counts frames (SpdyStream.framesSent).
+// counts frames (SpdyStream.framesSent). The watch runs only while streams are open.
 
 import type { FlowControl } from './flow-control.ts';
 import type { SpdyStream } from './stream.ts';
@@ -18,6 +18,9 @@ export class StallWatch {
   private readonly stalledAfterChecks: number;
   private readonly sessionBufferBytes: number;
   private readonly flow: FlowControl;
+  private timer: NodeJS.Timeout | null = null;
+  /** The socket's 'drain' count at the last check: none since then, and it is stuck. */
+  private drainsAtCheck = 0;
 
   constructor(timeoutMs: number, sessionBufferBytes: number, flow: FlowControl) {
     this.checkMs = Math.max(MIN_CHECK_MS, Math.floor(timeoutMs / CHECKS_PER_TIMEOUT));
@@ -26,12 +29,27 @@ export class StallWatch {
     this.flow = flow;
   }
 
+  /** Runs `check` every checkMs until stop() (a second start() while running is a no-op). */
+  start(check: () => void): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(check, this.checkMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
   /**
    * One check: notes which streams made no progress since the last one although they have
-   * something to send and are blocked (by a window at 0, or by a socket that did not drain:
-   * `socketStuck`), and returns those to reset.
+   * something to send and are blocked (by a window at 0, or by a socket that is backed up,
+   * `socketNeedsDrain`, and has not drained since: `drains` is its 'drain' count), and returns
+   * those to reset.
    */
-  check(streams: Iterable<SpdyStream>, socketStuck: boolean): SpdyStream[] {
+  check(streams: Iterable<SpdyStream>, socketNeedsDrain: boolean, drains: number): SpdyStream[] {
+    const socketStuck = socketNeedsDrain && drains === this.drainsAtCheck;
+    this.drainsAtCheck = drains;
     const doomed: SpdyStream[] = [];
     const blocked: SpdyStream[] = [];
     let queuedBytes = 0;

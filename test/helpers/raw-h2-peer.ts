@@ -5,7 +5,7 @@
 
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const FRAME_HEADER_BYTES = 9;
 const TYPE = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, GOAWAY: 7 } as const;
 const FLAG_END_STREAM = 0x1;
@@ -26,7 +26,7 @@ export class RawH2Peer {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
-    socket.write(Buffer.concat([PREFACE, frame(TYPE.SETTINGS, 0, 0, Buffer.alloc(0))]));
+    socket.write(Buffer.concat([H2_PREFACE, h2Frame(TYPE.SETTINGS, 0, 0, Buffer.alloc(0))]));
   }
 
   static connect(port: number): Promise<RawH2Peer> {
@@ -42,8 +42,8 @@ export class RawH2Peer {
 
   /** Sends `fields` (in order, as given: nothing checked) on `streamId` with END_STREAM. */
   request(streamId: number, fields: readonly (readonly [string, string])[]): void {
-    const block = Buffer.concat(fields.map(([name, value]) => literal(name, value)));
-    this.socket.write(frame(TYPE.HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, streamId, block));
+    const block = Buffer.concat(fields.map(([name, value]) => h2Literal(name, value)));
+    this.socket.write(h2Frame(TYPE.HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, streamId, block));
   }
 
   /** What happened to `streamId`: resolves at its response head or reset (or a GOAWAY). */
@@ -73,7 +73,7 @@ export class RawH2Peer {
       const streamId = this.buffered.readUInt32BE(5) & 0x7fff_ffff;
       const payload = this.buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
       this.buffered = this.buffered.subarray(FRAME_HEADER_BYTES + length);
-      if (type === TYPE.SETTINGS && (flags & FLAG_ACK) === 0) this.socket.write(frame(TYPE.SETTINGS, FLAG_ACK, 0, Buffer.alloc(0)));
+      if (type === TYPE.SETTINGS && (flags & FLAG_ACK) === 0) this.socket.write(h2Frame(TYPE.SETTINGS, FLAG_ACK, 0, Buffer.alloc(0)));
       else if (type === TYPE.HEADERS) this.settle(streamId, { kind: 'response' });
       else if (type === TYPE.RST_STREAM) this.settle(streamId, { kind: 'reset', code: payload.readUInt32BE(0) });
       else if (type === TYPE.GOAWAY) {
@@ -92,7 +92,8 @@ export class RawH2Peer {
   }
 }
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+/** One HTTP/2 frame (RFC 9113 §4.1). */
+export function h2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(FRAME_HEADER_BYTES);
   header.writeUIntBE(payload.length, 0, 3);
   header[3] = type;
@@ -102,7 +103,7 @@ function frame(type: number, flags: number, streamId: number, payload: Buffer): 
 }
 
 /** A literal header field without indexing, new name, raw strings (RFC 7541 §6.2.2). */
-function literal(name: string, value: string): Buffer {
+export function h2Literal(name: string, value: string): Buffer {
   return Buffer.concat([Buffer.from([0]), hpackString(name), hpackString(value)]);
 }
 

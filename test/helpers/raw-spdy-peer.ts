@@ -6,7 +6,8 @@
 // Every wait is bounded: a probe that gets no answer fails with a timeout that lists what did
 // arrive, instead of hanging the test run.
 
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { FrameType } from '../../src/spdy/constants.ts';
 import { HeaderDeflater, HeaderInflater } from '../../src/spdy/compression.ts';
 import { FrameDecoder } from '../../src/spdy/frame-decoder.ts';
@@ -103,7 +104,7 @@ const CONTROL_NAMES: Record<number, ReceivedFrame['type']> = {
 
 export class RawSpdyPeer implements FrameSink {
   readonly version: SpdyVersion;
-  readonly socket: TLSSocket;
+  readonly socket: Socket;
   /** Everything the server sent, in order. */
   readonly frames: ReceivedFrame[] = [];
   /** The first RAW_KEEP_BYTES bytes received, verbatim. */
@@ -126,7 +127,7 @@ export class RawSpdyPeer implements FrameSink {
   private scanHeaderFill = 0;
   private scanSkip = 0;
 
-  private constructor(socket: TLSSocket, version: SpdyVersion) {
+  private constructor(socket: Socket, version: SpdyVersion) {
     this.socket = socket;
     this.version = version;
     this.decoder = new FrameDecoder(version, this, { maxControlFrameBytes: PEER_MAX_CONTROL_FRAME_BYTES });
@@ -160,6 +161,11 @@ export class RawSpdyPeer implements FrameSink {
         resolve(new RawSpdyPeer(socket, SPDY_VERSIONS[alpn]));
       });
     });
+  }
+
+  /** A peer over a connected plain socket (no TLS, no ALPN), speaking `alpn`'s version. */
+  static over(socket: Socket, alpn: SpdyAlpn): RawSpdyPeer {
+    return new RawSpdyPeer(socket, SPDY_VERSIONS[alpn]);
   }
 
   // ── writing ──────────────────────────────────────────────────────────────

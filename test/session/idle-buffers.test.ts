@@ -1,6 +1,6 @@
 // "Buffers released when idle" (issue 6): a session with no traffic and no open stream for a
 // whole sweep period gives back most of its header inflate window, and serves the next request
-// exactly as before. Both ends are SpdySessions over a plain TCP connection.
+// exactly as before. Both ends are SpdySessions (SpdyServerSession, SpdyClientSession) over a plain TCP connection.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -8,15 +8,16 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULTS } from '../../src/config/config.ts';
 import { collectResponse } from '../../src/spdy/client.ts';
-import { SpdySession } from '../../src/spdy/session.ts';
+import { SpdyClientSession } from '../../src/spdy/client-session.ts';
+import { SpdyServerSession } from '../../src/spdy/server-session.ts';
 import { spdyVersionFor } from '../../src/spdy/versions.ts';
 
 const V31 = spdyVersionFor('spdy/3.1')!;
 const CONNECTION = { remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2, secure: false };
 
 let tcp: Server;
-let server: SpdySession;
-let client: SpdySession;
+let server: SpdyServerSession;
+let client: SpdyClientSession;
 
 before(async () => {
   const accepted = new Promise<Socket>((resolve) => {
@@ -25,8 +26,8 @@ before(async () => {
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
   const port = (tcp.address() as { port: number }).port;
   const clientSocket = connect(port, '127.0.0.1');
-  server = new SpdySession(await accepted, { version: V31, role: 'server', tuning: DEFAULTS.tuning, idleTimeoutMs: 0, connection: CONNECTION });
-  client = new SpdySession(clientSocket, { version: V31, role: 'client', tuning: DEFAULTS.tuning, idleTimeoutMs: 0, connection: CONNECTION });
+  server = new SpdyServerSession(await accepted, { version: V31, tuning: DEFAULTS.tuning, idleTimeoutMs: 0, connection: CONNECTION });
+  client = new SpdyClientSession(clientSocket, { version: V31, tuning: DEFAULTS.tuning, connection: CONNECTION });
   server.on('stream', (stream) => {
     stream.setBodySink({ data: () => true, end: () => {} });
     stream.respond(200, ['content-type', 'text/plain'], false);

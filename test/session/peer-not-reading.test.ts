@@ -6,12 +6,14 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { encodePing } from '../../src/spdy/frame-encoder.ts';
 import { SPDY_VERSIONS } from '../../src/spdy/versions.ts';
 import { assertBystanderServed } from '../helpers/bystander.ts';
 import { peakResidentBytes, residentBytes } from '../helpers/proc-memory.ts';
+import { h2Frame } from '../helpers/raw-h2-peer.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { startSpry, TEST_APP_ARGS, type SpryProcess } from '../helpers/spry-process.ts';
 
@@ -35,7 +37,7 @@ after(() => spry.stop());
  * Writes PING batches (with the client's own write backpressure) until `stop()` says so or the
  * connection closes; returns how many were written.
  */
-async function flood(socket: TLSSocket, batch: Buffer, stop: () => boolean): Promise<number> {
+async function flood(socket: Socket, batch: Buffer, stop: () => boolean): Promise<number> {
   let written = 0;
   const deadline = performance.now() + FLOOD_WAIT_MS;
   while (!stop() && !socket.destroyed && written < MAX_PINGS) {
@@ -103,13 +105,3 @@ describe('a client that never reads, on h2 (node:http2)', () => {
     }
   });
 });
-
-/** One HTTP/2 frame (RFC 9113 §4.1). */
-function h2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}

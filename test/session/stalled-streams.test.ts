@@ -2,8 +2,9 @@
 // for as long as it likes (1,000 such streams held ~74 MB). Past --http-timeout without
 // progress the stream is reset with RST_STREAM CANCEL, even while the client keeps the
 // connection busy with PINGs; and a session whose every stream is stalled is idle, so the idle
-// timeout closes it. h2: node:http2 streams get the same reset (node:http2 re-arms a stream's
-// timer while its session writes anything, PING echoes included, so there the client is quiet).
+// timeout closes it. h2: node:http2 streams get the same reset, also while the client pings
+// (node:http2's own stream timer re-arms whenever its session writes anything, PING
+// acknowledgements included, so spry watches the stream's own bytes: src/http2/stall-watch.ts).
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -74,6 +75,27 @@ describe('stalled streams on h2 (node:http2)', () => {
       await Promise.race([once(stream, 'close'), sleep(RESET_WAIT_MS).then(() => assert.fail('the stalled stream was not reset'))]);
       assert.equal(stream.rstCode, http2Constants.NGHTTP2_CANCEL);
     } finally {
+      client.destroy();
+    }
+  });
+
+  it('resets it though the client keeps the session busy with a PING every 200 ms', { timeout: 15_000 }, async () => {
+    const client = http2Connect(`https://127.0.0.1:${server.port}`, { rejectUnauthorized: false, settings: { initialWindowSize: 16_384 } });
+    client.on('error', () => {});
+    let pings = 0;
+    const pinger = setInterval(() => client.ping(() => pings++), 200);
+    try {
+      const stream = client.request({ ':path': '/bytes?n=1000000' });
+      stream.on('error', () => {});
+      stream.pause(); // read nothing: the window stays shut
+      await once(stream, 'response');
+      await assertBystanderServed(server.port, 'h2');
+      await Promise.race([once(stream, 'close'), sleep(RESET_WAIT_MS).then(() => assert.fail(`the stalled stream was not reset (${pings} PINGs answered)`))]);
+      assert.equal(stream.rstCode, http2Constants.NGHTTP2_CANCEL);
+      assert.ok(pings > 0, 'the server answered the PINGs meanwhile');
+      assert.equal(client.closed || client.destroyed, false, 'the session goes on');
+    } finally {
+      clearInterval(pinger);
       client.destroy();
     }
   });
