@@ -87,6 +87,12 @@ export class H2WebSocket {
     return text;
   }
 
+  /** Everything the server sends on the stream until it ends its side (a refusal's body, say). */
+  async body(): Promise<string> {
+    if (!this.stream.readableEnded) await once(this.stream, 'end');
+    return this.buffered.toString();
+  }
+
   close(): void {
     this.session.destroy();
   }
