@@ -75,16 +75,22 @@ export class H2WebSocket {
 
   /** The next unmasked text frame's payload from the server (under 126 bytes). */
   async receive(timeoutMs = 5_000): Promise<string> {
+    return (await this.receiveFrame(timeoutMs)).payload.toString();
+  }
+
+  /** The next unmasked frame from the server (payload under 126 bytes). */
+  async receiveFrame(timeoutMs = 5_000): Promise<{ opcode: number; payload: Buffer }> {
     const deadline = Date.now() + timeoutMs;
     while (this.buffered.length < 2 || this.buffered.length < 2 + (this.buffered[1] & 0x7f)) {
       if (Date.now() > deadline) throw new Error(`no frame within ${timeoutMs} ms (have ${this.buffered.length} bytes)`);
       if (this.stream.destroyed) throw new Error('the stream closed before a frame arrived');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    const opcode = this.buffered[0] & 0x0f;
     const length = this.buffered[1] & 0x7f;
-    const text = this.buffered.subarray(2, 2 + length).toString();
+    const payload = Buffer.from(this.buffered.subarray(2, 2 + length));
     this.buffered = this.buffered.subarray(2 + length);
-    return text;
+    return { opcode, payload };
   }
 
   /** Everything the server sends on the stream until it ends its side (a refusal's body, say). */
