@@ -54,13 +54,13 @@ export class H2WebSocket {
     stream.on('data', (chunk: Buffer) => (this.buffered = Buffer.concat([this.buffered, chunk])));
   }
 
-  static async open(origin: string, path: string, headers: Record<string, string> = {}): Promise<H2WebSocket> {
+  static async open(origin: string, path: string, headers: Record<string, string> = {}, protocol = 'websocket'): Promise<H2WebSocket> {
     const session = connect(origin, { rejectUnauthorized: false });
     session.on('error', () => {});
     const [settings] = (await once(session, 'remoteSettings')) as [{ enableConnectProtocol?: boolean }];
     if (settings.enableConnectProtocol !== true) throw new Error('the server did not send SETTINGS_ENABLE_CONNECT_PROTOCOL');
     const url = new URL(origin);
-    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': url.protocol.slice(0, -1), ':path': path, ':authority': url.host, 'sec-websocket-version': '13', ...headers }, { endStream: false });
+    const stream = session.request({ ':method': 'CONNECT', ':protocol': protocol, ':scheme': url.protocol.slice(0, -1), ':path': path, ':authority': url.host, 'sec-websocket-version': '13', ...headers }, { endStream: false });
     stream.on('error', () => {});
     const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders];
     return new H2WebSocket(session, stream, response);
