@@ -30,6 +30,7 @@ import { memory } from './scenarios/memory.ts';
 import { pageLoad } from './scenarios/page-load.ts';
 import { spdyRequests } from './scenarios/spdy-requests.ts';
 import { throughput } from './scenarios/throughput.ts';
+import { websocket } from './scenarios/websocket.ts';
 
 const SCENARIOS: readonly { readonly id: string; readonly title: string; readonly run: (context: ScenarioContext) => Promise<ScenarioResult> }[] = [
   { id: '1', title: 'SPDY/3.1 requests/s', run: spdyRequests },
@@ -40,6 +41,7 @@ const SCENARIOS: readonly { readonly id: string; readonly title: string; readonl
   { id: '6', title: 'forwarding to uwsgi', run: forwarding },
   { id: '7', title: 'page load with push', run: pageLoad },
   { id: '8', title: 'createServer vs the CLI', run: library },
+  { id: '11', title: 'WebSocket echo', run: websocket },
 ];
 
 // Four short runs each rather than two long ones: on a shared machine, the best of more runs is
