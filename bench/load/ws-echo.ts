@@ -50,7 +50,7 @@ async function h2Echoer(): Promise<Echoer> {
   const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': url.pathname, ':authority': url.host, 'sec-websocket-version': '13' }, { endStream: false });
   const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
   if (headers[':status'] !== 200) throw new Error(`extended CONNECT answered ${String(headers[':status'])}`);
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
   let waiting: (() => void) | undefined;
   stream.on('data', (chunk: Buffer) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
