@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RequestHead } from '../exchange/exchange.ts';
+import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
 import type { IncomingPrivates } from '../internals/node-internals.ts';
 import type { UpgradeHandler } from './app.ts';
 import { decorateRequest } from './node-listener.ts';
@@ -46,13 +46,22 @@ function tunnelRequest(head: RequestHead, protocol: string, socket: Duplex): Inc
   req.httpVersion = '1.1';
   req.httpVersionMajor = 1;
   req.httpVersionMinor = 1;
-  const raw = head.headers.slice();
-  raw.push('host', head.authority, 'upgrade', protocol, 'connection', 'Upgrade');
-  if (protocol === 'websocket' && !raw.some((name, i) => i % 2 === 0 && name === 'sec-websocket-key')) {
-    raw.push('sec-websocket-key', randomBytes(16).toString('base64'));
-  }
+  const raw = ['host', head.authority, ...tunnelUpgradeHeaders(head, protocol)];
   req.rawHeaders = raw;
   (req as unknown as IncomingPrivates)._addHeaderLines(raw, raw.length);
   req.complete = true;
   return req;
+}
+
+/**
+ * An extended CONNECT's headers as an HTTP/1.1 upgrade's: the stream's own, plus Upgrade,
+ * Connection and, for a WebSocket, a Sec-WebSocket-Key (RFC 8441 §5: h2 has none).
+ */
+export function tunnelUpgradeHeaders(head: RequestHead, protocol: string): FlatHeaders {
+  const raw = head.headers.slice();
+  raw.push('upgrade', protocol, 'connection', 'Upgrade');
+  if (protocol === 'websocket' && !raw.some((name, i) => i % 2 === 0 && name === 'sec-websocket-key')) {
+    raw.push('sec-websocket-key', randomBytes(16).toString('base64'));
+  }
+  return raw;
 }

@@ -9,6 +9,7 @@ import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import { badRequestBody, type RequestHeadProblem } from '../exchange/request-validation.ts';
 import { assignedResponse, setHighWaterMarks } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
+import { goAwayAll, isWebSocket, watchForSwitch } from '../exchange/going-away.ts';
 import { IdleSockets } from '../exchange/idle-sockets.ts';
 import { Http1Exchange } from './http1-exchange.ts';
 import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
@@ -28,6 +29,8 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
 
   // Node 24 adds keepAliveTimeoutBuffer (1 s) to keepAliveTimeout; --http-timeout is the whole idle time.
   const upgraded = new IdleSockets(options.idleTimeoutMs);
+  /** Sockets apps took over, closed when a drain's grace ends (going-away.ts). */
+  const takenOver = new Set<ServedSocket>();
   const server: Server = createServer({
     keepAliveTimeout: options.idleTimeoutMs,
     keepAliveTimeoutBuffer: 0,
@@ -59,6 +62,9 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     // grace period ends it, and --http-timeout does if it goes quiet.
     sockets.delete(socket);
     upgraded.add(socket);
+    takenOver.add(socket);
+    socket.once('close', () => takenOver.delete(socket));
+    if (isWebSocket(req.headers.upgrade)) watchForSwitch(socket);
     app.upgrade!.serve(req, socket, head, requestHeadFromNode(req, socket[kConnection]!));
   });
   // spry does not tunnel (docs/request-heads.md §3). Without this listener node:http would
@@ -91,6 +97,7 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     closeIdle() {
       for (const socket of sockets) if (assignedResponse(socket) === null) socket.end();
     },
+    goAway: () => goAwayAll(takenOver),
   };
 }
 

@@ -15,6 +15,7 @@ import { tracer } from '../log.ts';
 import { Http2Exchange, requestHead, type Http2SessionState } from './http2-exchange.ts';
 import { Http2StallWatch } from './stall-watch.ts';
 import { Http2Tunnel } from './tunnel.ts';
+import { goAwayAll } from '../exchange/going-away.ts';
 
 const trace = tracer('h2');
 const ignore = (): void => {};
@@ -60,7 +61,10 @@ function serveExtendedConnect(stream: ServerHttp2Stream, headers: IncomingHttpHe
     return;
   }
   const head = { ...requestHead(stream, headers, rawHeaders, state.connection), method: 'GET' };
-  app.upgrade.serveTunnel(head, protocol, new Http2Tunnel(stream, state.connection));
+  const tunnel = new Http2Tunnel(stream, state.connection, protocol);
+  state.tunnels.add(tunnel);
+  tunnel.once('close', () => state.tunnels.delete(tunnel));
+  app.upgrade.serveTunnel(head, protocol, tunnel);
 }
 
 function closeIdleSession(this: Http2Session): void {
@@ -107,7 +111,7 @@ export function createHttp2FrontEnd(
   });
   server.on('session', (session: Http2Session) => {
     const connection = (session.socket as AcceptedSocket)[kConnection]!;
-    sessions.set(session, { connection, buffers, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0 });
+    sessions.set(session, { connection, buffers, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0, tunnels: new Set() });
     session.once('close', () => sessions.delete(session));
     session.on('error', () => {}); // the session closes; its streams report their own end
     if (options.idleTimeoutMs > 0) setIdleTimeout(session, options.idleTimeoutMs);
@@ -144,5 +148,6 @@ export function createHttp2FrontEnd(
     closeIdle() {
       for (const [session, state] of sessions) if (state.openStreams === 0) session.close();
     },
+    goAway: () => [...sessions.values()].map((state) => goAwayAll(state.tunnels)).includes(true),
   };
 }

@@ -1,6 +1,7 @@
 // One node:http2 server stream as a ServerExchange. node:http2 does the framing, HPACK and flow
 // control: reading the stream's body is what opens its window, so pausing it is backpressure.
 
+import type { Duplex } from 'node:stream';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
@@ -23,6 +24,8 @@ export interface Http2SessionState {
   openPushes: number;
   /** Request streams not yet closed: a session with none is idle. */
   openStreams: number;
+  /** Extended CONNECT streams apps hold (tunnel.ts), closed when a drain's grace ends. */
+  readonly tunnels: Set<Duplex>;
 }
 
 

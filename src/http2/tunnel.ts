@@ -9,6 +9,7 @@ import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'nod
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
+import { isWebSocket, markWebSocket } from '../exchange/going-away.ts';
 
 /** Longest response head the app may write before its body (it is ours to parse). */
 const MAX_HEAD_BYTES = 64 << 10;
@@ -24,11 +25,14 @@ export class Http2Tunnel extends Duplex {
   readonly remoteFamily: string;
   readonly encrypted: boolean | undefined;
   private readonly stream: ServerHttp2Stream;
+  private readonly protocol: string;
   private head: Buffer | undefined = Buffer.alloc(0);
 
-  constructor(stream: ServerHttp2Stream, connection: ConnectionInfo) {
+  /** `protocol` is the extended CONNECT's :protocol: a WebSocket goes away with 1001 (going-away.ts). */
+  constructor(stream: ServerHttp2Stream, connection: ConnectionInfo, protocol: string) {
     super({ allowHalfOpen: false });
     this.stream = stream;
+    this.protocol = protocol;
     this.remoteAddress = connection.remoteAddress;
     this.remotePort = connection.remotePort;
     this.localAddress = connection.localAddress;
@@ -80,14 +84,16 @@ export class Http2Tunnel extends Duplex {
     if (parsed === undefined) return callback(new Error('the app answered the upgrade with something that is not an HTTP/1.1 response head'));
     const rest = head.subarray(end + HEAD_END.length);
     if (parsed.status === 101) {
+      if (isWebSocket(this.protocol)) markWebSocket(this);
       this.stream.respond({ ...parsed.headers, ':status': 200 });
       if (rest.length > 0) this.stream.write(rest, callback);
       else callback();
       return;
     }
-    // Refused: the app's answer goes to the client as it is, and the tunnel is over.
+    // Refused: the app's answer goes to the client as it is, its body as the app writes it
+    // (a forwarded backend's may come in pieces), and the tunnel is over when the app ends it.
     this.stream.respond({ ...parsed.headers, ':status': parsed.status });
-    this.stream.end(rest, () => callback());
+    this.stream.write(rest, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {

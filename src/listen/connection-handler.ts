@@ -3,6 +3,7 @@
 // sockets to workers.
 
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { GOING_AWAY_FLUSH_MS } from '../exchange/going-away.ts';
 import type { FrontEnd } from './front-end.ts';
 
 export interface ConnectionHandler {
@@ -44,11 +45,18 @@ export class ConnectionSet {
     });
   }
 
-  /** Resolves when no connection is left, destroying the rest after `graceMs` (if given). */
-  whenEmpty(graceMs?: number): Promise<void> {
+  /**
+   * Resolves when no connection is left, destroying the rest after `graceMs` (if given); when
+   * `goAway` then says upgraded connections are closing gently, GOING_AWAY_FLUSH_MS later.
+   */
+  whenEmpty(graceMs?: number, goAway: () => boolean = () => false): Promise<void> {
     if (this.sockets.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = graceMs === undefined ? undefined : setTimeout(() => this.destroyAll(), graceMs);
+      let timer = graceMs === undefined ? undefined : setTimeout(() => {
+        if (!goAway()) return this.destroyAll();
+        timer = setTimeout(() => this.destroyAll(), GOING_AWAY_FLUSH_MS);
+        timer.unref();
+      }, graceMs);
       timer?.unref();
       this.idle = () => {
         clearTimeout(timer);
@@ -70,7 +78,7 @@ export class ConnectionSet {
       accept: (socket) => server.emit('connection', socket),
       drain: (graceMs) => {
         for (const frontEnd of frontEnds) frontEnd.close();
-        return this.whenEmpty(graceMs);
+        return this.whenEmpty(graceMs, () => [...frontEnds].map((frontEnd) => frontEnd.goAway?.() ?? false).includes(true));
       },
       closeIdle: () => {
         for (const frontEnd of frontEnds) frontEnd.closeIdle();

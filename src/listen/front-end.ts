@@ -15,4 +15,10 @@ export interface FrontEnd {
   close(): void;
   /** Closes the connections that serve nothing right now (no open stream, no request in flight). */
   closeIdle(): void;
+  /**
+   * A drain's grace is over: closes the connections apps took over (upgrades), WebSockets with a
+   * close frame 1001 (going-away.ts). True if some are closing on their own: the drain gives
+   * them GOING_AWAY_FLUSH_MS before it destroys what is left.
+   */
+  goAway?(): boolean;
 }

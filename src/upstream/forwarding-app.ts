@@ -9,16 +9,17 @@
 //                                                     SPDY/h2, a cut connection on HTTP/1.1)
 
 import { request as httpRequest, Agent, STATUS_CODES, type IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import { SpryError } from '../errors.ts';
-import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import { buildEnviron } from '../exchange/environ.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
 import { describeRequest } from '../observe/access-record.ts';
+import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders } from './backend-requests.ts';
 import { Balancer, type BackendNode } from './balancer.ts';
+import { forwardedUpgrades } from './forwarded-upgrade.ts';
 import { HttpResponseParser } from './http-response-parser.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
 
@@ -27,9 +28,6 @@ export interface ForwardingOptions {
   /** Extra variables for every request (uWSGI's --http-var). */
   readonly extraVars?: Readonly<Record<string, string>>;
 }
-
-/** Headers that describe one hop, never forwarded to an HTTP backend. */
-const HOP_BY_HOP = new Set([...CONNECTION_HEADERS, 'te', 'trailer']);
 
 export function forwardingApp(balancer: Balancer, options: ForwardingOptions): App {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
@@ -40,6 +38,7 @@ export function forwardingApp(balancer: Balancer, options: ForwardingOptions): A
       if (node === undefined) return fail(exchange, 502, 'no backend configured');
       new Forward(exchange, balancer, options, agent).start(node, true);
     },
+    upgrade: forwardedUpgrades(balancer, options, agent),
   };
 }
 
@@ -91,8 +90,7 @@ class Forward {
       release();
       return fail(exchange, 431, (error as Error).message);
     }
-    const address = node.address;
-    const socket: Socket = address.kind === 'uwsgi-unix' ? connect(address.path) : connect(address.kind === 'uwsgi' ? address.port : 0, address.kind === 'uwsgi' ? address.host : '');
+    const socket = connectUwsgi(node.address);
     let connected = false;
     socket.setNoDelay(true);
     socket.setTimeout(this.options.timeoutMs);
@@ -164,18 +162,7 @@ class Forward {
     const exchange = this.exchange;
     const head = exchange.head;
     const address = node.address as Extract<BackendNode['address'], { kind: 'http' }>;
-    const headers: Record<string, string | string[]> = {};
-    for (let i = 0; i < head.headers.length; i += 2) {
-      const name = head.headers[i];
-      if (HOP_BY_HOP.has(name)) continue;
-      const previous = headers[name];
-      const value = head.headers[i + 1];
-      headers[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
-    }
-    if (head.authority !== '') headers.host = head.authority;
-    const forwardedFor = headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = forwardedFor === undefined ? head.connection.remoteAddress : `${String(forwardedFor)}, ${head.connection.remoteAddress}`;
-    headers['x-forwarded-proto'] = head.scheme;
+    const headers = httpBackendHeaders(head, head.headers);
     let connected = false;
     const req = httpRequest({ host: address.host, port: address.port, method: head.method, path: head.target, headers, agent: this.agent, timeout: this.options.timeoutMs });
     req.on('socket', (socket: Socket) => {

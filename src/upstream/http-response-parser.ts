@@ -1,6 +1,7 @@
 // An incremental parser for the HTTP/1.x response a uwsgi worker writes back: status line,
 // headers, then a body delimited by Content-Length, chunked encoding, or the connection's end.
-// Limits are checked as bytes arrive; 1xx interim responses are skipped.
+// Limits are checked as bytes arrive; 1xx interim responses are skipped, but for a 101 when the
+// request asked to switch protocols: after it, the bytes are the new protocol's.
 
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
@@ -12,8 +13,14 @@ export interface ResponseSink {
   head(status: number, headers: FlatHeaders): void;
   body(chunk: Buffer): void;
   end(): void;
+  /**
+   * Given for an upgrade request: a 101 ends the parse, and `rest` is the first of the new
+   * protocol's bytes (the caller reads the connection itself from here on).
+   */
+  switched?(headers: FlatHeaders, rest: Buffer): void;
 }
 
+const SWITCHED = Symbol('switched');
 const Step = { HEAD: 0, BODY_LENGTH: 1, BODY_UNTIL_CLOSE: 2, CHUNK_SIZE: 3, CHUNK_DATA: 4, CHUNK_DATA_END: 5, TRAILERS: 6, DONE: 7 } as const;
 type Step = (typeof Step)[keyof typeof Step];
 
@@ -23,6 +30,7 @@ export class HttpResponseParser {
   private step: Step = Step.HEAD;
   private pending: Buffer = Buffer.alloc(0);
   private remaining = 0;
+  private switchedHeaders: FlatHeaders | undefined;
 
   /** `noBody`: the request was HEAD, so whatever the headers say, no body follows. */
   constructor(sink: ResponseSink, noBody: boolean) {
@@ -65,7 +73,11 @@ export class HttpResponseParser {
           const head = data.toString('latin1', 0, end);
           data = data.subarray(end + 4);
           if (this.step === Step.TRAILERS) this.finish();
-          else this.readHead(head);
+          else if (this.readHead(head) === SWITCHED) {
+            this.step = Step.DONE;
+            this.sink.switched!(this.switchedHeaders!, data);
+            return;
+          }
           break;
         }
         case Step.BODY_LENGTH: {
@@ -134,7 +146,7 @@ export class HttpResponseParser {
     throw new SpryError('SPRY_ERR_BACKEND_CLOSED', this.step === Step.HEAD ? 'the backend closed the connection before a complete response head' : 'the backend closed the connection in the middle of the body');
   }
 
-  private readHead(text: string): void {
+  private readHead(text: string): typeof SWITCHED | undefined {
     const lines = text.split('\r\n');
     // uWSGI echoes SERVER_PROTOCOL: HTTP/2.0 for h2 requests; only the status matters here.
     const match = /^HTTP\/\d(?:\.\d)? (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: (\d{3})/.exec(lines[0]);
@@ -158,6 +170,10 @@ export class HttpResponseParser {
         continue; // framing of this hop only
       }
       headers.push(name, value);
+    }
+    if (status === 101 && this.sink.switched !== undefined) {
+      this.switchedHeaders = headers;
+      return SWITCHED;
     }
     if (status >= 100 && status < 200) return; // interim; the real head follows
     this.sink.head(status, headers);

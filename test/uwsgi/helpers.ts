@@ -18,6 +18,7 @@ import { NGINX, UWSGI } from '../tools/tools.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WSGI_ECHO = fileURLToPath(new URL('../fixtures/wsgi_echo.py', import.meta.url));
+export const WSGI_WEBSOCKET = fileURLToPath(new URL('../fixtures/wsgi_websocket.py', import.meta.url));
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
@@ -149,9 +150,9 @@ export function delay(ms: number): Promise<void> {
  * A WSGI app under real uWSGI, serving the uwsgi protocol on `socket` (host:port or a unix path).
  * `app` is `--module`'s value, or a .py file for `--wsgi-file`.
  */
-export function startUwsgi(app: string, socket: string, cwd: string): Promise<Peer> {
+export function startUwsgi(app: string, socket: string, cwd: string, extraArgs: readonly string[] = []): Promise<Peer> {
   const appArgs = app.endsWith('.py') ? ['--wsgi-file', app] : ['--module', app];
-  return startPeer(`uwsgi ${socket}`, UWSGI.path ?? 'uwsgi', ['--plugin', 'python3', '--socket', socket, ...appArgs, '--disable-logging'], {
+  return startPeer(`uwsgi ${socket}`, UWSGI.path ?? 'uwsgi', ['--plugin', 'python3', '--socket', socket, ...appArgs, '--disable-logging', ...extraArgs], {
     cwd,
     ready: /spawned uWSGI worker 1/,
     group: true,

@@ -54,13 +54,13 @@ export class H2WebSocket {
     stream.on('data', (chunk: Buffer) => (this.buffered = Buffer.concat([this.buffered, chunk])));
   }
 
-  static async open(origin: string, path: string, headers: Record<string, string> = {}): Promise<H2WebSocket> {
+  static async open(origin: string, path: string, headers: Record<string, string> = {}, protocol = 'websocket'): Promise<H2WebSocket> {
     const session = connect(origin, { rejectUnauthorized: false });
     session.on('error', () => {});
     const [settings] = (await once(session, 'remoteSettings')) as [{ enableConnectProtocol?: boolean }];
     if (settings.enableConnectProtocol !== true) throw new Error('the server did not send SETTINGS_ENABLE_CONNECT_PROTOCOL');
     const url = new URL(origin);
-    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': url.protocol.slice(0, -1), ':path': path, ':authority': url.host, 'sec-websocket-version': '13', ...headers }, { endStream: false });
+    const stream = session.request({ ':method': 'CONNECT', ':protocol': protocol, ':scheme': url.protocol.slice(0, -1), ':path': path, ':authority': url.host, 'sec-websocket-version': '13', ...headers }, { endStream: false });
     stream.on('error', () => {});
     const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders];
     return new H2WebSocket(session, stream, response);
@@ -75,16 +75,28 @@ export class H2WebSocket {
 
   /** The next unmasked text frame's payload from the server (under 126 bytes). */
   async receive(timeoutMs = 5_000): Promise<string> {
+    return (await this.receiveFrame(timeoutMs)).payload.toString();
+  }
+
+  /** The next unmasked frame from the server (payload under 126 bytes). */
+  async receiveFrame(timeoutMs = 5_000): Promise<{ opcode: number; payload: Buffer }> {
     const deadline = Date.now() + timeoutMs;
     while (this.buffered.length < 2 || this.buffered.length < 2 + (this.buffered[1] & 0x7f)) {
       if (Date.now() > deadline) throw new Error(`no frame within ${timeoutMs} ms (have ${this.buffered.length} bytes)`);
       if (this.stream.destroyed) throw new Error('the stream closed before a frame arrived');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    const opcode = this.buffered[0] & 0x0f;
     const length = this.buffered[1] & 0x7f;
-    const text = this.buffered.subarray(2, 2 + length).toString();
+    const payload = Buffer.from(this.buffered.subarray(2, 2 + length));
     this.buffered = this.buffered.subarray(2 + length);
-    return text;
+    return { opcode, payload };
+  }
+
+  /** Everything the server sends on the stream until it ends its side (a refusal's body, say). */
+  async body(): Promise<string> {
+    if (!this.stream.readableEnded) await once(this.stream, 'end');
+    return this.buffered.toString();
   }
 
   close(): void {

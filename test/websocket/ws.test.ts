@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { RawH2Peer } from '../helpers/raw-h2-peer.ts';
 import { H2WebSocket, startEchoServer, type EchoServer } from './ws-helpers.ts';
 
 async function echoOnce(url: string, message: string): Promise<string> {
@@ -91,6 +92,49 @@ describe('a ws server on a TLS createServer server', () => {
       await assert.rejects(H2WebSocket.open(`https://127.0.0.1:${echo.port}`, 'no-slash'));
     } finally {
       await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+});
+
+describe('bad upgrades to a ws server', () => {
+  let echo: EchoServer;
+  before(async () => {
+    echo = await startEchoServer();
+  });
+  after(() => echo.close());
+
+  it('refuses each malformed extended CONNECT with RST_STREAM PROTOCOL_ERROR, a stream error only', async () => {
+    const peer = await RawH2Peer.connect(echo.port);
+    try {
+      const authority = `127.0.0.1:${echo.port}`;
+      const malformed: [string, string][][] = [
+        [[':method', 'CONNECT'], [':protocol', 'websocket'], [':path', '/chat'], [':authority', authority]], // no :scheme
+        [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':authority', authority]], // no :path
+        [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat']], // no :authority
+        [[':method', 'GET'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat'], [':authority', authority]], // not CONNECT
+      ];
+      malformed.forEach((fields, i) => peer.request(1 + 2 * i, fields));
+      for (let i = 0; i < malformed.length; i++) assert.deepEqual(await peer.outcome(1 + 2 * i), { kind: 'reset', code: 1 /* PROTOCOL_ERROR */ }, `case ${i}`);
+      peer.request(11, [[':method', 'GET'], [':scheme', 'https'], [':path', '/'], [':authority', authority]]);
+      assert.deepEqual(await peer.outcome(11), { kind: 'response' }, 'the connection still serves');
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('answers an Upgrade to a protocol ws does not take with ws\'s 400, on HTTP/1.1 and on h2', async () => {
+    const { request } = await import('node:https');
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+      request({ host: '127.0.0.1', port: echo.port, path: '/chat', rejectUnauthorized: false, headers: { connection: 'Upgrade', upgrade: 'foo' } }, resolve).on('error', reject).end());
+    res.resume();
+    await once(res, 'end');
+    assert.equal(res.statusCode, 400);
+    const h2 = await H2WebSocket.open(`https://127.0.0.1:${echo.port}`, '/chat', {}, 'foo');
+    try {
+      assert.equal(h2.response[':status'], 400);
+      await h2.body();
+    } finally {
+      h2.close();
     }
   });
 });

@@ -1,0 +1,32 @@
+// What the forwarding app's requests and upgrades share: the headers an HTTP backend gets and
+// the connection a uwsgi backend gets.
+
+import { connect, type Socket } from 'node:net';
+import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
+import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
+import type { BackendNode } from './balancer.ts';
+
+/** Headers that describe one hop, never forwarded to an HTTP backend. */
+export const HOP_BY_HOP = new Set([...CONNECTION_HEADERS, 'te', 'trailer']);
+
+/** The headers an HTTP backend gets for `head`: `headers` but one hop's, plus Host and X-Forwarded-*. */
+export function httpBackendHeaders(head: RequestHead, flat: FlatHeaders): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i];
+    if (HOP_BY_HOP.has(name)) continue;
+    const previous = headers[name];
+    const value = flat[i + 1];
+    headers[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  if (head.authority !== '') headers.host = head.authority;
+  const forwardedFor = headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = forwardedFor === undefined ? head.connection.remoteAddress : `${String(forwardedFor)}, ${head.connection.remoteAddress}`;
+  headers['x-forwarded-proto'] = head.scheme;
+  return headers;
+}
+
+/** A connection to a uwsgi backend. */
+export function connectUwsgi(address: BackendNode['address']): Socket {
+  return address.kind === 'uwsgi-unix' ? connect(address.path) : connect(address.kind === 'uwsgi' ? address.port : 0, address.kind === 'uwsgi' ? address.host : '');
+}
