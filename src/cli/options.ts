@@ -13,6 +13,7 @@ import type { BackendAddress } from '../config/config.ts';
 import { mergeIni, readIniTokens } from './ini.ts';
 import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
+import { EDGE_OPTIONS, emptyEdgeDraft, finishEdge, type EdgeDraft } from './edge-options.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
@@ -40,6 +41,8 @@ interface ConfigDraft {
   httpTimeoutMs?: number;
   /** One generated certificate, shared by every listener given no cert= and key=. */
   readonly selfSigned: () => Promise<PemPair>;
+  /** Static files, --harakiri, --http-to-https, --hsts (edge-options.ts). */
+  readonly edge: EdgeDraft;
 }
 
 export interface OptionSpec extends ArgvOptionShape {
@@ -223,6 +226,12 @@ export const OPTIONS: readonly OptionSpec[] = [
       draft.tuning[key.field] = parseTuningValue(raw, `"${text}"`, key, text);
     },
   })),
+  // The edge: static files, --harakiri, --http-to-https, --hsts.
+  ...EDGE_OPTIONS.map((edge): OptionSpec => ({
+    name: edge.name, aliases: [], takesValue: edge.takesValue, repeats: edge.repeats, summary: edge.summary,
+    ...(edge.valueHint === undefined ? {} : { valueHint: edge.valueHint }),
+    apply: (value, raw, draft) => edge.apply(value, raw, draft.edge),
+  })),
   {
     name: 'help', aliases: ['-h'], takesValue: false, repeats: true,
     summary: 'print this help and exit', apply: handledByMain,
@@ -258,6 +267,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     httpTo: [],
     vars: {},
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
+    edge: emptyEdgeDraft(),
   };
 
   const seen = new Set<string>();
@@ -287,7 +297,9 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     }
   }
   const tuning: StreamTuning = { ...DEFAULTS.tuning, ...draft.tuning };
+  const edge = finishEdge(draft.edge, firstHttpsPort(draft));
   return {
+    ...(edge === undefined ? {} : { edge }),
     https2: draft.https2.map(({ listener, tuning: own }) => ({ ...listener, tuning: { ...tuning, ...own } })),
     tuning,
     caches,
@@ -329,6 +341,13 @@ function checkSharedReferences(draft: ConfigDraft): void {
     if (other !== undefined) throw new ConfigError(option, `${source}: shared socket =${addr.index} already serves ${other}`);
     users.set(addr.index, `${option} ${source}`);
   }
+}
+
+/** The port the first --https2 listener binds (a shared socket's own), for --http-to-https. */
+function firstHttpsPort(draft: ConfigDraft): number | undefined {
+  const addr = draft.https2[0]?.listener.addr;
+  if (addr === undefined) return undefined;
+  return addr.kind === 'tcp' ? addr.port : draft.sharedSockets[addr.index]?.port;
 }
 
 function nonEmpty(raw: string, value: string | undefined): string {

@@ -1,6 +1,8 @@
 // The typed configuration spry runs from, produced by src/cli from argv (and, later, ini files).
 // Every size carries its unit in its name; defaults live in DEFAULTS below, with the why.
 
+import type { StaticFilesConfig } from '../static/static-config.ts';
+
 /** Where a listener binds: a TCP host/port, or a reference to a shared socket (`=N`). */
 export type ListenAddress =
   | { kind: 'tcp'; host: string; port: number }
@@ -72,6 +74,8 @@ export interface StreamTuning {
   readonly maxStreamErrors: number;
   /** SPDY: response bytes queued on one session's streams above which stalled streams are reset. */
   readonly sessionBufferBytes: number;
+  /** --limit-post: the largest request body accepted (413, or a reset); 0 for no limit. */
+  readonly limitPostBytes: number;
 }
 
 /** One `--http` listener: plain HTTP/1.1, and h2c with prior knowledge. */
@@ -124,6 +128,17 @@ export interface SpryConfig {
   readonly tuning: StreamTuning;
   /** --cache2 caches, in the order given (the first is the default one). */
   readonly caches: readonly CacheConfig[];
+  /** Static files, --harakiri, --http-to-https and --hsts (src/edge); absent when none is given. */
+  readonly edge?: EdgeConfig;
+}
+
+/** The edge's options as given; listenerPlans() turns them into each listener's EdgeOptions. */
+export interface EdgeConfig {
+  readonly staticFiles?: StaticFilesConfig;
+  readonly harakiriMs?: number;
+  readonly hstsSeconds?: number;
+  /** --http-to-https: the port of the first --https2 listener. */
+  readonly httpsPort?: number;
 }
 
 /** A --http-to backend: uwsgi over TCP or a unix socket, or HTTP/1.1 over TCP. */
@@ -204,6 +219,8 @@ export const DEFAULTS = {
     // 256 streams' worth of write-buffer: a client that holds 1000 streams at window 0 costs
     // 16 MiB, not 64 (stalled streams are reset past it).
     sessionBufferBytes: 16 << 20,
+    // uWSGI's default: no limit (the app decides).
+    limitPostBytes: 0,
   } satisfies StreamTuning,
   cache: {
     // uWSGI's defaults: 64 KiB blocks, 2048-byte keys, one block per item.

@@ -94,6 +94,12 @@ export interface ServerExchange {
    */
   push?(resource: PushedResource): PushSink | undefined;
 
+  /**
+   * The app has started reading the body: a request that said `Expect: 100-continue` gets its
+   * interim 100 now (h2; HTTP/1.1's is node:http's, SPDY has no interim head). Idempotent.
+   */
+  sendContinue?(): void;
+
   /** Called when write() may be called again after it returned false. */
   onDrain: (() => void) | null;
   /** Called once if the exchange is aborted by the client or the connection (never after end). */

@@ -18,6 +18,7 @@ import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
 import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
 import { bind } from '../listen/bind.ts';
+import { HarakiriWatchdog } from './harakiri-watchdog.ts';
 import { logLine } from '../log.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
@@ -148,6 +149,8 @@ class Master {
   private readonly crashes: number[] = [];
   private stopping = false;
   private giveUp: ((status: number) => void) | null = null;
+  /** --harakiri: kills workers whose event loop stopped (no heartbeat). */
+  private readonly watchdog: HarakiriWatchdog | undefined;
   readonly failed = new Promise<number>((resolve) => (this.giveUp = resolve));
 
   constructor(config: SpryConfig, servers: Server[], caches: MasterCaches) {
@@ -160,6 +163,7 @@ class Master {
       }, SWEEP_INTERVAL_MS);
       this.sweeper.unref();
     }
+    if (config.edge?.harakiriMs !== undefined) this.watchdog = new HarakiriWatchdog(config.edge.harakiriMs);
     this.servers = servers;
     servers.forEach((server, listener) => {
       server.on('connection', (socket: Socket) => this.dispatch(listener, socket));
@@ -201,6 +205,7 @@ class Master {
   async close(): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweeper);
+    this.watchdog?.stop();
     for (const server of this.servers) server.close();
     for (const { socket } of this.pending.splice(0)) socket.destroy();
     const exits = [...this.workers].map((worker) => this.retire(worker));
@@ -210,6 +215,7 @@ class Master {
   /** Asks a worker to drain and exit; kills it if it is still there after reload-mercy. */
   private retire(worker: WorkerHandle): Promise<void> {
     worker.draining = true;
+    this.watchdog?.forget(worker.child);
     if (worker.child.exitCode !== null || worker.child.signalCode !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => worker.child.kill('SIGKILL'), this.config.processes.reloadMercyMs);
@@ -233,8 +239,11 @@ class Master {
     this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
-        if (message.type === 'ready') {
+        if (message.type === 'heartbeat') {
+          if (!worker.draining) this.watchdog?.beat(child);
+        } else if (message.type === 'ready') {
           worker.ready = true;
+          this.watchdog?.beat(child);
           resolve();
           this.flushPending();
         } else if (message.type === 'accepted') {
@@ -252,6 +261,7 @@ class Master {
       });
       child.once('exit', (code, signal) => {
         this.workers.delete(worker);
+        this.watchdog?.forget(child);
         // Connections it never took (it died first, or they were queued behind an unacknowledged
         // one) go to another worker: it never read a byte of them.
         for (const id of [...worker.handedOver.keys()]) this.takeBack(worker, id);

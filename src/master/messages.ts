@@ -25,6 +25,8 @@ export type WorkerMessage =
   | { readonly type: 'declined'; readonly id: number }
   /** The worker cannot serve (its app failed to load): the message is for the user. */
   | { readonly type: 'fatal'; readonly message: string; readonly code: string }
+  /** --harakiri: the worker's event loop still runs (sent from a timer). */
+  | { readonly type: 'heartbeat' }
   /** Cache writes and read batches for the master's stores. */
   | CacheRequest;
 

@@ -124,6 +124,7 @@ class Forward {
       this.balancer.markAlive(node);
       socket.write(packet);
       if (!head.hasBody) return;
+      exchange.sendContinue?.(); // the backend reads at once: Expect: 100-continue is answered now
       exchange.setBodySink({
         data: (chunk) => socket.write(chunk),
         end: () => {},
@@ -174,6 +175,10 @@ class Forward {
     const forwardedFor = headers['x-forwarded-for'];
     headers['x-forwarded-for'] = forwardedFor === undefined ? head.connection.remoteAddress : `${String(forwardedFor)}, ${head.connection.remoteAddress}`;
     headers['x-forwarded-proto'] = head.scheme;
+    if (head.authority !== '') headers['x-forwarded-host'] = head.authority;
+    const forwarded = headers.forwarded;
+    const element = forwardedElement(head.connection.remoteAddress, head.authority, head.scheme);
+    headers.forwarded = forwarded === undefined ? element : `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${element}`;
     let connected = false;
     const req = httpRequest({ host: address.host, port: address.port, method: head.method, path: head.target, headers, agent: this.agent, timeout: this.options.timeoutMs });
     req.on('socket', (socket: Socket) => {
@@ -210,6 +215,7 @@ class Forward {
       req.end();
       return;
     }
+    exchange.sendContinue?.();
     exchange.setBodySink({
       data: (chunk) => req.write(chunk),
       end: () => req.end(),
@@ -257,4 +263,11 @@ function fail(exchange: ServerExchange, status: number, reason: string): void {
   if (exchange.aborted || exchange.responded) return;
   exchange.respond(status, ['content-type', 'text/plain; charset=utf-8'], false);
   exchange.end(Buffer.from(`${STATUS_CODES[status]}: ${reason}\n`));
+}
+
+/** RFC 7239 §4: `for=…;host=…;proto=…`, an IPv6 node as `"[v6]"`, values that are not tokens quoted. */
+export function forwardedElement(remoteAddress: string, authority: string, scheme: string): string {
+  const node = remoteAddress.includes(':') ? `"[${remoteAddress}]"` : remoteAddress;
+  const host = authority === '' ? '' : `;host=${/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(authority) ? authority : `"${authority.replace(/["\\]/g, '\\$&')}"`}`;
+  return `for=${node}${host};proto=${scheme}`;
 }
