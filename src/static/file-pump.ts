@@ -4,15 +4,10 @@
 // flow-control window allows.
 
 import { close, read } from 'node:fs';
+import type { PushSink } from '../exchange/exchange.ts';
 
-/** The writable side of an exchange or a push sink. */
-export interface BodyTarget {
-  write(chunk: Buffer, callback?: () => void): boolean;
-  end(chunk?: Buffer, callback?: () => void): void;
-  abort(): void;
-  onDrain: (() => void) | null;
-  onAbort: ((reason: Error) => void) | null;
-}
+/** The writable side of an exchange or a push sink (a ServerExchange has the same members). */
+export type BodyTarget = Pick<PushSink, 'write' | 'end' | 'abort' | 'onDrain' | 'onAbort'>;
 
 const CHUNK_BYTES = 64 << 10;
 

@@ -19,6 +19,14 @@ const LIMIT = 64 << 10;
 const UPLOAD_BYTES = 8 << 20;
 const CHUNK = Buffer.alloc(16 << 10, 0x61);
 
+/** A temporary file of UPLOAD_BYTES for curl to upload; the caller removes dir. */
+function makeUploadFile(): { dir: string; bigFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'spry-edge-'));
+  const bigFile = join(dir, 'upload.bin');
+  writeFileSync(bigFile, Buffer.alloc(UPLOAD_BYTES, 0x62));
+  return { dir, bigFile };
+}
+
 /** An upload of UPLOAD_BYTES that counts what the client was let to send. */
 function countedUpload(): { body: AsyncIterable<Buffer>; sent(): number } {
   let sent = 0;
@@ -39,9 +47,7 @@ describe('--limit-post, --harakiri and --hsts', () => {
   let bigFile: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spry-edge-'));
-    bigFile = join(dir, 'upload.bin');
-    writeFileSync(bigFile, Buffer.alloc(UPLOAD_BYTES, 0x62));
+    ({ dir, bigFile } = makeUploadFile());
     spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', ...EDGE_APP, '--limit-post', String(LIMIT), '--harakiri', '1', '--hsts', '600']);
   });
   after(async () => {
@@ -133,9 +139,7 @@ describe('Expect: 100-continue on h2, and --harakiri under a master', () => {
   let bigFile: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spry-edge-'));
-    bigFile = join(dir, 'upload.bin');
-    writeFileSync(bigFile, Buffer.alloc(UPLOAD_BYTES, 0x62));
+    ({ dir, bigFile } = makeUploadFile());
     spry = await startSpry(['--https2', 'addr=127.0.0.1:0', ...EDGE_APP, '--master', '-p', '2', '--harakiri', '1']);
   });
   after(async () => {
@@ -151,7 +155,7 @@ describe('Expect: 100-continue on h2, and --harakiri under a master', () => {
 
   it('kills a worker whose event loop is blocked past --harakiri, respawns it, and the others serve on', async () => {
     const client = await connectClient('h2', spry.listener('https'));
-    const blocked = client.request({ path: '/block?ms=600000' }).catch(() => 'lost');
+    const blocked = client.request({ path: '/block?ms=600000' }).catch(() => 'lost' as const);
     try {
       await waitFor(() => /gave no heartbeat for 1 s/.test(spry.stderr()), 'the watchdog to kill the blocked worker');
       await waitFor(() => /respawning in/.test(spry.stderr()), 'the respawn');
