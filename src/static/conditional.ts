@@ -45,12 +45,12 @@ export function fileVerdict(file: FileFacts, validators: Validators, request: Co
     if (!Number.isNaN(since) && Math.floor(file.mtimeMs / 1000) * 1000 <= since) return NOT_MODIFIED;
   }
   if (request.range === undefined || method !== 'GET') return WHOLE;
-  // §13.1.5: a Range whose If-Range validator no longer holds is ignored.
+  // RFC 9110 §13.1.5: a Range whose If-Range validator no longer holds is ignored.
   if (request.ifRange !== undefined && request.ifRange !== validators.etag && request.ifRange !== validators.lastModified) return WHOLE;
   return rangeVerdict(request.range, file.size);
 }
 
-/** One `bytes=` range; several (or anything malformed) is answered whole, as §14.2 allows. */
+/** One `bytes=` range; several (or anything malformed) is answered whole, as RFC 9110 §14.2 allows. */
 export function rangeVerdict(header: string, size: number): FileVerdict {
   const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (match === null) return WHOLE;
@@ -73,7 +73,7 @@ export function rangeVerdict(header: string, size: number): FileVerdict {
   return { kind: 'range', start, end };
 }
 
-/** `*`, or a comma-separated list of entity tags compared weakly (§8.8.3.2). */
+/** `*`, or a comma-separated list of entity tags compared weakly (RFC 9110 §8.8.3.2). */
 function etagListMatches(list: string, etag: string): boolean {
   if (list.trim() === '*') return true;
   for (const one of list.split(',')) {
