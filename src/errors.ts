@@ -48,6 +48,8 @@ export const ErrorCodes = {
   SPRY_ERR_BACKEND_BAD_RESPONSE: 'the backend\'s response is not valid HTTP (502)',
   SPRY_ERR_BACKEND_CLOSED: 'the backend closed the connection before the response ended',
   // Apps.
+  SPRY_ERR_BODY_TOO_LARGE: 'a request body is larger than --limit-post (413, or a reset once the body is under way)',
+  SPRY_ERR_HARAKIRI: 'a request was not answered within --harakiri (504, or a reset once the response had started)',
   SPRY_ERR_APP_LOAD: 'the --module could not be loaded or has no usable export',
   // The private parts of Node.js and pako that spry relies on (src/internals/), checked at load.
   SPRY_ERR_INTERNALS_MISSING: 'this Node.js or pako lacks a private part spry relies on (spry must be updated for it)',

@@ -108,6 +108,7 @@ function bodyStream(exchange: ServerExchange): RequestBody {
         });
       },
       pull() {
+        exchange.sendContinue?.(); // Expect: 100-continue is answered once the app reads
         exchange.resumeBody();
       },
       cancel: discard,

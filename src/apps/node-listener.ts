@@ -217,7 +217,9 @@ class ExchangeBridge implements BodySink {
 
 /** IncomingMessage's _read: the app wants more of the body. */
 function readFromExchange(this: RequestCarrier): void {
-  this[kExchange]!.resumeBody();
+  const exchange = this[kExchange]!;
+  exchange.sendContinue?.(); // Expect: 100-continue is answered once the app reads
+  exchange.resumeBody();
 }
 
 // Shared handlers (no closures per request): each event fires once per response.

@@ -15,6 +15,7 @@ import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
 import { OBSERVE_OPTIONS, observeConfig, type ObserveDraft } from './observe-options.ts';
 import { resolveOwner } from '../master/privileges.ts';
+import { EDGE_OPTIONS, emptyEdgeDraft, finishEdge, type EdgeDraft } from './edge-options.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
@@ -46,6 +47,8 @@ interface ConfigDraft {
   vacuum?: boolean;
   /** One generated certificate, shared by every listener given no cert= and key=. */
   readonly selfSigned: () => Promise<PemPair>;
+  /** Static files, --harakiri, --http-to-https, --hsts (edge-options.ts). */
+  readonly edge: EdgeDraft;
 }
 
 export interface OptionSpec<Draft = ConfigDraft> extends ArgvOptionShape {
@@ -253,6 +256,12 @@ export const OPTIONS: readonly OptionSpec[] = [
       draft.tuning[key.field] = parseTuningValue(raw, `"${text}"`, key, text);
     },
   })),
+  // The edge: static files, --harakiri, --http-to-https, --hsts.
+  ...EDGE_OPTIONS.map((edge): OptionSpec => ({
+    name: edge.name, aliases: [], takesValue: edge.takesValue, repeats: edge.repeats, summary: edge.summary,
+    ...(edge.valueHint === undefined ? {} : { valueHint: edge.valueHint }),
+    apply: (value, raw, draft) => edge.apply(value, raw, draft.edge),
+  })),
   {
     name: 'help', aliases: ['-h'], takesValue: false, repeats: true,
     summary: 'print this help and exit', apply: handledByMain,
@@ -290,6 +299,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     vars: {},
     observe: { touchLogreopen: [] },
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
+    edge: emptyEdgeDraft(),
   };
 
   const seen = new Set<string>();
@@ -319,7 +329,9 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     }
   }
   const tuning: StreamTuning = { ...DEFAULTS.tuning, ...draft.tuning };
+  const edge = finishEdge(draft.edge, firstHttpsPort(draft));
   return {
+    ...(edge === undefined ? {} : { edge }),
     https2: draft.https2.map(({ listener, tuning: own }) => ({ ...listener, tuning: { ...tuning, ...own } })),
     tuning,
     caches,
@@ -367,6 +379,16 @@ function checkSharedReferences(draft: ConfigDraft): void {
     if (other !== undefined) throw new ConfigError(option, `${source}: shared socket =${addr.index} already serves ${other}`);
     users.set(addr.index, `${option} ${source}`);
   }
+}
+
+/** The port the first --https2 listener binds (a shared socket's own), for --http-to-https. */
+function firstHttpsPort(draft: ConfigDraft): number | undefined {
+  const addr = draft.https2[0]?.listener.addr;
+  if (addr === undefined) return undefined;
+  if (addr.kind === 'tcp') return addr.port;
+  if (addr.kind !== 'shared') return undefined; // a unix socket or an inherited one: no port to name
+  const shared = draft.sharedSockets[addr.index]?.addr;
+  return shared?.kind === 'tcp' ? shared.port : undefined;
 }
 
 function nonEmpty(raw: string, value: string | undefined): string {

@@ -96,6 +96,11 @@ export const TUNING_KEYS: readonly TuningKey[] = [
     summary: `SPDY response bytes queued per connection above which stalled streams are reset (default ${d.sessionBufferBytes})`,
     range: { min: 64 << 10, max: 1 << 30, unit: 'bytes' },
   },
+  {
+    name: 'limit-post', field: 'limitPostBytes',
+    summary: 'largest request body in bytes: a longer declared one is answered 413 unread, a longer streamed one cut (default 0: no limit)',
+    range: { min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'bytes' },
+  },
 ];
 
 export function parseTuningValue(option: string, culprit: string, key: TuningKey, text: string): number {

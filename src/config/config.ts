@@ -1,6 +1,8 @@
 // The typed configuration spry runs from, produced by src/cli from argv (and, later, ini files).
 // Every size carries its unit in its name; defaults live in DEFAULTS below, with the why.
 
+import type { StaticFilesConfig } from '../static/static-config.ts';
+
 /**
  * Where a listener binds: a TCP host/port, a unix socket path (`@name`: a Linux abstract
  * socket, stored with its leading NUL), an inherited descriptor (`fd://N`, systemd socket
@@ -91,6 +93,8 @@ export interface StreamTuning {
   readonly maxStreamErrors: number;
   /** SPDY: response bytes queued on one session's streams above which stalled streams are reset. */
   readonly sessionBufferBytes: number;
+  /** --limit-post: the largest request body accepted (413, or a reset); 0 for no limit. */
+  readonly limitPostBytes: number;
 }
 
 /** One `--http` listener: plain HTTP/1.1, and h2c with prior knowledge. */
@@ -147,6 +151,8 @@ export interface SpryConfig {
   readonly observe?: ObserveConfig;
   /** --chmod-socket, --chown-socket, --vacuum. */
   readonly unixSockets: UnixSocketConfig;
+  /** Static files, --harakiri, --http-to-https and --hsts (src/edge); absent when none is given. */
+  readonly edge?: EdgeConfig;
 }
 
 /** Where --stats and --metrics listen: TCP, or a unix socket (an address with a `/`). */
@@ -168,6 +174,15 @@ export interface ObserveConfig {
   readonly stats?: StatsAddress;
   readonly statsHttp: boolean;
   readonly metrics?: StatsAddress;
+}
+
+/** The edge's options as given; listenerPlans() turns them into each listener's EdgeOptions. */
+export interface EdgeConfig {
+  readonly staticFiles?: StaticFilesConfig;
+  readonly harakiriMs?: number;
+  readonly hstsSeconds?: number;
+  /** --http-to-https: the port of the first --https2 listener. */
+  readonly httpsPort?: number;
 }
 
 /** A --http-to backend: uwsgi over TCP or a unix socket, or HTTP/1.1 over TCP. */
@@ -248,6 +263,8 @@ export const DEFAULTS = {
     // 256 streams' worth of write-buffer: a client that holds 1000 streams at window 0 costs
     // 16 MiB, not 64 (stalled streams are reset past it).
     sessionBufferBytes: 16 << 20,
+    // uWSGI's default: no limit (the app decides).
+    limitPostBytes: 0,
   } satisfies StreamTuning,
   cache: {
     // uWSGI's defaults: 64 KiB blocks, 2048-byte keys, one block per item.

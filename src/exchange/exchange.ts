@@ -96,6 +96,11 @@ export interface ServerExchange {
 
   /** The --http-to backend serving a forwarded request: set by the forwarding app, for the access log. */
   backend?: string | undefined;
+  /**
+   * The app has started reading the body: a request that said `Expect: 100-continue` gets its
+   * interim 100 now (h2; HTTP/1.1's is node:http's, SPDY has no interim head). Idempotent.
+   */
+  sendContinue?(): void;
 
   /** Called when write() may be called again after it returned false. */
   onDrain: (() => void) | null;

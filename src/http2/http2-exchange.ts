@@ -43,6 +43,7 @@ export class Http2Exchange implements ServerExchange {
   private ended = false;
   private sink: BodySink | null = null;
   private drainListened = false;
+  private continued = false;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, state: Http2SessionState) {
     this.stream = stream;
@@ -86,6 +87,21 @@ export class Http2Exchange implements ServerExchange {
 
   resumeBody(): void {
     this.stream.resume();
+  }
+
+  /** RFC 9110 §10.1.1: the client waits for a 100 before sending the body it announced. */
+  sendContinue(): void {
+    const stream = this.stream;
+    if (this.continued || this.responded || stream.destroyed || stream.headersSent) return;
+    this.continued = true;
+    if (!/100-continue/i.test(this.expect())) return;
+    stream.additionalHeaders({ ':status': 100 });
+  }
+
+  private expect(): string {
+    const headers = this.head.headers;
+    for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'expect') return headers[i + 1];
+    return '';
   }
 
   respond(status: number, headers: FlatHeaders, endStream: boolean): void {

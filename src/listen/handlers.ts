@@ -13,12 +13,14 @@ import type { ConnectionHandler, Listener } from './connection-handler.ts';
 import { attachHttpHandler, createHttpHandler } from './http-listener.ts';
 import { attachHttpsHandler, createHttpsHandler, tlsOptionsFor } from './https-listener.ts';
 import { createUwsgiHandler } from './uwsgi-listener.ts';
+import { edgeApp } from '../edge/edge-app.ts';
+import type { EdgeOptions } from '../edge/edge-options.ts';
 
 /** What a handler serves, whatever accepts its connections. */
 export type HandlerSpec =
-  | { readonly kind: 'https'; readonly tls: TlsOptions; readonly protocols: readonly ProtocolId[]; readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning }
-  | { readonly kind: 'http'; readonly protocols: readonly ProtocolId[]; readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning }
-  | { readonly kind: 'uwsgi'; readonly tuning: StreamTuning };
+  | { readonly kind: 'https'; readonly tls: TlsOptions; readonly protocols: readonly ProtocolId[]; readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning; readonly edge?: EdgeOptions }
+  | { readonly kind: 'http'; readonly protocols: readonly ProtocolId[]; readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning; readonly edge?: EdgeOptions }
+  | { readonly kind: 'uwsgi'; readonly tuning: StreamTuning; readonly edge?: EdgeOptions };
 
 /** One listener of a config: where it binds, how it was written, and what it serves. */
 export interface ListenerPlan {
@@ -34,13 +36,29 @@ const PLAIN_PROTOCOLS: readonly ProtocolId[] = ['http/1.1', 'h2'];
 /** Every --https2, then every --http, then every --socket. */
 export function listenerPlans(config: SpryConfig): ListenerPlan[] {
   return [
-    ...config.https2.map(httpsPlan),
-    ...config.http.map((listener) => httpPlan(listener, config.tuning)),
-    ...config.uwsgi.map((listener): ListenerPlan => ({ option: '--socket', source: listener.source, addr: listener.addr, spec: { kind: 'uwsgi', tuning: config.tuning } })),
+    ...config.https2.map((listener) => httpsPlan(listener, edgeOptionsFor(config, 'https'))),
+    ...config.http.map((listener) => httpPlan(listener, config.tuning, edgeOptionsFor(config, 'http'))),
+    ...config.uwsgi.map((listener): ListenerPlan => ({ option: '--socket', source: listener.source, addr: listener.addr, spec: { kind: 'uwsgi', tuning: config.tuning, ...edgeField(edgeOptionsFor(config, 'uwsgi')) } })),
   ];
 }
 
-export function httpsPlan(listener: Https2ListenerConfig): ListenerPlan {
+/** What the edge does on a listener of `kind`: HSTS only over TLS, the redirect only on --http. */
+function edgeOptionsFor(config: SpryConfig, kind: HandlerSpec['kind']): EdgeOptions | undefined {
+  const edge = config.edge;
+  if (edge === undefined) return undefined;
+  return {
+    ...(edge.staticFiles === undefined ? {} : { staticFiles: edge.staticFiles }),
+    ...(edge.harakiriMs === undefined ? {} : { harakiriMs: edge.harakiriMs }),
+    ...(edge.hstsSeconds === undefined || kind !== 'https' ? {} : { hstsSeconds: edge.hstsSeconds }),
+    ...(edge.httpsPort === undefined || kind !== 'http' ? {} : { httpsPort: edge.httpsPort }),
+  };
+}
+
+function edgeField(edge: EdgeOptions | undefined): { edge?: EdgeOptions } {
+  return edge === undefined ? {} : { edge };
+}
+
+export function httpsPlan(listener: Https2ListenerConfig, edge?: EdgeOptions): ListenerPlan {
   const spec: HandlerSpec = {
     kind: 'https',
     tls: tlsOptionsFor(listener),
@@ -48,20 +66,22 @@ export function httpsPlan(listener: Https2ListenerConfig): ListenerPlan {
     push: listener.push,
     ...(listener.pushCache === undefined ? {} : { pushCache: listener.pushCache }),
     tuning: listener.tuning,
+    ...edgeField(edge),
   };
   return { option: '--https2', source: listener.source, addr: listener.addr, spec };
 }
 
 /** h2c clients get pushes from the default cache, as h2 ones on --https2 do. */
-export function httpPlan(listener: HttpListenerConfig, tuning: StreamTuning): ListenerPlan {
-  return { option: '--http', source: listener.source, addr: listener.addr, spec: { kind: 'http', protocols: PLAIN_PROTOCOLS, push: true, tuning } };
+export function httpPlan(listener: HttpListenerConfig, tuning: StreamTuning, edge?: EdgeOptions): ListenerPlan {
+  return { option: '--http', source: listener.source, addr: listener.addr, spec: { kind: 'http', protocols: PLAIN_PROTOCOLS, push: true, tuning, ...edgeField(edge) } };
 }
 
 /**
  * The handler for `spec`, on a server of its own, or on `server` when given (createServer's,
  * made by the caller with the matching options: tlsServerOptions for TLS).
  */
-export function createHandler(spec: HandlerSpec, app: App, idleTimeoutMs: number, server?: Server): ConnectionHandler {
+export function createHandler(spec: HandlerSpec, plainApp: App, idleTimeoutMs: number, server?: Server): ConnectionHandler {
+  const app = edgeApp(plainApp, spec.edge, spec.tuning.limitPostBytes);
   switch (spec.kind) {
     case 'https': {
       const options = frontEndOptions(spec, idleTimeoutMs);
@@ -100,6 +120,6 @@ export function createHandlers(config: SpryConfig, app: App): ConnectionHandler[
   return listenerPlans(config).map((plan) => createHandler(plan.spec, app, config.httpTimeoutMs));
 }
 
-function frontEndOptions(spec: { readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning }, idleTimeoutMs: number): FrontEndOptions {
-  return { idleTimeoutMs, tuning: spec.tuning, ...(spec.push ? { pushPlanner: createPushPlanner(spec.pushCache) } : {}) };
+function frontEndOptions(spec: { readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning; readonly edge?: EdgeOptions }, idleTimeoutMs: number): FrontEndOptions {
+  return { idleTimeoutMs, tuning: spec.tuning, ...(spec.push ? { pushPlanner: createPushPlanner(spec.pushCache, spec.edge?.staticFiles) } : {}) };
 }

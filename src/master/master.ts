@@ -23,6 +23,7 @@ import { mergeSnapshots, type StatsSnapshot } from '../observe/stats.ts';
 import { startStatsServers } from '../observe/stats-server.ts';
 import { startObservation } from '../observe/observation.ts';
 import type { ObserveConfig } from '../config/config.ts';
+import { HarakiriWatchdog } from './harakiri-watchdog.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
 
@@ -173,6 +174,8 @@ class Master {
   private readonly statsAnswers = new Map<number, (snapshot: StatsSnapshot, worker: WorkerHandle) => void>();
   private stopping = false;
   private giveUp: ((status: number) => void) | null = null;
+  /** --harakiri: kills workers whose event loop stopped (no heartbeat). */
+  private readonly watchdog: HarakiriWatchdog | undefined;
   readonly failed = new Promise<number>((resolve) => (this.giveUp = resolve));
 
   constructor(config: SpryConfig, servers: Server[], caches: MasterCaches) {
@@ -185,6 +188,7 @@ class Master {
       }, SWEEP_INTERVAL_MS);
       this.sweeper.unref();
     }
+    if (config.edge?.harakiriMs !== undefined) this.watchdog = new HarakiriWatchdog(config.edge.harakiriMs);
     this.servers = servers;
     servers.forEach((server, listener) => {
       server.on('connection', (socket: Socket) => this.dispatch(listener, socket));
@@ -251,6 +255,7 @@ class Master {
   async close(): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweeper);
+    this.watchdog?.stop();
     for (const server of this.servers) server.close();
     for (const { socket } of this.pending.splice(0)) socket.destroy();
     const exits = [...this.workers].map((worker) => this.retire(worker));
@@ -260,6 +265,7 @@ class Master {
   /** Asks a worker to drain and exit; kills it if it is still there after reload-mercy. */
   private retire(worker: WorkerHandle): Promise<void> {
     worker.draining = true;
+    this.watchdog?.forget(worker.child);
     if (worker.child.exitCode !== null || worker.child.signalCode !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => worker.child.kill('SIGKILL'), this.config.processes.reloadMercyMs);
@@ -284,8 +290,11 @@ class Master {
     this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
-        if (message.type === 'ready') {
+        if (message.type === 'heartbeat') {
+          if (!worker.draining) this.watchdog?.beat(child);
+        } else if (message.type === 'ready') {
           worker.ready = true;
+          this.watchdog?.beat(child);
           resolve();
           this.flushPending();
         } else if (message.type === 'accepted') {
@@ -305,6 +314,7 @@ class Master {
       });
       child.once('exit', (code, signal) => {
         this.workers.delete(worker);
+        this.watchdog?.forget(child);
         // Connections it never took (it died first, or they were queued behind an unacknowledged
         // one) go to another worker: it never read a byte of them.
         for (const id of [...worker.handedOver.keys()]) this.takeBack(worker, id);

@@ -30,6 +30,8 @@ export type WorkerMessage =
   | { readonly type: 'fatal'; readonly message: string; readonly code: string }
   /** This worker's numbers, for the master's stats server and /metrics. */
   | { readonly type: 'stats'; readonly id: number; readonly snapshot: StatsSnapshot }
+  /** --harakiri: the worker's event loop still runs (sent from a timer). */
+  | { readonly type: 'heartbeat' }
   /** Cache writes and read batches for the master's stores. */
   | CacheRequest;
 

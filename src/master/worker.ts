@@ -10,6 +10,7 @@ import { createHandlers } from '../listen/handlers.ts';
 import { logLine } from '../log.ts';
 import { startObservation, type Observation } from '../observe/observation.ts';
 import { createApp } from '../server.ts';
+import { heartbeatIntervalMs } from './harakiri-watchdog.ts';
 import { isMasterMessage, type WorkerMessage } from './messages.ts';
 import type { Socket } from 'node:net';
 
@@ -31,6 +32,7 @@ export function runWorker(): void {
           (ready) => {
             handlers = ready;
             send({ type: 'ready' });
+            startHeartbeat(message.config, send);
           },
           (error: unknown) => {
             const code = error instanceof SpryError ? error.code : 'SPRY_ERR_APP_LOAD';
@@ -80,6 +82,13 @@ function sendCacheRequest(request: CacheRequest, onError: (error: Error) => void
   process.send(request, undefined, undefined, (error: Error | null) => {
     if (error !== null) onError(error);
   });
+}
+
+/** --harakiri: a beat from a timer tells the master the event loop still turns. */
+function startHeartbeat(config: SpryConfig, send: (message: WorkerMessage) => void): void {
+  const harakiriMs = config.edge?.harakiriMs;
+  if (harakiriMs === undefined) return;
+  setInterval(() => send({ type: 'heartbeat' }), heartbeatIntervalMs(harakiriMs)).unref();
 }
 
 async function start(config: SpryConfig, observation: Observation): Promise<ConnectionHandler[]> {

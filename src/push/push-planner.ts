@@ -5,6 +5,8 @@
 
 import { findCache } from '../cache/registry.ts';
 import type { FlatHeaders, PushSink, RequestHead } from '../exchange/exchange.ts';
+import type { StaticFilesConfig } from '../static/static-config.ts';
+import { findPushableFile, sendPushedFile } from '../static/static-push.ts';
 import { preloadTargets } from './preload-links.ts';
 
 /** A resource to push: the request the client would have made, and the response. */
@@ -36,8 +38,11 @@ const PUSHED_MEMORY = 256;
 
 export type PushPlanner = (exchange: Pushable, status: number, headers: FlatHeaders, pushed: Set<string>) => void;
 
-/** A planner pushing from cache `cacheName` (the default cache when undefined). */
-export function createPushPlanner(cacheName: string | undefined): PushPlanner {
+/**
+ * A planner pushing from cache `cacheName` (the default cache when undefined) and, for paths the
+ * cache lacks, from the static mounts.
+ */
+export function createPushPlanner(cacheName: string | undefined, staticFiles?: StaticFilesConfig): PushPlanner {
   return (exchange, status, headers, pushed) => {
     const head = exchange.head;
     // Nothing a HEAD, an interim or an empty-by-definition response would make the client load.
@@ -48,18 +53,20 @@ export function createPushPlanner(cacheName: string | undefined): PushPlanner {
     }
     if (links === undefined) return;
     const cache = findCache(cacheName);
-    if (cache === undefined) return;
+    if (cache === undefined && staticFiles === undefined) return;
     let count = 0;
     for (const target of preloadTargets(links)) {
       const path = sameOriginPath(target, head);
       if (path === undefined || pushed.has(path) || path === head.target) continue;
-      const entry = cache.getEntry(path);
-      if (entry === undefined) continue;
+      const entry = cache?.getEntry(path);
+      const file = entry === undefined && staticFiles !== undefined ? findPushableFile(staticFiles, path) : undefined;
+      if (entry === undefined && file === undefined) continue;
       const started = exchange.push({
-        path, authority: head.authority, scheme: head.scheme,
-        status: 200, headers: ['content-type', entry.contentType, 'content-length', String(entry.value.length)], body: entry.value,
+        path, authority: head.authority, scheme: head.scheme, status: 200,
+        ...(entry !== undefined ? { headers: ['content-type', entry.contentType, 'content-length', String(entry.value.length)], body: entry.value } : { headers: file!.headers }),
       });
       if (started === undefined) return;
+      if (file !== undefined) sendPushedFile(file, started);
       remember(pushed, path);
       if (++count === MAX_PUSHES_PER_RESPONSE) return;
     }

@@ -23,8 +23,20 @@ export function httpBackendHeaders(head: RequestHead, flat: FlatHeaders): Record
   const forwardedFor = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = forwardedFor === undefined ? head.connection.remoteAddress : `${String(forwardedFor)}, ${head.connection.remoteAddress}`;
   headers['x-forwarded-proto'] = head.scheme;
+  if (head.authority !== '') headers['x-forwarded-host'] = head.authority;
+  const forwarded = headers.forwarded;
+  const element = forwardedElement(head.connection.remoteAddress, head.authority, head.scheme);
+  headers.forwarded = forwarded === undefined ? element : `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${element}`;
   return headers;
 }
+
+/** RFC 7239 §4: `for=…;host=…;proto=…`, an IPv6 node as `"[v6]"`, values that are not tokens quoted. */
+export function forwardedElement(remoteAddress: string, authority: string, scheme: string): string {
+  const node = remoteAddress.includes(':') ? `"[${remoteAddress}]"` : remoteAddress;
+  const host = authority === '' ? '' : `;host=${/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(authority) ? authority : `"${authority.replace(/["\\]/g, '\\$&')}"`}`;
+  return `for=${node}${host};proto=${scheme}`;
+}
+
 
 /** A connection to a uwsgi backend. */
 export function connectUwsgi(address: BackendNode['address']): Socket {

@@ -124,6 +124,7 @@ class Forward {
       this.balancer.markAlive(node);
       socket.write(packet);
       if (!head.hasBody) return;
+      exchange.sendContinue?.(); // the backend reads at once: Expect: 100-continue is answered now
       exchange.setBodySink({
         data: (chunk) => socket.write(chunk),
         end: () => {},
@@ -199,6 +200,7 @@ class Forward {
       req.end();
       return;
     }
+    exchange.sendContinue?.();
     exchange.setBodySink({
       data: (chunk) => req.write(chunk),
       end: () => req.end(),

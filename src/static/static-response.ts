@@ -1,0 +1,83 @@
+// The response to a static file request: status and headers from the file, the request's
+// conditional and range headers, and the cache rules; then its body from the file.
+
+import type { Stats } from 'node:fs';
+import { close } from 'node:fs';
+import { contentTypeFor } from '../cache/content-type.ts';
+import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
+import { headerValue } from '../exchange/flat-headers.ts';
+import { fileVerdict, validatorsOf } from './conditional.ts';
+import { pumpFile } from './file-pump.ts';
+import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
+
+/** Answers `exchange` with the open file `fd` (closed when done). */
+export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, fd: number, stats: Stats, path: string): void {
+  const head = exchange.head;
+  const validators = validatorsOf(stats);
+  const contentType = contentTypeFor(path);
+  const headers: FlatHeaders = ['etag', validators.etag, 'last-modified', validators.lastModified, 'accept-ranges', 'bytes'];
+  addExpires(headers, config.expires, contentType, head.target);
+  const verdict = fileVerdict(stats, validators, conditionalHeaders(head.headers), head.method);
+  const size = stats.size;
+  switch (verdict.kind) {
+    case 'not-modified':
+      close(fd, ignore);
+      exchange.respond(304, headers, true);
+      return;
+    case 'unsatisfiable':
+      close(fd, ignore);
+      headers.push('content-range', `bytes */${size}`, 'content-length', '0');
+      exchange.respond(416, headers, true);
+      return;
+    case 'range':
+      headers.push('content-type', contentType, 'content-range', `bytes ${verdict.start}-${verdict.end}/${size}`, 'content-length', String(verdict.end + 1 - verdict.start));
+      return send(exchange, 206, headers, fd, verdict.start, verdict.end);
+    case 'whole':
+      headers.push('content-type', contentType, 'content-length', String(size));
+      return send(exchange, 200, headers, fd, 0, size - 1);
+  }
+}
+
+function send(exchange: ServerExchange, status: number, headers: FlatHeaders, fd: number, start: number, end: number): void {
+  if (exchange.head.method === 'HEAD' || end < start) {
+    close(fd, ignore);
+    exchange.respond(status, headers, true);
+    return;
+  }
+  exchange.respond(status, headers, false);
+  pumpFile(fd, start, end, exchange);
+}
+
+function conditionalHeaders(flat: FlatHeaders): { ifNoneMatch?: string; ifModifiedSince?: string; range?: string; ifRange?: string } {
+  const ifNoneMatch = headerValue(flat, 'if-none-match');
+  const ifModifiedSince = headerValue(flat, 'if-modified-since');
+  const range = headerValue(flat, 'range');
+  const ifRange = headerValue(flat, 'if-range');
+  return {
+    ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
+    ...(ifModifiedSince === undefined ? {} : { ifModifiedSince }),
+    ...(range === undefined ? {} : { range }),
+    ...(ifRange === undefined ? {} : { ifRange }),
+  };
+}
+
+/** Cache-Control max-age and Expires from the first rule that matches, as uWSGI's offloader sends. */
+export function addExpires(headers: FlatHeaders, rules: readonly ExpiresRule[], contentType: string, target: string): void {
+  if (rules.length === 0) return;
+  const baseType = contentType.split(';')[0];
+  for (const rule of rules) {
+    if (rule.kind === 'type' ? rule.type !== baseType : !compiled(rule.pattern).test(target)) continue;
+    headers.push('cache-control', `max-age=${rule.seconds}`, 'expires', new Date(Date.now() + rule.seconds * 1000).toUTCString());
+    return;
+  }
+}
+
+/** --static-expires-uri patterns, compiled once (they were checked at startup). */
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let regex = patterns.get(pattern);
+  if (regex === undefined) patterns.set(pattern, (regex = new RegExp(pattern)));
+  return regex;
+}
+
+function ignore(): void {}

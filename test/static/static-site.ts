@@ -1,0 +1,37 @@
+// A temporary site for the static-file tests: a few files of known bytes, an index, a file with
+// an extension the mount skips, and escape hatches (a symlink out of the root, a secret beside
+// it) that must never be served. Removed by the caller.
+
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { xorshiftBytes } from '../helpers/xorshift-bytes.ts';
+
+export interface StaticSite {
+  /** The directory holding `root` and the secret beside it. */
+  readonly base: string;
+  /** What --static-map maps. */
+  readonly root: string;
+  readonly files: { readonly css: Buffer; readonly bin: Buffer; readonly index: Buffer };
+  /** Bytes that live outside the root and must never come back. */
+  readonly secret: Buffer;
+  remove(): void;
+}
+
+export function makeStaticSite(): StaticSite {
+  const base = mkdtempSync(join(tmpdir(), 'spry-static-'));
+  const root = join(base, 'site');
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  const css = Buffer.from('body { color: #123456 }\n');
+  const bin = xorshiftBytes(300_000, 7);
+  const index = Buffer.from('<!doctype html><title>docs</title>\n');
+  const secret = Buffer.from('TOP SECRET: outside the root\n');
+  writeFileSync(join(root, 'style.css'), css);
+  writeFileSync(join(root, 'blob.bin'), bin);
+  writeFileSync(join(root, 'docs', 'index.html'), index);
+  writeFileSync(join(root, 'page.php'), '<?php echo 1;');
+  writeFileSync(join(base, 'secret.txt'), secret);
+  symlinkSync(join(base, 'secret.txt'), join(root, 'escape.txt'));
+  symlinkSync(base, join(root, 'up'));
+  return { base, root, files: { css, bin, index }, secret, remove: () => rmSync(base, { recursive: true, force: true }) };
+}
