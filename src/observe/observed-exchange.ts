@@ -25,6 +25,8 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
   backend: string | undefined = undefined;
   cut = false;
   readonly push: ((resource: PushedResource) => PushSink | undefined) | undefined;
+  /** The front end's interim 100 (h2), passed through when it has one. */
+  readonly sendContinue: (() => void) | undefined;
   private readonly inner: Observable;
   private readonly observer: Observer;
   private appOnAbort: ((reason: Error) => void) | null = null;
@@ -35,6 +37,7 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     this.head = inner.head;
     this.observer = observer;
     this.push = inner.push === undefined ? undefined : observedPush;
+    this.sendContinue = inner.sendContinue === undefined ? undefined : observedContinue;
     this.startedAt = performance.now();
     (inner as Observable)[kObserved] = this;
     inner.onAbort = forwardAbort;
@@ -95,6 +98,10 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     return this.inner.write(chunk, callback);
   }
 
+  continueThrough(): void {
+    this.inner.sendContinue!();
+  }
+
   /** An app's push (res.push()): counted as sent or refused. */
   pushThrough(resource: PushedResource): PushSink | undefined {
     const sink = this.inner.push!(resource);
@@ -140,6 +147,10 @@ class CountingSink implements BodySink {
 // Shared by every ObservedExchange (no closure per request).
 function observedPush(this: ObservedExchange, resource: PushedResource): PushSink | undefined {
   return this.pushThrough(resource);
+}
+
+function observedContinue(this: ObservedExchange): void {
+  this.continueThrough();
 }
 
 function forwardAbort(this: Observable, reason: Error): void {
