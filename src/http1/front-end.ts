@@ -65,7 +65,10 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     takenOver.add(socket);
     socket.once('close', () => takenOver.delete(socket));
     if (isWebSocket(req.headers.upgrade)) watchForSwitch(socket);
-    app.upgrade!.serve(req, socket, head, requestHeadFromNode(req, socket[kConnection]!));
+    // shouldUpgradeCallback lets only upgrades the app takes through; should one come anyway
+    // (its listener went since), the client is told so rather than left hanging.
+    if (app.upgrade === undefined || !app.upgrade.accepts()) return socket.end('HTTP/1.1 426 Upgrade Required\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    app.upgrade.serve(req, socket, head, requestHeadFromNode(req, socket[kConnection]!));
   });
   // spry does not tunnel (docs/request-heads.md §3). Without this listener node:http would
   // close the connection without a word.
