@@ -53,6 +53,8 @@ interface Runnable {
   reload?(): void;
   /** A single process's SIGHUP: the log files reopen (a master's reload reopens them anyway). */
   reopenLogs?(): void;
+  /** A single process's SIGHUP, too: the certificates are read again (a master's reload does it). */
+  reloadCertificates?(): Promise<void>;
   readonly failed?: Promise<number>;
 }
 
@@ -72,12 +74,17 @@ async function startMasterAndLog(config: SpryConfig): Promise<Runnable> {
 
 /**
  * Resolves with the exit status once a signal has closed the server (a second one forces), or
- * when a master gives up by itself. SIGHUP reloads a master gracefully.
+ * when a master gives up by itself. SIGHUP reloads a master gracefully; a single process reopens
+ * its logs and reads its certificates again.
  */
 function waitForShutdown(server: Runnable): Promise<number> {
   return new Promise((resolve) => {
     let closing = false;
-    const onReload = (): void => (server.reload !== undefined ? server.reload() : server.reopenLogs?.());
+    const onReload = (): void => {
+      if (server.reload !== undefined) return server.reload();
+      server.reopenLogs?.();
+      void server.reloadCertificates?.();
+    };
     process.on('SIGHUP', onReload);
     void server.failed?.then((status) => {
       if (closing) return;

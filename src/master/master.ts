@@ -6,6 +6,10 @@
 //
 // Signals: SIGHUP reloads gracefully (a new generation takes over, the old one drains and
 // exits); SIGTERM/SIGINT stop gracefully; --touch-reload files reload on a new mtime.
+//
+// Certificates: workers get PEM text in their config, never paths to read, so the master reads
+// the files again (once, and with one log line per file that no longer loads) before each
+// reload's new generation, and for --touch-certs sends the fresh text to the running workers.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
@@ -17,6 +21,8 @@ import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
 import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
+import { watchTouchCerts } from '../listen/served-certificates.ts';
+import { rereadCertificates, type CertificateConfig } from '../tls/reread.ts';
 import { bind, forgetSocketActivation } from '../listen/bind.ts';
 import { logLine, reopenLogFile } from '../log.ts';
 import { mergeSnapshots, type StatsSnapshot } from '../observe/stats.ts';
@@ -104,6 +110,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
       }
     });
   }
+  const unwatchCerts = watchTouchCerts(config.sni?.touchCerts ?? [], () => master.reloadCertificates());
   return {
     listeners: servers.map(({ scheme, server, protocols }) => ({ scheme, protocols, address: server.address() as AddressInfo | string })),
     reload: () => master.reload(),
@@ -111,6 +118,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     workerPids: () => master.pids(),
     async close() {
       for (const watched of settings.touchReload) unwatchFile(watched);
+      unwatchCerts();
       await statsServers?.close();
       await master.close();
       observation.close();
@@ -157,8 +165,8 @@ async function bindListeners(config: SpryConfig): Promise<{ scheme: Scheme; serv
 
 class Master {
   private readonly config: SpryConfig;
-  /** What workers are sent: the caches' files are in the snapshot instead. */
-  private readonly workerConfig: SpryConfig;
+  /** What workers are sent: the caches' files are in the snapshot instead; certificates as last read. */
+  private workerConfig: SpryConfig;
   private readonly caches: MasterCaches;
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly servers: Server[];
@@ -242,7 +250,7 @@ class Master {
     const previous = this.generation;
     reopenLogFile(); // the new workers open the access log anew
     logLine(`reloading: starting ${this.config.processes.workers} new worker(s)`);
-    this.startGeneration().then(
+    this.rereadCertificates().then(() => this.startGeneration()).then(
       () => {
         const old = [...this.workers].filter((worker) => worker.generation <= previous);
         logLine(`reload: new workers ready; ${old.length} old worker(s) finishing in-flight requests`);
@@ -250,6 +258,24 @@ class Master {
       },
       (error: unknown) => logLine(`reload failed, the running workers stay: ${error instanceof Error ? error.message : String(error)}`),
     );
+  }
+
+  /** --touch-certs: the running workers get the files' new text; nothing restarts. */
+  reloadCertificates(): void {
+    if (this.stopping) return;
+    void this.rereadCertificates().then((certificates) => {
+      for (const worker of this.workers) this.send(worker, { type: 'certificates', certificates });
+      // Connections are handed over on the same channels, after this: each worker has applied it first.
+      logLine(`certificate reload: sent to ${this.workers.size} worker(s)`);
+    });
+  }
+
+  /** Reads every certificate file again into the config new workers get (what fails to load stays as it was). */
+  private async rereadCertificates(): Promise<CertificateConfig> {
+    const { certificates, problems } = await rereadCertificates(this.workerConfig);
+    for (const problem of problems) logLine(`certificate reload: ${problem}`);
+    this.workerConfig = { ...this.workerConfig, ...certificates };
+    return certificates;
   }
 
   async close(): Promise<void> {
