@@ -47,7 +47,7 @@ export class ServedCertificates {
     const { certificates, problems } = await rereadCertificates(this.current);
     for (const problem of problems) logLine(`certificate reload: ${problem}`);
     this.apply(certificates);
-    logLine(`certificate reload: ${problems.length === 0 ? 'every certificate read again' : `${problems.length} kept from before`}`);
+    if (problems.length === 0) logLine('certificate reload: every certificate read again');
     return certificates;
   }
 }

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { spawnSpry, type SpryRun } from '../master/master-process.ts';
 import { OPENSSL } from '../tools/tools.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -52,4 +53,16 @@ export function opensslSubject(port: number, servername: string): string {
   const subject = /^subject=.*?CN\s*=\s*([^,\n]+)/m.exec(output);
   if (subject === null) throw new Error(`no subject in openssl s_client's output:\n${output}`);
   return subject[1].trim();
+}
+
+/** Spawns spry without a master and resolves with its first https port. */
+export async function startSingle(args: readonly string[]): Promise<{ spry: SpryRun; port: number }> {
+  const spry = spawnSpry(args);
+  const line = await spry.waitForLine(/^spry: serving .* on https:\/\/127\.0\.0\.1:\d+ /, 20_000);
+  return { spry, port: Number(/:(\d+) /.exec(line)![1]) };
+}
+
+/** How many stderr lines of `spry` match `pattern`. */
+export function countLines(spry: SpryRun, pattern: RegExp): number {
+  return spry.stderr().split('\n').filter((line) => pattern.test(line)).length;
 }

@@ -8,18 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SpdyClient } from '../../src/spdy/client.ts';
 import { assertConfigError } from '../cli/run-spry.ts';
-import { killAllRuns, spawnSpry, TEST_APP, type SpryRun } from '../master/master-process.ts';
+import { killAllRuns, TEST_APP, type SpryRun } from '../master/master-process.ts';
 import { OPENSSL } from '../tools/tools.ts';
-import { handshake, makeCertificate, opensslSubject, tempDir } from './certificates.ts';
+import { handshake, makeCertificate, opensslSubject, startSingle, tempDir } from './certificates.ts';
 
 after(killAllRuns);
-
-/** Spawns a single-process spry and resolves with its https port. */
-export async function startSingle(args: readonly string[]): Promise<{ spry: SpryRun; port: number }> {
-  const spry = spawnSpry(args);
-  const line = await spry.waitForLine(/^spry: serving .* on https:\/\/127\.0\.0\.1:\d+ /, 20_000);
-  return { spry, port: Number(/:(\d+) /.exec(line)![1]) };
-}
 
 describe('a --https2 listener with --sni, --sni-regexp and --sni-dir', { skip: OPENSSL.skip }, () => {
   let spry: SpryRun;
