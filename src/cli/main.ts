@@ -114,7 +114,8 @@ function waitForShutdown(server: Runnable): Promise<number> {
 /** Prints `error` as one line; configuration and app-loading errors exit 2, the rest 1. */
 function report(error: unknown, status?: number): number {
   if (error instanceof SpryError) {
-    printLine(error.message);
+    if (error.code === 'SPRY_ERR_APP_LOAD') printAppLoadFailure(error.message);
+    else printLine(error.message);
     return status ?? (error.code === 'SPRY_ERR_CONFIG' || error.code === 'SPRY_ERR_APP_LOAD' ? EXIT_CONFIG : EXIT_FAILURE);
   }
   printLine(error instanceof Error ? error.message : String(error));
@@ -123,6 +124,13 @@ function report(error: unknown, status?: number): number {
 
 function printLine(message: string): void {
   process.stderr.write(`spry: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
+}
+
+/** The cause on the first line, then the indented place lines load-failure.ts made, as they are. */
+function printAppLoadFailure(message: string): void {
+  const [cause = '', ...frames] = message.split('\n');
+  printLine(cause);
+  for (const frame of frames) process.stderr.write(`${frame.replace(/[\r\n]/g, '')}\n`);
 }
 
 async function packageVersion(): Promise<string> {

@@ -14,7 +14,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { extname } from 'node:path';
+import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/cache-messages.ts';
 import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
@@ -31,7 +31,7 @@ import { startObservation } from '../observe/observation.ts';
 import type { ObserveConfig } from '../config/config.ts';
 import { HarakiriWatchdog } from './harakiri-watchdog.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
-import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
+import { checkWorkerCanRun, dropPrivileges, refuseRootIfAsked, resolveAccounts, workerCannotRun } from './privileges.ts';
 
 // The command beside this module: bin/spry.ts in the checkout, dist/bin/spry.js where npm installed
 // spry (the compiled tree keeps the sources' layout and turns .ts into .js).
@@ -79,6 +79,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     if (settings.pidfile !== undefined) writePidfile(settings.pidfile, accounts.user);
     dropPrivileges(accounts);
     refuseRootIfAsked(settings.refuseRoot);
+    if (accounts.user !== undefined || accounts.group !== undefined) checkWorkerCanRun(workerAccount(accounts), workerNeeds(config));
   } catch (error) {
     for (const { server } of servers) server.close();
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
@@ -312,6 +313,11 @@ class Master {
       serialization: 'advanced',
     });
     const worker: WorkerHandle = { child, generation, id, ready: false, draining: false, handedOver: new Map() };
+    // A spawn that fails (EACCES on Node or the directory) emits 'error', then 'exit' or nothing.
+    const spawnFailed = new Promise<never>((_resolve, reject) => {
+      child.once('error', (error) => reject(workerCannotRun(workerAccount(resolveAccounts(this.config.processes.uid, this.config.processes.gid)), (error as NodeJS.ErrnoException).path ?? process.execPath, error)));
+    });
+    spawnFailed.catch(() => {});
     this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
     this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
@@ -350,6 +356,7 @@ class Master {
       // The snapshot and every broadcast after it travel the same ordered channel: the replica
       // misses nothing (this worker is already in this.workers for the broadcasts).
       this.send(worker, { type: 'start', config: this.workerConfig, caches: this.caches.snapshot(), workerId: id });
+      spawnFailed.catch(reject);
     });
   }
 
@@ -443,6 +450,18 @@ class Master {
     // handler deals with it. Without a callback the failure is an uncaught 'error' event.
     if (worker.child.connected) worker.child.send(message, () => {});
   }
+}
+
+/** How messages name the account workers run as: `nobody`, `nobody:nogroup`, `:nogroup`. */
+function workerAccount(accounts: ReturnType<typeof resolveAccounts>): string {
+  return `${accounts.user?.name ?? ''}${accounts.group === undefined ? '' : `:${accounts.group.name}`}`;
+}
+
+/** What a worker opens: Node, bin/spry (and the sources beside it), and the app's file when it is one. */
+function workerNeeds(config: SpryConfig): { execute: string[]; read: string[] } {
+  const module = config.module?.path;
+  const file = module !== undefined && (module.startsWith('/') || module.startsWith('.')) ? resolvePath(module) : undefined;
+  return { execute: [process.execPath], read: [BIN, ...(file === undefined ? [] : [file])] };
 }
 
 function writePidfile(path: string, user: { id: number; gid: number } | undefined): void {
