@@ -28,6 +28,22 @@ function waitForLines(spry: SpryRun, pattern: RegExp, count: number): Promise<vo
   return waitUntil(() => countLines(spry, pattern) >= count, () => `${count} line(s) matching ${pattern}; stderr:\n${spry.stderr()}`);
 }
 
+/** default-1 for --https2, named-1 for --sni named.test, and a --touch-certs file, in a new directory. */
+function certificateFiles(prefix: string): { dir: string; touch: string; args: string[] } {
+  const dir = tempDir(prefix);
+  const touch = join(dir, 'touch');
+  writeFileSync(touch, '');
+  const fallback = makeCertificate(join(dir, 'default'), 'default-1');
+  const named = makeCertificate(join(dir, 'named'), 'named-1');
+  const args = [
+    '--https2', `addr=127.0.0.1:0,cert=${fallback.cert},key=${fallback.key},spdy=1`,
+    '--sni', `named.test,${named.cert},${named.key}`,
+    '--touch-certs', touch,
+    ...TEST_APP,
+  ];
+  return { dir, touch, args };
+}
+
 const RELOADED = /^spry: certificate reload: every certificate read again$/;
 
 describe('a single process, on SIGHUP and --touch-certs', { skip: OPENSSL.skip }, () => {
@@ -37,17 +53,9 @@ describe('a single process, on SIGHUP and --touch-certs', { skip: OPENSSL.skip }
   let touch: string;
 
   before(async () => {
-    dir = tempDir('spry-reload-');
-    touch = join(dir, 'touch');
-    writeFileSync(touch, '');
-    const fallback = makeCertificate(join(dir, 'default'), 'default-1');
-    const named = makeCertificate(join(dir, 'named'), 'named-1');
-    ({ spry, port } = await startSingle([
-      '--https2', `addr=127.0.0.1:0,cert=${fallback.cert},key=${fallback.key},spdy=1`,
-      '--sni', `named.test,${named.cert},${named.key}`,
-      '--touch-certs', touch,
-      ...TEST_APP,
-    ]));
+    let args: string[];
+    ({ dir, touch, args } = certificateFiles('spry-reload-'));
+    ({ spry, port } = await startSingle(args));
   });
 
   after(async () => {
@@ -96,18 +104,9 @@ describe('a master with -p 2, on SIGHUP and --touch-certs', { skip: OPENSSL.skip
   let touch: string;
 
   before(async () => {
-    dir = tempDir('spry-reload-master-');
-    touch = join(dir, 'touch');
-    writeFileSync(touch, '');
-    const fallback = makeCertificate(join(dir, 'default'), 'default-1');
-    const named = makeCertificate(join(dir, 'named'), 'named-1');
-    spry = await startMaster([
-      '--https2', `addr=127.0.0.1:0,cert=${fallback.cert},key=${fallback.key},spdy=1`,
-      '--sni', `named.test,${named.cert},${named.key}`,
-      '--touch-certs', touch,
-      '-p', '2',
-      ...TEST_APP,
-    ]);
+    let args: string[];
+    ({ dir, touch, args } = certificateFiles('spry-reload-master-'));
+    spry = await startMaster([...args, '-p', '2']);
     port = spry.listener('https').port;
   });
 
