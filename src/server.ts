@@ -11,6 +11,7 @@ import { ConfigError } from './errors.ts';
 import type { Listener } from './listen/connection-handler.ts';
 import { describeBound, forgetSocketActivation } from './listen/bind.ts';
 import { listenerPlans, startListener } from './listen/handlers.ts';
+import { ServedCertificates, watchTouchCerts } from './listen/served-certificates.ts';
 import { logLine } from './log.ts';
 import { startObservation, type Observation } from './observe/observation.ts';
 import { startStatsServers, type StatsServers } from './observe/stats-server.ts';
@@ -19,6 +20,8 @@ export interface RunningServer {
   readonly listeners: readonly { readonly scheme: 'https' | 'http' | 'uwsgi'; readonly listener: Listener }[];
   /** Reopens the log files (SIGHUP: logrotate moved them). */
   reopenLogs(): void;
+  /** Reads every certificate, key and CA again (SIGHUP, --touch-certs); open connections keep theirs. */
+  reloadCertificates(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,11 +53,12 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   const observation = startObservation(config.observe, 1);
   const listeners: { scheme: 'https' | 'http' | 'uwsgi'; listener: Listener }[] = [];
   let statsServers: StatsServers | undefined;
+  const certificates = new ServedCertificates(config);
   let app: App;
   try {
     app = await createApp(config, observation);
-    for (const plan of listenerPlans(config)) {
-      listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs, config.unixSockets) });
+    for (const plan of listenerPlans(config, certificates)) {
+      listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs, config.unixSockets, certificates) });
     }
     if (config.observe !== undefined) statsServers = await startStatsServers(config.observe, async () => observation.snapshot());
   } catch (error) {
@@ -66,10 +70,16 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   for (const { scheme, listener } of listeners) {
     logLine(`serving ${config.upstream === undefined ? `${app.style} ` : ''}${describeApp(config)} on ${describeBound(scheme, listener.address)} (${listener.protocols.join(', ')})`);
   }
+  const reloadCertificates = async (): Promise<void> => {
+    await certificates.reload();
+  };
+  const unwatch = watchTouchCerts(config.sni?.touchCerts ?? [], () => void reloadCertificates());
   return {
     listeners,
     reopenLogs: () => observation.reopen(),
+    reloadCertificates,
     async close() {
+      unwatch();
       await statsServers?.close();
       await Promise.all(listeners.map(({ listener }) => listener.close()));
       observation.close();

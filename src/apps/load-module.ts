@@ -21,6 +21,7 @@ import { nodeListenerApp } from './node-listener.ts';
 import type { EventEmitter } from 'node:events';
 import type { UpgradeHandler } from './app.ts';
 import { upgradeHandler, type UpgradeListener } from './upgrade.ts';
+import { describeLoadFailure } from './load-failure.ts';
 import { fastifyListener, isFastifyLike, isNodeServer, requestListenersOf } from './server-listeners.ts';
 
 export interface ModuleSpec {
@@ -35,8 +36,9 @@ export async function loadApp(spec: ModuleSpec): Promise<App> {
   try {
     namespace = (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new SpryError('SPRY_ERR_APP_LOAD', `--module ${spec.source}: cannot load ${spec.path} (${reason})`);
+    // One line for the cause, then the place as indented lines (main prints them as they are).
+    const { reason, frames } = describeLoadFailure(error);
+    throw new SpryError('SPRY_ERR_APP_LOAD', [`--module ${spec.source}: cannot load ${spec.path} (${reason})`, ...frames.map((frame) => `    ${frame}`)].join('\n'));
   }
   const names = spec.exportName !== undefined ? [spec.exportName] : ['default', 'app'];
   const name = names.find((candidate) => namespace[candidate] !== undefined);

@@ -3,10 +3,10 @@
 // Everything a listener needs is checked here, files included, so a bad keyval stops startup
 // before anything is bound.
 
-import { readFile } from 'node:fs/promises';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../errors.ts';
 import type { Https2ListenerConfig, StreamTuning } from '../config/config.ts';
+import { contextFailure, readPemFile } from '../tls/pem-files.ts';
 import type { PemPair } from '../tls/self-signed.ts';
 import { parseAddress } from './address.ts';
 import { parseKeyval } from './keyval.ts';
@@ -111,6 +111,7 @@ export async function parseHttps2(
       cert: pem.cert,
       key: pem.key,
       selfSigned: cert === undefined,
+      ...(cert === undefined || key === undefined ? {} : { files: { cert: cert.value, key: key.value, ...(clientCa === undefined ? {} : { clientCa: clientCa.value }) } }),
       ...(ciphers === undefined ? {} : { ciphers: ciphers.value }),
       ...(clientCaPem === undefined ? {} : { clientCa: clientCaPem }),
       spdy,
@@ -136,25 +137,16 @@ function parseTuning(option: string, pairs: ReadonlyMap<string, WrittenPair>): P
 }
 
 async function readPem(option: string, pair: WrittenPair): Promise<string> {
-  const culprit = `${pair.written}=${pair.value}`;
   if (pair.value === '') throw new ConfigError(option, `${pair.written}= is empty (expected a PEM file)`);
-  let text: string;
   try {
-    text = await readFile(pair.value, 'utf8');
+    return await readPemFile(pair.value);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new ConfigError(option, `${culprit}: cannot read (${code})`);
+    throw new ConfigError(option, `${pair.written}=${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!text.includes('-----BEGIN ')) throw new ConfigError(option, `${culprit}: not a PEM file (no -----BEGIN line)`);
-  return text;
 }
 
 /** Fails with `message (OpenSSL's reason)` unless a TLS context accepts `options`. */
 function checkLoads(option: string, message: string, options: SecureContextOptions): void {
-  try {
-    createSecureContext(options);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(option, `${message} (${reason})`);
-  }
+  const reason = contextFailure(options);
+  if (reason !== undefined) throw new ConfigError(option, `${message} (${reason})`);
 }

@@ -53,6 +53,8 @@ interface Runnable {
   reload?(): void;
   /** A single process's SIGHUP: the log files reopen (a master's reload reopens them anyway). */
   reopenLogs?(): void;
+  /** A single process's SIGHUP, too: the certificates are read again (a master's reload does it). */
+  reloadCertificates?(): Promise<void>;
   readonly failed?: Promise<number>;
 }
 
@@ -72,12 +74,17 @@ async function startMasterAndLog(config: SpryConfig): Promise<Runnable> {
 
 /**
  * Resolves with the exit status once a signal has closed the server (a second one forces), or
- * when a master gives up by itself. SIGHUP reloads a master gracefully.
+ * when a master gives up by itself. SIGHUP reloads a master gracefully; a single process reopens
+ * its logs and reads its certificates again.
  */
 function waitForShutdown(server: Runnable): Promise<number> {
   return new Promise((resolve) => {
     let closing = false;
-    const onReload = (): void => (server.reload !== undefined ? server.reload() : server.reopenLogs?.());
+    const onReload = (): void => {
+      if (server.reload !== undefined) return server.reload();
+      server.reopenLogs?.();
+      void server.reloadCertificates?.();
+    };
     process.on('SIGHUP', onReload);
     void server.failed?.then((status) => {
       if (closing) return;
@@ -107,7 +114,8 @@ function waitForShutdown(server: Runnable): Promise<number> {
 /** Prints `error` as one line; configuration and app-loading errors exit 2, the rest 1. */
 function report(error: unknown, status?: number): number {
   if (error instanceof SpryError) {
-    printLine(error.message);
+    if (error.code === 'SPRY_ERR_APP_LOAD') printAppLoadFailure(error.message);
+    else printLine(error.message);
     return status ?? (error.code === 'SPRY_ERR_CONFIG' || error.code === 'SPRY_ERR_APP_LOAD' ? EXIT_CONFIG : EXIT_FAILURE);
   }
   printLine(error instanceof Error ? error.message : String(error));
@@ -116,6 +124,13 @@ function report(error: unknown, status?: number): number {
 
 function printLine(message: string): void {
   process.stderr.write(`spry: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
+}
+
+/** The cause on the first line, then the indented place lines load-failure.ts made, as they are. */
+function printAppLoadFailure(message: string): void {
+  const [cause = '', ...frames] = message.split('\n');
+  printLine(cause);
+  for (const frame of frames) process.stderr.write(`${frame.replace(/[\r\n]/g, '')}\n`);
 }
 
 async function packageVersion(): Promise<string> {

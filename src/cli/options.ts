@@ -2,7 +2,7 @@
 
 import { ConfigError } from '../errors.ts';
 import { availableParallelism } from 'node:os';
-import { DEFAULTS, type HttpListenerConfig, type ProcessConfig, type SpryConfig, type StreamTuning } from '../config/config.ts';
+import { DEFAULTS, type HttpListenerConfig, type ProcessConfig, type SniConfig, type SpryConfig, type StreamTuning } from '../config/config.ts';
 import { parseAddress } from './address.ts';
 import { generateSelfSignedCertificate, type PemPair } from '../tls/self-signed.ts';
 import { tokenizeArgv, type ArgvOptionShape, type ArgvToken } from './argv.ts';
@@ -16,6 +16,7 @@ import { parseInteger } from './numbers.ts';
 import { OBSERVE_OPTIONS, observeConfig, type ObserveDraft } from './observe-options.ts';
 import { resolveOwner } from '../master/privileges.ts';
 import { EDGE_OPTIONS, emptyEdgeDraft, finishEdge, type EdgeDraft } from './edge-options.ts';
+import { sniConfig, TLS_OPTIONS, type TlsDraft } from './tls-options.ts';
 
 /** The configuration as options fill it in, before the required ones are checked. */
 interface ConfigDraft {
@@ -42,6 +43,7 @@ interface ConfigDraft {
   module?: ModuleSpec;
   httpTimeoutMs?: number;
   readonly observe: ObserveDraft;
+  readonly tls: TlsDraft;
   socketMode?: number;
   socketOwner?: { uid: number; gid: number };
   vacuum?: boolean;
@@ -248,6 +250,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   ...OBSERVE_OPTIONS,
+  ...TLS_OPTIONS,
   ...TUNING_KEYS.map((key): OptionSpec => ({
     name: key.name, aliases: [], takesValue: true, repeats: false, valueHint: 'N',
     summary: `${key.summary}; the --https2 key of the same name overrides it per listener`,
@@ -298,6 +301,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     httpTo: [],
     vars: {},
     observe: { touchLogreopen: [] },
+    tls: { entries: [], touchCerts: [] },
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
     edge: emptyEdgeDraft(),
   };
@@ -358,7 +362,18 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
       ...(draft.socketOwner === undefined ? {} : { owner: draft.socketOwner }),
       vacuum: draft.vacuum ?? false,
     },
+    ...withSni(draft.tls, draft.https2.length),
   };
+}
+
+/** The SNI options, which only --https2 listeners use. */
+function withSni(tls: TlsDraft, https2Count: number): { sni?: SniConfig } {
+  const sni = sniConfig(tls);
+  if (sni === undefined) return {};
+  if (https2Count === 0 && (sni.entries.length > 0 || sni.dir !== undefined)) {
+    throw new ConfigError(sni.dir !== undefined ? '--sni-dir' : '--sni', 'chooses certificates for --https2 listeners, and there is none');
+  }
+  return { sni };
 }
 
 /** Every `=N` must name a --shared-socket, and no socket may serve two listeners. */

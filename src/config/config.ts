@@ -40,6 +40,8 @@ export interface Https2ListenerConfig {
   readonly ciphers?: string;
   /** PEM text of CA certificates used to verify client certificates (`clientca=`). */
   readonly clientCa?: string;
+  /** The files cert, key and clientCa were read from, re-read on a certificate reload (absent: self-signed). */
+  readonly files?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
   /** Offer spdy/3.1, spdy/3 and spdy/2 by ALPN (`spdy=1`). */
   readonly spdy: boolean;
   /** Offer h2 by ALPN (`h2=0` turns it off). */
@@ -153,6 +155,35 @@ export interface SpryConfig {
   readonly unixSockets: UnixSocketConfig;
   /** Static files, --harakiri, --http-to-https and --hsts (src/edge); absent when none is given. */
   readonly edge?: EdgeConfig;
+  /** --sni, --sni-regexp, --sni-dir and --touch-certs (absent: one certificate per listener). */
+  readonly sni?: SniConfig;
+}
+
+/** Which server names an --sni or --sni-regexp certificate is for. */
+export type SniMatch =
+  | { readonly kind: 'name'; readonly name: string }
+  /** `*.example.com`: exactly one label before `suffix` (`.example.com`). */
+  | { readonly kind: 'wildcard'; readonly suffix: string }
+  /** --sni-regexp: a JavaScript RegExp source, searched (not anchored) as uWSGI's PCRE is. */
+  | { readonly kind: 'regexp'; readonly pattern: string };
+
+/** One --sni or --sni-regexp certificate: the files, and their PEM text as last read. */
+export interface SniEntry {
+  readonly source: string;
+  readonly match: SniMatch;
+  readonly files: { readonly cert: string; readonly key: string };
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Certificates chosen by the name a client asks for; every --https2 listener uses them. */
+export interface SniConfig {
+  /** --sni then --sni-regexp entries, in the order given; the first that matches wins. */
+  readonly entries: readonly SniEntry[];
+  /** --sni-dir: NAME.crt and NAME.key looked up on a name's first handshake. */
+  readonly dir?: string;
+  /** --touch-certs: re-read every certificate when one of these files' mtime changes. */
+  readonly touchCerts: readonly string[];
 }
 
 /** Where --stats and --metrics listen: TCP, or a unix socket (an address with a `/`). */

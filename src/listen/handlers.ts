@@ -12,6 +12,7 @@ import { bind, DEFAULT_CLOSE_GRACE_MS } from './bind.ts';
 import type { ConnectionHandler, Listener } from './connection-handler.ts';
 import { attachHttpHandler, createHttpHandler } from './http-listener.ts';
 import { attachHttpsHandler, createHttpsHandler, tlsOptionsFor } from './https-listener.ts';
+import type { ServedCertificates } from './served-certificates.ts';
 import { createUwsgiHandler } from './uwsgi-listener.ts';
 import { edgeApp } from '../edge/edge-app.ts';
 import type { EdgeOptions } from '../edge/edge-options.ts';
@@ -33,10 +34,10 @@ export interface ListenerPlan {
 /** --http listeners: HTTP/1.1, and h2c with prior knowledge. */
 const PLAIN_PROTOCOLS: readonly ProtocolId[] = ['http/1.1', 'h2'];
 
-/** Every --https2, then every --http, then every --socket. */
-export function listenerPlans(config: SpryConfig): ListenerPlan[] {
+/** Every --https2, then every --http, then every --socket; TLS ones choose by SNI from `certificates`. */
+export function listenerPlans(config: SpryConfig, certificates?: ServedCertificates): ListenerPlan[] {
   return [
-    ...config.https2.map((listener) => httpsPlan(listener, edgeOptionsFor(config, 'https'))),
+    ...config.https2.map((listener) => httpsPlan(listener, edgeOptionsFor(config, 'https'), certificates)),
     ...config.http.map((listener) => httpPlan(listener, config.tuning, edgeOptionsFor(config, 'http'))),
     ...config.uwsgi.map((listener): ListenerPlan => ({ option: '--socket', source: listener.source, addr: listener.addr, spec: { kind: 'uwsgi', tuning: config.tuning, ...edgeField(edgeOptionsFor(config, 'uwsgi')) } })),
   ];
@@ -58,10 +59,11 @@ function edgeField(edge: EdgeOptions | undefined): { edge?: EdgeOptions } {
   return edge === undefined ? {} : { edge };
 }
 
-export function httpsPlan(listener: Https2ListenerConfig, edge?: EdgeOptions): ListenerPlan {
+export function httpsPlan(listener: Https2ListenerConfig, edge?: EdgeOptions, certificates?: ServedCertificates): ListenerPlan {
+  const SNICallback = certificates?.sniCallback;
   const spec: HandlerSpec = {
     kind: 'https',
-    tls: tlsOptionsFor(listener),
+    tls: { ...tlsOptionsFor(listener), ...(SNICallback === undefined ? {} : { SNICallback }) },
     protocols: alpnProtocols(listener),
     push: listener.push,
     ...(listener.pushCache === undefined ? {} : { pushCache: listener.pushCache }),
@@ -102,8 +104,8 @@ export function protocolsOf(spec: HandlerSpec): readonly string[] {
 }
 
 /** Binds a plan's handler where the plan says: a Listener that closes gracefully. */
-export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number, unix?: UnixSocketConfig): Promise<Listener> {
-  const handler = createHandler(plan.spec, app, idleTimeoutMs);
+export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number, unix?: UnixSocketConfig, certificates?: ServedCertificates): Promise<Listener> {
+  const handler = servedHandler(plan, app, idleTimeoutMs, certificates);
   await bind(handler.server, plan.addr, plan.option, plan.source, unix);
   return {
     protocols: handler.protocols,
@@ -115,9 +117,15 @@ export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs:
   };
 }
 
-/** Handlers in listenerPlans() order. */
-export function createHandlers(config: SpryConfig, app: App): ConnectionHandler[] {
-  return listenerPlans(config).map((plan) => createHandler(plan.spec, app, config.httpTimeoutMs));
+/** Handlers in listenerPlans() order; their TLS servers are the ones `certificates` reloads. */
+export function createHandlers(config: SpryConfig, app: App, certificates?: ServedCertificates): ConnectionHandler[] {
+  return listenerPlans(config, certificates).map((plan) => servedHandler(plan, app, config.httpTimeoutMs, certificates));
+}
+
+function servedHandler(plan: ListenerPlan, app: App, idleTimeoutMs: number, certificates: ServedCertificates | undefined): ConnectionHandler {
+  const handler = createHandler(plan.spec, app, idleTimeoutMs);
+  if (plan.spec.kind === 'https') certificates?.serve(handler.server as TlsServer);
+  return handler;
 }
 
 function frontEndOptions(spec: { readonly push: boolean; readonly pushCache?: string; readonly tuning: StreamTuning; readonly edge?: EdgeOptions }, idleTimeoutMs: number): FrontEndOptions {

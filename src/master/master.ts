@@ -6,17 +6,23 @@
 //
 // Signals: SIGHUP reloads gracefully (a new generation takes over, the old one drains and
 // exits); SIGTERM/SIGINT stop gracefully; --touch-reload files reload on a new mtime.
+//
+// Certificates: workers get PEM text in their config, never paths to read, so the master reads
+// the files again (once, and with one log line per file that no longer loads) before each
+// reload's new generation, and for --touch-certs sends the fresh text to the running workers.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { extname } from 'node:path';
+import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/cache-messages.ts';
 import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
 import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
+import { watchTouchCerts } from '../listen/served-certificates.ts';
+import { rereadCertificates, type CertificateConfig } from '../tls/reread.ts';
 import { bind, forgetSocketActivation } from '../listen/bind.ts';
 import { logLine, reopenLogFile } from '../log.ts';
 import { mergeSnapshots, type StatsSnapshot } from '../observe/stats.ts';
@@ -25,7 +31,7 @@ import { startObservation } from '../observe/observation.ts';
 import type { ObserveConfig } from '../config/config.ts';
 import { HarakiriWatchdog } from './harakiri-watchdog.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
-import { dropPrivileges, refuseRootIfAsked, resolveAccounts } from './privileges.ts';
+import { checkWorkerCanRun, dropPrivileges, refuseRootIfAsked, resolveAccounts, workerCannotRun } from './privileges.ts';
 
 // The command beside this module: bin/spry.ts in the checkout, dist/bin/spry.js where npm installed
 // spry (the compiled tree keeps the sources' layout and turns .ts into .js).
@@ -73,6 +79,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     if (settings.pidfile !== undefined) writePidfile(settings.pidfile, accounts.user);
     dropPrivileges(accounts);
     refuseRootIfAsked(settings.refuseRoot);
+    if (accounts.user !== undefined || accounts.group !== undefined) checkWorkerCanRun(workerAccount(accounts), workerNeeds(config));
   } catch (error) {
     for (const { server } of servers) server.close();
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
@@ -104,6 +111,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
       }
     });
   }
+  const unwatchCerts = watchTouchCerts(config.sni?.touchCerts ?? [], () => master.reloadCertificates());
   return {
     listeners: servers.map(({ scheme, server, protocols }) => ({ scheme, protocols, address: server.address() as AddressInfo | string })),
     reload: () => master.reload(),
@@ -111,6 +119,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     workerPids: () => master.pids(),
     async close() {
       for (const watched of settings.touchReload) unwatchFile(watched);
+      unwatchCerts();
       await statsServers?.close();
       await master.close();
       observation.close();
@@ -157,8 +166,8 @@ async function bindListeners(config: SpryConfig): Promise<{ scheme: Scheme; serv
 
 class Master {
   private readonly config: SpryConfig;
-  /** What workers are sent: the caches' files are in the snapshot instead. */
-  private readonly workerConfig: SpryConfig;
+  /** What workers are sent: the caches' files are in the snapshot instead; certificates as last read. */
+  private workerConfig: SpryConfig;
   private readonly caches: MasterCaches;
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly servers: Server[];
@@ -242,7 +251,7 @@ class Master {
     const previous = this.generation;
     reopenLogFile(); // the new workers open the access log anew
     logLine(`reloading: starting ${this.config.processes.workers} new worker(s)`);
-    this.startGeneration().then(
+    this.rereadCertificates().then(() => this.startGeneration()).then(
       () => {
         const old = [...this.workers].filter((worker) => worker.generation <= previous);
         logLine(`reload: new workers ready; ${old.length} old worker(s) finishing in-flight requests`);
@@ -250,6 +259,24 @@ class Master {
       },
       (error: unknown) => logLine(`reload failed, the running workers stay: ${error instanceof Error ? error.message : String(error)}`),
     );
+  }
+
+  /** --touch-certs: the running workers get the files' new text; nothing restarts. */
+  reloadCertificates(): void {
+    if (this.stopping) return;
+    void this.rereadCertificates().then((certificates) => {
+      for (const worker of this.workers) this.send(worker, { type: 'certificates', certificates });
+      // Connections are handed over on the same channels, after this: each worker has applied it first.
+      logLine(`certificate reload: sent to ${this.workers.size} worker(s)`);
+    });
+  }
+
+  /** Reads every certificate file again into the config new workers get (what fails to load stays as it was). */
+  private async rereadCertificates(): Promise<CertificateConfig> {
+    const { certificates, problems } = await rereadCertificates(this.workerConfig);
+    for (const problem of problems) logLine(`certificate reload: ${problem}`);
+    this.workerConfig = { ...this.workerConfig, ...certificates };
+    return certificates;
   }
 
   async close(): Promise<void> {
@@ -286,6 +313,11 @@ class Master {
       serialization: 'advanced',
     });
     const worker: WorkerHandle = { child, generation, id, ready: false, draining: false, handedOver: new Map() };
+    // A spawn that fails (EACCES on Node or the directory) emits 'error', then 'exit' or nothing.
+    const spawnFailed = new Promise<never>((_resolve, reject) => {
+      child.once('error', (error) => reject(workerCannotRun(workerAccount(resolveAccounts(this.config.processes.uid, this.config.processes.gid)), (error as NodeJS.ErrnoException).path ?? process.execPath, error)));
+    });
+    spawnFailed.catch(() => {});
     this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
     this.workers.add(worker);
     return new Promise<void>((resolve, reject) => {
@@ -324,6 +356,7 @@ class Master {
       // The snapshot and every broadcast after it travel the same ordered channel: the replica
       // misses nothing (this worker is already in this.workers for the broadcasts).
       this.send(worker, { type: 'start', config: this.workerConfig, caches: this.caches.snapshot(), workerId: id });
+      spawnFailed.catch(reject);
     });
   }
 
@@ -417,6 +450,18 @@ class Master {
     // handler deals with it. Without a callback the failure is an uncaught 'error' event.
     if (worker.child.connected) worker.child.send(message, () => {});
   }
+}
+
+/** How messages name the account workers run as: `nobody`, `nobody:nogroup`, `:nogroup`. */
+function workerAccount(accounts: ReturnType<typeof resolveAccounts>): string {
+  return `${accounts.user?.name ?? ''}${accounts.group === undefined ? '' : `:${accounts.group.name}`}`;
+}
+
+/** What a worker opens: Node, bin/spry (and the sources beside it), and the app's file when it is one. */
+function workerNeeds(config: SpryConfig): { execute: string[]; read: string[] } {
+  const module = config.module?.path;
+  const file = module !== undefined && (module.startsWith('/') || module.startsWith('.')) ? resolvePath(module) : undefined;
+  return { execute: [process.execPath], read: [BIN, ...(file === undefined ? [] : [file])] };
 }
 
 function writePidfile(path: string, user: { id: number; gid: number } | undefined): void {

@@ -3,6 +3,7 @@
 import type { CacheNotice, CacheRequest, CacheSnapshot } from '../cache/cache-messages.ts';
 import type { SpryConfig } from '../config/config.ts';
 import type { StatsSnapshot } from '../observe/stats.ts';
+import type { CertificateConfig } from '../tls/reread.ts';
 
 export type MasterMessage =
   /**
@@ -16,6 +17,8 @@ export type MasterMessage =
   | { readonly type: 'connection'; readonly listener: number; readonly id: number }
   /** Finish in-flight work (GOAWAY, no keep-alive), then exit; connections left after graceMs are cut. */
   | { readonly type: 'drain'; readonly graceMs: number }
+  /** --touch-certs: new handshakes get these certificates (read by the master); nothing else changes. */
+  | { readonly type: 'certificates'; readonly certificates: CertificateConfig }
   /** Cache changes for every worker's replica, and answers to one worker's writes. */
   | CacheNotice;
 

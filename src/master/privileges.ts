@@ -2,8 +2,8 @@
 // order, or the later steps are no longer allowed). Any failure is fatal: a server that meant
 // to give up root and silently kept it is worse than one that does not start.
 
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { ConfigError, SpryError } from '../errors.ts';
 
 interface Account {
   readonly name: string;
@@ -78,4 +78,26 @@ function lookup(file: string, wanted: string, option: string, kind: string): Acc
   }
   if (/^\d+$/.test(wanted)) return { name: wanted, id: Number(wanted), gid: Number(wanted) };
   throw new ConfigError(option, `unknown ${kind} "${wanted}"`);
+}
+
+/**
+ * After the drop: a worker is `node BIN` in this directory, loading the app, as the user now
+ * running. Anything in that chain the user may not open is one line now, instead of a worker
+ * that dies with a stack trace (or a spawn that fails with EACCES).
+ */
+export function checkWorkerCanRun(who: string, need: { readonly execute: readonly string[]; readonly read: readonly string[] }): void {
+  const check = (path: string, mode: number): void => {
+    try {
+      accessSync(path, mode);
+    } catch (error) {
+      throw workerCannotRun(who, path, error);
+    }
+  };
+  for (const path of need.execute) check(path, fsConstants.X_OK);
+  for (const path of need.read) check(path, fsConstants.R_OK);
+}
+
+/** `the worker cannot run as nobody: /srv/app/bin/spry.ts, EACCES` */
+export function workerCannotRun(who: string, path: string, error: unknown): SpryError {
+  return new SpryError('SPRY_ERR_CONFIG', `the worker cannot run as ${who}: ${path}, ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
 }

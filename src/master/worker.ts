@@ -7,6 +7,7 @@ import type { SpryConfig } from '../config/config.ts';
 import { SpryError } from '../errors.ts';
 import type { ConnectionHandler } from '../listen/connection-handler.ts';
 import { createHandlers } from '../listen/handlers.ts';
+import { ServedCertificates } from '../listen/served-certificates.ts';
 import { logLine } from '../log.ts';
 import { startObservation, type Observation } from '../observe/observation.ts';
 import { createApp } from '../server.ts';
@@ -18,6 +19,7 @@ export function runWorker(): void {
   const send = (message: WorkerMessage) => process.send?.(message);
   let handlers: ConnectionHandler[] | undefined;
   let observation: Observation | undefined;
+  let certificates: ServedCertificates | undefined;
   let draining = false;
   let leaving = false;
   process.on('message', (message: unknown, socket?: Socket) => {
@@ -28,7 +30,8 @@ export function runWorker(): void {
         // Before the app loads, so that it can read the caches at import time.
         installWorkerCaches(message.config.caches, message.caches, sendCacheRequest);
         observation = startObservation(message.config.observe, message.workerId);
-        void start(message.config, observation).then(
+        certificates = new ServedCertificates(message.config);
+        void start(message.config, observation, certificates).then(
           (ready) => {
             handlers = ready;
             send({ type: 'ready' });
@@ -53,6 +56,9 @@ export function runWorker(): void {
         }
         send({ type: 'accepted', id: message.id });
         handlers[message.listener]?.accept(socket);
+        return;
+      case 'certificates':
+        certificates?.apply(message.certificates);
         return;
       case 'stats-request':
         if (observation !== undefined) send({ type: 'stats', id: message.id, snapshot: observation.snapshot() });
@@ -91,6 +97,6 @@ function startHeartbeat(config: SpryConfig, send: (message: WorkerMessage) => vo
   setInterval(() => send({ type: 'heartbeat' }), heartbeatIntervalMs(harakiriMs)).unref();
 }
 
-async function start(config: SpryConfig, observation: Observation): Promise<ConnectionHandler[]> {
-  return createHandlers(config, await createApp(config, observation));
+async function start(config: SpryConfig, observation: Observation, certificates: ServedCertificates): Promise<ConnectionHandler[]> {
+  return createHandlers(config, await createApp(config, observation), certificates);
 }

@@ -35,11 +35,11 @@ async function freePort(): Promise<number> {
  * Runs spry to its exit and checks the common contract: status 2, exactly one stderr line
  * (`spry: ` + `message`), and no process of the run still alive.
  */
-async function assertStartupError(args: readonly string[], message: string | RegExp): Promise<void> {
+async function assertStartupError(args: readonly string[], message: string | RegExp, placeLines: readonly string[] = []): Promise<void> {
   const run = spawnSpry(args);
   const exit = await run.waitForExit(20_000);
   const lines = run.stderr().split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${run.stderr()}`);
+  assert.deepEqual(lines.slice(1), placeLines, `expected one stderr line${placeLines.length > 0 ? ' and where the app failed' : ''}, got:\n${run.stderr()}`);
   if (typeof message === 'string') assert.equal(lines[0], `spry: ${message}`);
   else assert.match(lines[0], message);
   assert.deepEqual(exit, { code: 2, signal: null });
@@ -113,7 +113,7 @@ describe('startup errors of a master', () => {
       await writeFile(module, "throw new Error('broken on purpose');\nexport default () => {};\n");
       for (let run = 1; run <= 4; run++) {
         const port = await freePort();
-        await assertStartupError(['--https2', `addr=127.0.0.1:${port},spdy=1`, '--module', module, '-p', '2'], `--module ${module}: cannot load ${module} (broken on purpose)`);
+        await assertStartupError(['--https2', `addr=127.0.0.1:${port},spdy=1`, '--module', module, '-p', '2'], `--module ${module}: cannot load ${module} (broken on purpose)`, [`    at ${module}:1:7`]);
         assert.ok(await isPortFree(port), `port ${port} is still bound`);
       }
     });
@@ -141,7 +141,7 @@ describe('startup errors of a master', () => {
       const module = join(dir, 'broken-too.ts');
       await writeFile(module, "throw new Error('broken on purpose');\nexport default () => {};\n");
       const pidfile = join(dir, 'broken.pid');
-      await assertStartupError(['--https2', 'addr=127.0.0.1:0,spdy=1', '--module', module, '--master', '--pidfile', pidfile], `--module ${module}: cannot load ${module} (broken on purpose)`);
+      await assertStartupError(['--https2', 'addr=127.0.0.1:0,spdy=1', '--module', module, '--master', '--pidfile', pidfile], `--module ${module}: cannot load ${module} (broken on purpose)`, [`    at ${module}:1:7`]);
       assert.ok(!existsSync(pidfile), `${pidfile} names a master that never started`);
     });
   });

@@ -35,6 +35,7 @@ export const H2LOAD = findTool('h2load', 'nghttp2-client');
 export const CHROMIUM = findTool('chromium', 'chromium');
 export const UWSGI = findTool('uwsgi', 'uwsgi-core');
 export const NGINX = findTool('nginx', 'nginx');
+export const OPENSSL = findTool('openssl', 'openssl');
 export const SYSTEMD_SOCKET_ACTIVATE = findTool('systemd-socket-activate', 'systemd');
 
 export interface ToolResult {
