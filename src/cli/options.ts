@@ -418,6 +418,12 @@ function seconds(raw: string, value: string | undefined): number {
 
 /** `host:port` or a unix socket path: uwsgi; `http://host:port`: HTTP/1.1. */
 function parseBackend(raw: string, text: string): BackendAddress {
+  // An HTTP backend on a unix socket, spelled as spry's startup lines name such a listener.
+  if (text.startsWith('http+unix:')) {
+    const socketPath = text.slice('http+unix:'.length);
+    if (!socketPath.includes('/')) throw new ConfigError(raw, `"${text}": expected http+unix:/path/to/socket`);
+    return { kind: 'http', host: 'localhost', port: 0, socketPath };
+  }
   if (text.startsWith('http://')) {
     const address = parseAddress(raw, text.slice('http://'.length).replace(/\/$/, ''));
     if (address.kind !== 'tcp') throw new ConfigError(raw, `"${text}": expected http://host:port`);
@@ -425,6 +431,6 @@ function parseBackend(raw: string, text: string): BackendAddress {
   }
   if (text.startsWith('/') || text.startsWith('./')) return { kind: 'uwsgi-unix', path: text };
   const address = parseAddress(raw, text);
-  if (address.kind !== 'tcp') throw new ConfigError(raw, `"${text}": a backend is host:port, a unix socket path or http://host:port`);
+  if (address.kind !== 'tcp') throw new ConfigError(raw, `"${text}": a backend is host:port, a unix socket path, http://host:port or http+unix:/path`);
   return { kind: 'uwsgi', host: address.host === '0.0.0.0' ? '127.0.0.1' : address.host, port: address.port };
 }

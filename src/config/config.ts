@@ -216,11 +216,11 @@ export interface EdgeConfig {
   readonly httpsPort?: number;
 }
 
-/** A --http-to backend: uwsgi over TCP or a unix socket, or HTTP/1.1 over TCP. */
+/** A --http-to backend: uwsgi over TCP or a unix socket, or HTTP/1.1 over TCP or a unix socket (`socketPath`). */
 export type BackendAddress =
   | { readonly kind: 'uwsgi'; readonly host: string; readonly port: number }
   | { readonly kind: 'uwsgi-unix'; readonly path: string }
-  | { readonly kind: 'http'; readonly host: string; readonly port: number };
+  | { readonly kind: 'http'; readonly host: string; readonly port: number; readonly socketPath?: string };
 
 export interface UpstreamConfig {
   readonly nodes: readonly BackendAddress[];

@@ -4,6 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
+import type { BackendAddress } from '../config/config.ts';
 import type { BackendNode } from './balancer.ts';
 
 /** Headers that describe one hop, never forwarded to an HTTP backend. */
@@ -37,6 +38,11 @@ export function forwardedElement(remoteAddress: string, authority: string, schem
   return `for=${node}${host};proto=${scheme}`;
 }
 
+
+/** Where node:http connects for an HTTP backend: host and port, or its unix socket. */
+export function httpTarget(address: Extract<BackendAddress, { kind: 'http' }>): { host: string; port: number } | { socketPath: string } {
+  return address.socketPath !== undefined ? { socketPath: address.socketPath } : { host: address.host, port: address.port };
+}
 
 /** A connection to a uwsgi backend. */
 export function connectUwsgi(address: BackendNode['address']): Socket {

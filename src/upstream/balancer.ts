@@ -61,6 +61,6 @@ function labelOf(address: BackendAddress): string {
     case 'uwsgi-unix':
       return address.path;
     case 'http':
-      return `http://${address.host}:${address.port}`;
+      return address.socketPath !== undefined ? `http+unix:${address.socketPath}` : `http://${address.host}:${address.port}`;
   }
 }

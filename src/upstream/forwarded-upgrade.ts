@@ -22,7 +22,7 @@ import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
 import { GOING_AWAY_FRAME, isWebSocket, markWebSocket } from '../exchange/going-away.ts';
 import { logLine } from '../log.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
-import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders } from './backend-requests.ts';
+import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders, httpTarget } from './backend-requests.ts';
 import type { Balancer, BackendNode } from './balancer.ts';
 import type { ForwardingOptions } from './forwarding-app.ts';
 import { HttpResponseParser } from './http-response-parser.ts';
@@ -110,7 +110,7 @@ class ForwardedUpgrade {
     headers.upgrade = headerValues(head.headers, 'upgrade');
     headers.connection = 'Upgrade';
     let connected = false;
-    const req = httpRequest({ host: address.host, port: address.port, method: head.method, path: head.target, headers, agent: this.agent });
+    const req = httpRequest({ ...httpTarget(address), method: head.method, path: head.target, headers, agent: this.agent });
     req.on('socket', (socket: Socket) => {
       if (!socket.connecting) connected = true;
       else socket.once('connect', () => (connected = true));

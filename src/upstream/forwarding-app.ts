@@ -17,7 +17,7 @@ import { headerValue } from '../exchange/flat-headers.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
 import { describeRequest } from '../observe/access-record.ts';
-import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders } from './backend-requests.ts';
+import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders, httpTarget } from './backend-requests.ts';
 import { Balancer, type BackendNode } from './balancer.ts';
 import { forwardedUpgrades } from './forwarded-upgrade.ts';
 import { HttpResponseParser } from './http-response-parser.ts';
@@ -165,7 +165,7 @@ class Forward {
     const address = node.address as Extract<BackendNode['address'], { kind: 'http' }>;
     const headers = httpBackendHeaders(head, head.headers);
     let connected = false;
-    const req = httpRequest({ host: address.host, port: address.port, method: head.method, path: head.target, headers, agent: this.agent, timeout: this.options.timeoutMs });
+    const req = httpRequest({ ...httpTarget(address), method: head.method, path: head.target, headers, agent: this.agent, timeout: this.options.timeoutMs });
     req.on('socket', (socket: Socket) => {
       if (!socket.connecting) connected = true;
       else socket.once('connect', () => (connected = true));

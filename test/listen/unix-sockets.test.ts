@@ -136,6 +136,24 @@ describe('TLS and uwsgi listeners on unix sockets', () => {
   });
 });
 
+describe('--http-to an HTTP backend on a unix socket', () => {
+  it('forwards to http+unix:/path, and names it in X-Forwarded-* as for TCP backends', async () => {
+    const backendPath = join(dir, 'backend.sock');
+    const { createServer } = await import('node:http');
+    const backend = createServer((req, res) => res.end(JSON.stringify({ url: req.url, forwardedFor: req.headers['x-forwarded-for'] })));
+    await new Promise<void>((resolve) => backend.listen(backendPath, resolve));
+    const spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http+unix:${backendPath}`]);
+    try {
+      const response = await fetch(`http://127.0.0.1:${spry.listener('http').port}/via/unix?x=1`);
+      assert.deepEqual(await response.json(), { url: '/via/unix?x=1', forwardedFor: '127.0.0.1' });
+    } finally {
+      await spry.stop();
+      await new Promise((resolve) => backend.close(resolve));
+    }
+    await assertConfigError(['--http', '127.0.0.1:0', '--http-to', 'http+unix:nowhere'], '--http-to: "http+unix:nowhere": expected http+unix:/path/to/socket');
+  });
+});
+
 /** systemd-socket-activate -l 127.0.0.1:PORT spry ARGS: it binds, and starts spry on the first connection. */
 async function activated(args: readonly string[]): Promise<{ port: number; stderr: () => string; stop(): Promise<void> }> {
   const port = await freePort();
