@@ -11,7 +11,7 @@ import { assignedResponse, setHighWaterMarks } from '../internals/node-internals
 import type { FrontEnd } from '../listen/front-end.ts';
 import { goAwayAll, isWebSocket, watchForSwitch } from '../exchange/going-away.ts';
 import { IdleSockets } from '../exchange/idle-sockets.ts';
-import { Http1Exchange } from './http1-exchange.ts';
+import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
 
 /** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
@@ -46,7 +46,7 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     if (closing) res.shouldKeepAlive = false;
     const head = requestHeadFromNode(req, socket[kConnection]!);
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
-    else app.serve(new Http1Exchange(req, res, head, buffers));
+    else app.serve(new NodeHttpExchange(req, res, head, buffers));
   });
   // --http-timeout: a connection with no traffic for that long is closed, as on SPDY, unless a
   // request on it still waits for its response (the app or a backend's timeout answers it).

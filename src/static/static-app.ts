@@ -7,7 +7,7 @@ import { close } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../apps/app.ts';
 import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
-import { Http1Exchange } from '../http1/http1-exchange.ts';
+import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import type { StaticFilesConfig } from './static-config.ts';
 import { lookupStatic } from './static-lookup.ts';
 import { staticCandidates } from './static-path.ts';
@@ -48,7 +48,7 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
     (app as { serveNode?: App['serveNode'] }).serveNode = (req: IncomingMessage, res: ServerResponse, head: RequestHead) => {
       if (!mayBeStatic(head)) return serveNode(req, res, head);
       const buffers = { writeBytes: res.writableHighWaterMark, readBytes: req.readableHighWaterMark };
-      serve(new Http1Exchange(req, res, head, buffers), () => serveNode(req, res, head));
+      serve(new NodeHttpExchange(req, res, head, buffers), () => serveNode(req, res, head));
     };
   }
   return app;
