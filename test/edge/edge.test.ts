@@ -248,6 +248,20 @@ function rawExchange(port: number, head: string, body: string | undefined): Prom
   });
 }
 
+describe('--http-to-https with the https port chosen at bind time (addr=…:0)', { skip: CURL.skip }, () => {
+  for (const [name, extra] of [['a single process', []], ['a master and its worker', ['--master', '-p', '1']]] as const) {
+    it(`names the port the --https2 listener was given, under ${name}`, async () => {
+      const spry = await startSpry(['--https2', 'addr=127.0.0.1:0', '--http', '127.0.0.1:0', ...EDGE_APP, '--http-to-https', ...extra]);
+      try {
+        const result = await runTool(CURL, ['-s', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', `${spry.listener('http').origin}/p?q`], { timeoutMs: 10_000 });
+        assert.equal(result.stdout.toString(), `301 https://127.0.0.1:${spry.listener('https').port}/p?q`);
+      } finally {
+        await spry.stop();
+      }
+    });
+  }
+});
+
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
