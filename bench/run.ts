@@ -31,6 +31,7 @@ import { memory } from './scenarios/memory.ts';
 import { observeCost } from './scenarios/observe-cost.ts';
 import { pageLoad } from './scenarios/page-load.ts';
 import { spdyRequests } from './scenarios/spdy-requests.ts';
+import { staticFiles } from './scenarios/static-files.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { websocket } from './scenarios/websocket.ts';
 
@@ -46,6 +47,7 @@ const SCENARIOS: readonly { readonly id: string; readonly title: string; readonl
   { id: '9', title: 'abuse: CPU, memory and latency per attack', run: abuse },
   { id: '10', title: 'access log and metrics on vs off', run: observeCost },
   { id: '11', title: 'WebSocket echo', run: websocket },
+  { id: '12', title: 'static files vs nginx', run: staticFiles },
 ];
 
 // Four short runs each rather than two long ones: on a shared machine, the best of more runs is
@@ -59,7 +61,7 @@ const USAGE = `usage: npm run bench [-- --quick] [--micro] [--only 1,4] [--profi
   (no option)    every scenario, side by side with its peers (about 9 minutes on 2 cores)
   --quick        a smoke run of every scenario (also SPRY_BENCH_QUICK=1)
   --micro        the micro benchmarks (bench/micro) only; with --quick, a short pass
-  --only IDS     these scenarios only (1-11, comma-separated)
+  --only IDS     these scenarios only (1-12, comma-separated)
   --no-profile   skip the --cpu-prof passes of scenarios 1, 2 and 6 (the full run has them)
   --profile      add them to a --quick run`;
 

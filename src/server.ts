@@ -10,7 +10,7 @@ import type { SpryConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
 import type { Listener } from './listen/connection-handler.ts';
 import { describeBound, forgetSocketActivation } from './listen/bind.ts';
-import { listenerPlans, startListener } from './listen/handlers.ts';
+import { listenerPlans, startListener, withBoundHttpsPort } from './listen/handlers.ts';
 import { ServedCertificates, watchTouchCerts } from './listen/served-certificates.ts';
 import { logLine } from './log.ts';
 import { startObservation, type Observation } from './observe/observation.ts';
@@ -57,8 +57,13 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   let app: App;
   try {
     app = await createApp(config, observation);
-    for (const plan of listenerPlans(config, certificates)) {
-      listeners.push({ scheme: plan.spec.kind, listener: await startListener(plan, app, config.httpTimeoutMs, config.unixSockets, certificates) });
+    // --https2 listeners come first: once the first is bound, --http-to-https knows its port.
+    let plans = listenerPlans(config, certificates);
+    for (let i = 0; i < plans.length; i++) {
+      const listener = await startListener(plans[i], app, config.httpTimeoutMs, config.unixSockets, certificates);
+      listeners.push({ scheme: plans[i].spec.kind, listener });
+      const bound = i === 0 ? withBoundHttpsPort(config, listener.address) : config;
+      if (bound !== config) plans = listenerPlans(bound, certificates);
     }
     if (config.observe !== undefined) statsServers = await startStatsServers(config.observe, async () => observation.snapshot());
   } catch (error) {

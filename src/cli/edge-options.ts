@@ -1,5 +1,6 @@
 // The edge's options in uWSGI's words: --static-map, --static-map2, --check-static,
-// --static-index, --static-expires-type, --static-expires-uri, --static-skip-ext, --harakiri,
+// --static-index, --static-expires-type, --static-expires-uri, --static-skip-ext,
+// --static-cache-paths, --harakiri,
 // --http-to-https and --hsts. (--limit-post is a tuning key: tuning.ts.)
 
 import { statSync, realpathSync } from 'node:fs';
@@ -16,6 +17,7 @@ export interface EdgeDraft {
   readonly index: string[];
   readonly expires: ExpiresRule[];
   readonly skipExtensions: string[];
+  cachePathsSeconds?: number;
   harakiriMs?: number;
   hstsSeconds?: number;
   httpToHttps?: boolean;
@@ -94,6 +96,14 @@ export const EDGE_OPTIONS: readonly EdgeOptionSpec[] = [
     },
   },
   {
+    name: 'static-cache-paths', takesValue: true, repeats: false, valueHint: 'SECONDS',
+    summary: 'keep what a static lookup found (real path, stat, files up to 64 KiB whole) for SECONDS: a changed file is seen at most that late',
+    apply: (value, raw, draft) => {
+      const text = value ?? '';
+      draft.cachePathsSeconds = parseInteger(raw, `"${text}"`, text, { min: 0, max: 3600, unit: 'seconds' });
+    },
+  },
+  {
     name: 'harakiri', takesValue: true, repeats: false, valueHint: 'SECONDS',
     summary: 'a request not answered within SECONDS gets 504 (or a reset) and its app request is aborted; a worker whose event loop is stuck that long is killed and respawned',
     apply: (value, raw, draft) => {
@@ -126,7 +136,7 @@ export function finishEdge(draft: EdgeDraft, httpsPort: number | undefined): Edg
   if (draft.httpToHttps === true && httpsPort === undefined) throw new ConfigError('--http-to-https', 'needs an --https2 listener to send clients to');
   const mounts = [...draft.mounts].sort((a, b) => b.urlPrefix.length - a.urlPrefix.length);
   const staticFiles = mounts.length > 0 || draft.checkDirs.length > 0
-    ? { mounts, checkDirs: draft.checkDirs, index: draft.index, expires: draft.expires, skipExtensions: draft.skipExtensions }
+    ? { mounts, checkDirs: draft.checkDirs, index: draft.index, expires: draft.expires, skipExtensions: draft.skipExtensions, cachePathsSeconds: draft.cachePathsSeconds ?? 0 }
     : undefined;
   const edge: EdgeConfig = {
     ...(staticFiles === undefined ? {} : { staticFiles }),

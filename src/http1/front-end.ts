@@ -1,7 +1,7 @@
 // The HTTP/1.1 front end: node:http parses and serialises; we hand it sockets (TLS ones from
 // the ALPN dispatcher, plain ones from --http listeners) with emit('connection').
 
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
@@ -11,7 +11,7 @@ import { assignedResponse, setHighWaterMarks } from '../internals/node-internals
 import type { FrontEnd } from '../listen/front-end.ts';
 import { goAwayAll, isWebSocket, watchForSwitch } from '../exchange/going-away.ts';
 import { IdleSockets } from '../exchange/idle-sockets.ts';
-import { Http1Exchange } from './http1-exchange.ts';
+import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
 
 /** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
@@ -38,7 +38,15 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     // An upgrade goes to the app's 'upgrade' listeners if it has any, as node:http does, but
     // never h2c: spry does not switch to h2 mid-connection (h2c clients use prior knowledge).
     shouldUpgradeCallback: (req) => app.upgrade !== undefined && app.upgrade.accepts() && !/^\s*h2c\s*$/i.test(req.headers.upgrade ?? ''),
-  }, (req, res) => {
+  }, onRequest);
+  // node:http answers Expect: 100-continue itself unless this listener exists; with it, a body
+  // the edge will refuse (a Content-Length over --limit-post) gets its 413 without a 100 first,
+  // so the client never starts sending it (RFC 9110 §10.1.1).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!declaresOverLimit(req, options.tuning.limitPostBytes)) res.writeContinue();
+    onRequest(req, res);
+  });
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket as ServedSocket;
     const problem = nodeRequestProblem(req);
     if (problem !== undefined) return refuse(res, problem);
@@ -46,8 +54,8 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     if (closing) res.shouldKeepAlive = false;
     const head = requestHeadFromNode(req, socket[kConnection]!);
     if (app.serveNode !== undefined) app.serveNode(req, res, head);
-    else app.serve(new Http1Exchange(req, res, head, buffers));
-  });
+    else app.serve(new NodeHttpExchange(req, res, head, buffers));
+  }
   // --http-timeout: a connection with no traffic for that long is closed, as on SPDY, unless a
   // request on it still waits for its response (the app or a backend's timeout answers it).
   server.timeout = options.idleTimeoutMs;
@@ -104,13 +112,19 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
   };
 }
 
-/** A 400 naming the problem; the connection closes after it (what follows cannot be trusted). */
+/** The edge's test (edge-app.ts): a declared length over the limit is refused unread. */
+function declaresOverLimit(req: IncomingMessage, limitPostBytes: number): boolean {
+  const declared = req.headers['content-length'];
+  return limitPostBytes > 0 && declared !== undefined && Number(declared) > limitPostBytes;
+}
+
 /** A whole 400 response, for a socket node:http no longer writes responses on (CONNECT, upgrades). */
 function badRequestResponse(problem: RequestHeadProblem): string {
   const body = badRequestBody(problem);
   return `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
+/** A 400 naming the problem; the connection closes after it (what follows cannot be trusted). */
 function refuse(res: ServerResponse, problem: RequestHeadProblem): void {
   const body = badRequestBody(problem);
   res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });

@@ -117,6 +117,16 @@ export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs:
   };
 }
 
+/**
+ * --http-to-https names the first --https2 port, read from the config; `addr=…:0` is known only
+ * once bound, so the config is given the port `address` (that listener's) actually has.
+ */
+export function withBoundHttpsPort(config: SpryConfig, address: AddressInfo | string | null | undefined): SpryConfig {
+  const edge = config.edge;
+  if (edge?.httpsPort !== 0 || address === null || address === undefined || typeof address === 'string') return config;
+  return { ...config, edge: { ...edge, httpsPort: address.port } };
+}
+
 /** Handlers in listenerPlans() order; their TLS servers are the ones `certificates` reloads. */
 export function createHandlers(config: SpryConfig, app: App, certificates?: ServedCertificates): ConnectionHandler[] {
   return listenerPlans(config, certificates).map((plan) => servedHandler(plan, app, config.httpTimeoutMs, certificates));

@@ -20,7 +20,7 @@ import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/ca
 import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
 import type { ListenAddress, SpryConfig } from '../config/config.ts';
 import { ConfigError, SpryError } from '../errors.ts';
-import { listenerPlans, protocolsOf } from '../listen/handlers.ts';
+import { listenerPlans, protocolsOf, withBoundHttpsPort } from '../listen/handlers.ts';
 import { watchTouchCerts } from '../listen/served-certificates.ts';
 import { rereadCertificates, type CertificateConfig } from '../tls/reread.ts';
 import { bind, forgetSocketActivation } from '../listen/bind.ts';
@@ -87,7 +87,8 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
   }
   // The master's own lines go to --logto2 and reopen with --touch-logreopen.
   const observation = startObservation(config.observe === undefined ? undefined : { ...config.observe, accessLog: false, stats: undefined, metrics: undefined } as ObserveConfig, 0);
-  const master = new Master(config, servers.map(({ server }) => server), caches);
+  // --https2 listeners are bound first: the workers' --http-to-https gets the first one's port.
+  const master = new Master(withBoundHttpsPort(config, servers[0]?.server.address()), servers.map(({ server }) => server), caches);
   try {
     await master.startGeneration();
   } catch (error) {

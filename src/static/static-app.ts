@@ -7,8 +7,9 @@ import { close } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../apps/app.ts';
 import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
-import { Http1Exchange } from '../http1/http1-exchange.ts';
+import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import type { StaticFilesConfig } from './static-config.ts';
+import { OpenFileCache } from './open-file-cache.ts';
 import { lookupStatic } from './static-lookup.ts';
 import { staticCandidates } from './static-path.ts';
 import { serveFile } from './static-response.ts';
@@ -16,11 +17,12 @@ import { serveFile } from './static-response.ts';
 const FORBIDDEN_BODY = Buffer.from('forbidden\n');
 
 export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
+  const cache = config.cachePathsSeconds > 0 ? new OpenFileCache(config.cachePathsSeconds * 1000) : undefined;
   const mayBeStatic = (head: RequestHead): boolean =>
     (head.method === 'GET' || head.method === 'HEAD') && staticCandidates(config, head.target).length > 0;
 
   const serve = (exchange: ServerExchange, passOn: () => void): void => {
-    lookupStatic(config, exchange.head.target).then((found) => {
+    lookupStatic(config, exchange.head.target, cache).then((found) => {
       if (found.kind === 'none') return passOn();
       if (exchange.aborted) {
         if (found.kind === 'file') close(found.fd, ignore);
@@ -31,7 +33,7 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
         exchange.end(FORBIDDEN_BODY);
         return;
       }
-      serveFile(exchange, config, found.fd, found.stats, found.path);
+      serveFile(exchange, config, found.kind === 'file' ? found.fd : found.bytes, found.stats, found.path);
     }, passOn);
   };
 
@@ -48,7 +50,7 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
     (app as { serveNode?: App['serveNode'] }).serveNode = (req: IncomingMessage, res: ServerResponse, head: RequestHead) => {
       if (!mayBeStatic(head)) return serveNode(req, res, head);
       const buffers = { writeBytes: res.writableHighWaterMark, readBytes: req.readableHighWaterMark };
-      serve(new Http1Exchange(req, res, head, buffers), () => serveNode(req, res, head));
+      serve(new NodeHttpExchange(req, res, head, buffers), () => serveNode(req, res, head));
     };
   }
   return app;

@@ -1,6 +1,6 @@
-// What --static-map, --static-map2, --check-static, --static-index, --static-expires-* and
-// --static-skip-ext describe: the directories spry serves files from before the app sees a
-// request (uWSGI's offloading options, same words). Plain data: a master sends it to its workers.
+// What --static-map, --static-map2, --check-static, --static-index, --static-expires-*,
+// --static-skip-ext and --static-cache-paths describe: the directories spry serves files from
+// before the app sees a request (uWSGI's offloading options, same words). Plain data: a master sends it to its workers.
 
 export interface StaticMount {
   /** The URL path prefix, without a trailing slash (`/static`); `` maps the whole site. */
@@ -27,6 +27,8 @@ export interface StaticFilesConfig {
   readonly expires: readonly ExpiresRule[];
   /** Extensions (with the dot, lower case) never served as files: they go to the app (`.php`). */
   readonly skipExtensions: readonly string[];
+  /** --static-cache-paths: how long a lookup (real path, stat, a small file's bytes) is kept; 0: not at all. */
+  readonly cachePathsSeconds: number;
 }
 
 export function hasStaticFiles(config: StaticFilesConfig | undefined): config is StaticFilesConfig {

@@ -1,17 +1,19 @@
 // The response to a static file request: status and headers from the file, the request's
 // conditional and range headers, and the cache rules; then its body from the file.
 
-import type { Stats } from 'node:fs';
 import { close } from 'node:fs';
 import { contentTypeFor } from '../cache/content-type.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
-import { fileVerdict, validatorsOf } from './conditional.ts';
+import { fileVerdict, validatorsOf, type FileFacts } from './conditional.ts';
 import { pumpFile } from './file-pump.ts';
 import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
 
-/** Answers `exchange` with the open file `fd` (closed when done). */
-export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, fd: number, stats: Stats, path: string): void {
+/** A file's body: an open file (closed when done), or the bytes of a small one (the cache's). */
+export type FileBody = number | Buffer;
+
+/** Answers `exchange` with the file at `path`, its body from `body`. */
+export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, body: FileBody, stats: FileFacts, path: string): void {
   const head = exchange.head;
   const validators = validatorsOf(stats);
   const contentType = contentTypeFor(path);
@@ -21,31 +23,36 @@ export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, f
   const size = stats.size;
   switch (verdict.kind) {
     case 'not-modified':
-      close(fd, ignore);
+      release(body);
       exchange.respond(304, headers, true);
       return;
     case 'unsatisfiable':
-      close(fd, ignore);
+      release(body);
       headers.push('content-range', `bytes */${size}`, 'content-length', '0');
       exchange.respond(416, headers, true);
       return;
     case 'range':
       headers.push('content-type', contentType, 'content-range', `bytes ${verdict.start}-${verdict.end}/${size}`, 'content-length', String(verdict.end + 1 - verdict.start));
-      return send(exchange, 206, headers, fd, verdict.start, verdict.end);
+      return send(exchange, 206, headers, body, verdict.start, verdict.end);
     case 'whole':
       headers.push('content-type', contentType, 'content-length', String(size));
-      return send(exchange, 200, headers, fd, 0, size - 1);
+      return send(exchange, 200, headers, body, 0, size - 1);
   }
 }
 
-function send(exchange: ServerExchange, status: number, headers: FlatHeaders, fd: number, start: number, end: number): void {
+function send(exchange: ServerExchange, status: number, headers: FlatHeaders, body: FileBody, start: number, end: number): void {
   if (exchange.head.method === 'HEAD' || end < start) {
-    close(fd, ignore);
+    release(body);
     exchange.respond(status, headers, true);
     return;
   }
   exchange.respond(status, headers, false);
-  pumpFile(fd, start, end, exchange);
+  if (typeof body === 'number') pumpFile(body, start, end, exchange);
+  else exchange.end(body.subarray(start, end + 1));
+}
+
+function release(body: FileBody): void {
+  if (typeof body === 'number') close(body, ignore);
 }
 
 function conditionalHeaders(flat: FlatHeaders): { ifNoneMatch?: string; ifModifiedSince?: string; range?: string; ifRange?: string } {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -117,6 +118,25 @@ describe('--limit-post, --harakiri and --hsts', () => {
       assert.ok(Number(uploaded) < UPLOAD_BYTES / 2, `curl uploaded ${uploaded}`);
     });
 
+    it('answers 413 without a 100 Continue first when Expect: 100-continue declares a body over the limit', async () => {
+      const result = await curl(['-v', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'expect: 100-continue', '--data-binary', `@${bigFile}`, `${spry.listener('https').origin}/upload`]);
+      assert.equal(result.stdout.toString(), '413');
+      assert.doesNotMatch(result.stderr, /^< HTTP\/1\.1 100/m);
+    });
+
+    it('answers 100 Continue to Expect: 100-continue when the declared body is within the limit', async () => {
+      const result = await curl(['-v', '-H', 'expect: 100-continue', '--data-binary', 'b'.repeat(1000), `${spry.listener('https').origin}/upload`]);
+      assert.match(result.stderr, /^< HTTP\/1\.1 100/m);
+      assert.equal(result.stdout.toString(), '1000\n');
+    });
+
+    it('answers a raw Expect: 100-continue over the limit with 413 as its first status line, and one within it with 100', async () => {
+      const over = await rawExchange(spry.listener('https').port, `POST /upload HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: ${LIMIT + 1}\r\n\r\n`, undefined);
+      assert.match(over, /^HTTP\/1\.1 413 /);
+      const within = await rawExchange(spry.listener('https').port, 'POST /upload HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5\r\nconnection: close\r\n\r\n', 'hello');
+      assert.match(within, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 .*\r\n\r\n5\n$/s);
+    });
+
     it('answers 413 and closes when a chunked body runs over', async () => {
       const result = await curl(['-o', '/dev/null', '-w', '%{http_code} %{size_upload}', '-H', 'transfer-encoding: chunked', '-H', 'expect:', '--data-binary', `@${bigFile}`, `${spry.listener('https').origin}/upload`]);
       const [status, uploaded] = result.stdout.toString().split(' ');
@@ -207,6 +227,39 @@ describe('--http-to-https', { skip: CURL.skip }, () => {
     const followed = await runTool(CURL, ['-sk', '-L', `${spry.listener('http').origin}/`], { timeoutMs: 10_000 });
     assert.equal(followed.stdout.toString(), 'ok\n');
   });
+});
+
+/**
+ * Sends `head` over TLS (http/1.1), then `body` once a 100 Continue arrives; resolves with all
+ * the server sent when it closes (a 413 closes; `connection: close` does after the 200).
+ */
+function rawExchange(port: number, head: string, body: string | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => socket.write(head));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      const before = received;
+      received += text;
+      if (body !== undefined && !before.includes('\r\n\r\n') && received.startsWith('HTTP/1.1 100 ')) socket.write(body);
+    });
+    socket.on('end', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+describe('--http-to-https with the https port chosen at bind time (addr=…:0)', { skip: CURL.skip }, () => {
+  for (const [name, extra] of [['a single process', []], ['a master and its worker', ['--master', '-p', '1']]] as const) {
+    it(`names the port the --https2 listener was given, under ${name}`, async () => {
+      const spry = await startSpry(['--https2', 'addr=127.0.0.1:0', '--http', '127.0.0.1:0', ...EDGE_APP, '--http-to-https', ...extra]);
+      try {
+        const result = await runTool(CURL, ['-s', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', `${spry.listener('http').origin}/p?q`], { timeoutMs: 10_000 });
+        assert.equal(result.stdout.toString(), `301 https://127.0.0.1:${spry.listener('https').port}/p?q`);
+      } finally {
+        await spry.stop();
+      }
+    });
+  }
 });
 
 async function freePort(): Promise<number> {

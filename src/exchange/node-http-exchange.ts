@@ -1,10 +1,10 @@
-// node:http's request and response as a ServerExchange, for apps that are not Node listeners
-// (fetch handlers) and for anything else written against the exchange.
+// node:http's request and response as a ServerExchange: the HTTP/1.1 front end uses it for apps that
+// are not Node listeners (fetch handlers), static files use it for requests node:http parsed.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from './exchange.ts';
 
-export class Http1Exchange implements ServerExchange {
+export class NodeHttpExchange implements ServerExchange {
   readonly head: RequestHead;
   readonly buffers: BufferSizes;
   aborted = false;
