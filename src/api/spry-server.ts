@@ -3,8 +3,8 @@
 // address(), `listening` and the 'listening', 'connection', 'error' and 'close' events are
 // node:net's own; close() is graceful on every protocol; 'request' fires for Node-style apps.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Server as NetServer } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import type { ConnectionHandler } from '../listen/connection-handler.ts';
 
@@ -20,6 +20,21 @@ export interface SpryServer extends NetServer {
   closeAllConnections(): void;
   /** Closes the connections serving nothing right now: idle keep-alive ones, sessions with no open stream. */
   closeIdleConnections(): void;
+  /**
+   * http.Server's knobs, which spry's HTTP/1.1 connections (over TLS and plain) obey as
+   * node:http's do: they read and set the node:http server behind the HTTP/1.1 front end. SPDY
+   * and h2 keep their own limits (the tuning options, httpTimeout).
+   */
+  timeout: number;
+  keepAliveTimeout: number;
+  keepAliveTimeoutBuffer: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  maxHeadersCount: number | null;
+  maxRequestsPerSocket: number | null;
+  /** http.Server's: an HTTP/1.1 connection quiet this long times out (`callback` gets the socket). */
+  setTimeout(msecs?: number, callback?: (socket: Socket) => void): this;
+  setTimeout(callback: (socket: Socket) => void): this;
   on(event: 'request', listener: (req: IncomingMessage, res: ServerResponse) => void): this;
   on(event: 'close' | 'listening', listener: () => void): this;
   on(event: 'connection', listener: (socket: import('node:net').Socket) => void): this;
@@ -35,7 +50,17 @@ interface ServedMembers {
   readonly protocols: readonly string[];
   closeAllConnections(): void;
   closeIdleConnections(): void;
+  timeout: number;
+  keepAliveTimeout: number;
+  keepAliveTimeoutBuffer: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  maxHeadersCount: number | null;
+  maxRequestsPerSocket: number | null;
+  setTimeout(msecs?: number | ((socket: Socket) => void), callback?: (socket: Socket) => void): this;
 }
+
+type Http1Knob = 'timeout' | 'keepAliveTimeout' | 'keepAliveTimeoutBuffer' | 'headersTimeout' | 'requestTimeout' | 'maxHeadersCount' | 'maxRequestsPerSocket';
 
 /** What both kinds of server add to node's: the handler that serves their connections. */
 function served<B extends Constructor<NetServer>>(Base: B): B & Constructor<ServedMembers> {
@@ -58,6 +83,64 @@ function served<B extends Constructor<NetServer>>(Base: B): B & Constructor<Serv
 
     closeIdleConnections(): void {
       this.handler?.closeIdle();
+    }
+
+    get timeout(): number {
+      return this.knob('timeout', 0);
+    }
+    set timeout(value: number) {
+      this.setKnob('timeout', value);
+    }
+    get keepAliveTimeout(): number {
+      return this.knob('keepAliveTimeout', 5000);
+    }
+    set keepAliveTimeout(value: number) {
+      this.setKnob('keepAliveTimeout', value);
+    }
+    get keepAliveTimeoutBuffer(): number {
+      return this.knob('keepAliveTimeoutBuffer', 0);
+    }
+    set keepAliveTimeoutBuffer(value: number) {
+      this.setKnob('keepAliveTimeoutBuffer', value);
+    }
+    get headersTimeout(): number {
+      return this.knob('headersTimeout', 60_000);
+    }
+    set headersTimeout(value: number) {
+      this.setKnob('headersTimeout', value);
+    }
+    get requestTimeout(): number {
+      return this.knob('requestTimeout', 0);
+    }
+    set requestTimeout(value: number) {
+      this.setKnob('requestTimeout', value);
+    }
+    get maxHeadersCount(): number | null {
+      return this.knob('maxHeadersCount', null);
+    }
+    set maxHeadersCount(value: number | null) {
+      this.setKnob('maxHeadersCount', value);
+    }
+    get maxRequestsPerSocket(): number | null {
+      return this.knob('maxRequestsPerSocket', null);
+    }
+    set maxRequestsPerSocket(value: number | null) {
+      this.setKnob('maxRequestsPerSocket', value);
+    }
+
+    setTimeout(msecs?: number | ((socket: Socket) => void), callback?: (socket: Socket) => void): this {
+      const [ms, listener] = typeof msecs === 'function' ? [undefined, msecs] : [msecs, callback];
+      for (const server of this.handler?.http1Servers ?? []) server.setTimeout(ms ?? server.timeout, listener);
+      return this;
+    }
+
+    private knob<K extends Http1Knob>(name: K, fallback: HttpServer[K]): HttpServer[K] {
+      const server = this.handler?.http1Servers[0];
+      return server === undefined ? fallback : server[name];
+    }
+
+    private setKnob<K extends Http1Knob>(name: K, value: HttpServer[K]): void {
+      for (const server of this.handler?.http1Servers ?? []) server[name] = value;
     }
   }
   return Served;

@@ -84,6 +84,7 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     socket.end(badRequestResponse({ code: 'SPRY_ERR_BAD_TARGET', message: `CONNECT ${JSON.stringify(req.url)}: spry does not tunnel` }));
   });
   return {
+    http1Server: server,
     accept(socket, connection) {
       (socket as ServedSocket)[kConnection] = connection;
       sockets.add(socket);

@@ -2,6 +2,7 @@
 // bound socket in a single process or in createServer, or a master that accepts and hands
 // sockets to workers.
 
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { GOING_AWAY_FLUSH_MS } from '../exchange/going-away.ts';
 import type { FrontEnd } from './front-end.ts';
@@ -22,6 +23,8 @@ export interface ConnectionHandler {
   closeIdle(): void;
   /** Destroys every connection at once. */
   closeAll(): void;
+  /** The node:http servers behind its HTTP/1.1 front ends (createServer forwards http.Server's knobs to them). */
+  readonly http1Servers: readonly HttpServer[];
 }
 
 /** A bound ConnectionHandler. */
@@ -72,7 +75,9 @@ export class ConnectionSet {
 
   /** The ConnectionHandler of `server`, whose connections these are, served by `frontEnds`. */
   handler(server: Server, protocols: readonly string[], frontEnds: Iterable<FrontEnd>): ConnectionHandler {
+    const http1Servers = [...frontEnds].flatMap((frontEnd) => (frontEnd.http1Server === undefined ? [] : [frontEnd.http1Server]));
     return {
+      http1Servers,
       protocols,
       server,
       accept: (socket) => server.emit('connection', socket),

@@ -285,3 +285,29 @@ describe('apps that build their own server', () => {
     assert.equal(own.listening, false);
   });
 });
+
+describe("http.Server's knobs, on the HTTP/1.1 connections", () => {
+  it('maxHeadersCount and keepAliveTimeout act as on node:http, and setTimeout()\'s callback gets the quiet socket', async () => {
+    const server = createServer({ plain: true }, (req: IncomingMessage, res: ServerResponse) => res.end(String(Object.keys(req.headers).length)));
+    server.maxHeadersCount = 2;
+    server.keepAliveTimeout = 200;
+    assert.equal(server.maxHeadersCount, 2);
+    assert.equal(server.keepAliveTimeout, 200);
+    const timedOut: unknown[] = [];
+    server.setTimeout(60_000, (socket) => timedOut.push(socket));
+    assert.equal(server.timeout, 60_000);
+    const port = await listen(server);
+    const { connect } = await import('node:net');
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n');
+    let text = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    // keepAliveTimeout (200 ms, not node's 5 s or spry's 60) ends the idle connection.
+    await once(socket, 'end');
+    socket.destroy();
+    assert.match(text, /\r\n\r\n2$/, 'node:http parsed 2 of the 5 headers into req.headers');
+    // As on node:http, the keep-alive timeout reaches 'timeout' listeners with the quiet socket.
+    assert.equal(timedOut.length, 1);
+    await closed(server);
+  });
+});

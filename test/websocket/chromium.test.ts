@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,7 +41,7 @@ test('Chromium opens a WebSocket over the page\'s h2 connection (an extended CON
     }
   });
   const upgrades: string[] = [];
-  const wss = new WebSocketServer({ server: server as unknown as HttpsServer });
+  const wss = new WebSocketServer({ server: server });
   wss.on('connection', (ws, req) => {
     upgrades.push(`${req.environ?.SERVER_PROTOCOL} ${req.environ?.REMOTE_PORT}`);
     ws.send(`hello over ${req.environ?.SERVER_PROTOCOL}`);

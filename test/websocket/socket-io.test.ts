@@ -2,7 +2,6 @@
 // socket.io-client over its websocket transport and over HTTP long-polling, on one process.
 
 import assert from 'node:assert/strict';
-import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Server } from 'socket.io';
@@ -14,7 +13,7 @@ describe('socket.io on a plain and on a TLS createServer server', () => {
   before(async () => {
     for (const [name, options, scheme] of [['plain', { plain: true }, 'http'], ['TLS', {}, 'https']] as const) {
       const server = createServer(options, (_req, res) => res.end('page'));
-      const io = new Server(server as unknown as HttpsServer);
+      const io = new Server(server);
       io.on('connection', (socket) => {
         socket.on('ping-me', (text: string, reply: (answer: string) => void) => reply(`pong ${text} via ${socket.conn.transport.name}`));
       });

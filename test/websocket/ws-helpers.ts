@@ -7,7 +7,6 @@ import { once } from 'node:events';
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import { createServer, type ServerOptions, type SpryServer } from '../../src/index.ts';
 
@@ -21,8 +20,7 @@ export interface EchoServer {
 /** Echoes every message as `echo <message> <SERVER_PROTOCOL of the upgrade>`. */
 export async function startEchoServer(options: ServerOptions = {}): Promise<EchoServer> {
   const server = createServer(options, (_req: IncomingMessage, res) => res.end('page'));
-  // ws's types name node:http's and node:https's servers; SpryServer is node:tls's with their surface.
-  const wss = new WebSocketServer({ server: server as unknown as HttpsServer });
+  const wss = new WebSocketServer({ server: server });
   wss.on('connection', (ws, req) => {
     ws.on('message', (message) => ws.send(`echo ${String(message)} ${req.environ?.SERVER_PROTOCOL}`));
   });
