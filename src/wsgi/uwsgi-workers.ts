@@ -112,6 +112,7 @@ export class UwsgiWorkers {
   /** Makes `process` the slot's, respawned when it dies unasked. */
   private watch(slot: Slot, process: UwsgiProcess): void {
     slot.current = process;
+    logLine(`uWSGI worker ${slot.id} (pid ${process.pid}) serving ${this.app.source} on ${slot.path}`);
     void process.exited.then((how) => {
       if (this.stopping || process.retiring || slot.current !== process) return;
       slot.current = undefined;
