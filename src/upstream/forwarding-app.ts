@@ -136,7 +136,10 @@ class Forward {
     let packet: Buffer;
     try {
       const environ = buildEnviron(head);
-      if (held !== undefined) environ.CONTENT_LENGTH = String(held.length);
+      if (held !== undefined) {
+        environ.CONTENT_LENGTH = String(held.length);
+        delete environ.HTTP_TRANSFER_ENCODING; // the body goes as CONTENT_LENGTH bytes, not chunked
+      }
       packet = encodeUwsgiRequest(this.options.extraVars === undefined ? environ : { ...environ, ...this.options.extraVars });
     } catch (error) {
       release();

@@ -3,7 +3,8 @@
 //   no uwsgi binary (spawn ENOENT)               → install Debian's uwsgi-core
 //   "UNABLE to load uWSGI plugin: …python3…"     → install Debian's uwsgi-plugin-python3
 //   "UNABLE to load uWSGI plugin: …"             → the plugin named
-//   the app did not load ("unable to load app")  → the Python error uWSGI printed before it
+//   the app did not load ("unable to load app")  → the Python exception uWSGI printed before it
+//                                                  (else its last line that explains)
 //   anything else                                → uWSGI's last line and its exit status
 
 import type { PythonAppConfig } from '../config/config.ts';
@@ -11,6 +12,7 @@ import { SpryError } from '../errors.ts';
 
 const PLUGIN_FAILURE = /UNABLE to load uWSGI plugin: (.*?) !!!/;
 const APP_FAILURE = /unable to load app \d+/;
+const PYTHON_EXCEPTION = /^[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b.*:/;
 /** Banner lines that never explain a failure. */
 const NOISE = /^\*\*\*|^!!!|^\s*$|running as root|^your |^mapped \d+|^detected |^lock engine|^thunder lock|^uwsgi socket \d+|^Python (?:version|main interpreter)|^spawned |^WSGI app/;
 
@@ -28,7 +30,9 @@ export function startupFailure(app: PythonAppConfig, output: string, how: string
   const lines = output.split('\n').map((line) => line.trim());
   const appLine = lines.findIndex((line) => APP_FAILURE.test(line));
   if (appLine !== -1) {
-    const cause = lines.slice(0, appLine).reverse().find((line) => !NOISE.test(line));
+    // Python's own exception line (`SyntaxError: …`) explains more than uWSGI's `failed to compile`.
+    const before = lines.slice(0, appLine).reverse();
+    const cause = before.find((line) => PYTHON_EXCEPTION.test(line)) ?? before.find((line) => !NOISE.test(line));
     return appError(`${describe(app)}: the Python app does not load: ${cause ?? lines[appLine]}`);
   }
   const last = lines.reverse().find((line) => !NOISE.test(line)) ?? '';
