@@ -110,11 +110,15 @@ class Forward {
     );
   }
 
-  /** True when `node`'s failure may be retried elsewhere: nothing reached it, or the request is idempotent and spry still has all of it. */
+  /**
+   * True when `node`'s failure may be retried elsewhere: nothing of the request left spry (no
+   * byte of its body taken from the client either), or it is idempotent and spry holds all of it.
+   */
   private mayRetry(nothingSent: boolean): boolean {
     if (this.headSent || this.finished || this.exchange.aborted) return false;
+    if (nothingSent) return true;
     const whole = !this.exchange.head.hasBody || this.held !== undefined;
-    return whole && (nothingSent || RETRIABLE_METHODS.has(this.exchange.head.method));
+    return whole && RETRIABLE_METHODS.has(this.exchange.head.method);
   }
 
   /** Tries another node if the rule allows and one is left; false when the caller must answer the failure. */
@@ -156,7 +160,7 @@ class Forward {
       abandoned = true;
       socket.destroy();
       release();
-      if (!connected) return this.connectFailed(node, error);
+      if (!connected) return this.connectFailed(node, error, true); // the body sink is set on connect
       this.balancer.markDead(node);
       if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
     };
@@ -267,7 +271,8 @@ class Forward {
     req.once('error', (error: NodeJS.ErrnoException) => {
       if (!connected && !(error instanceof SpryError)) {
         release();
-        return this.connectFailed(node, error);
+        // The body is piped into the request at once: a retry has it only if there is none.
+        return this.connectFailed(node, error, !head.hasBody);
       }
       release();
       // A kept-alive connection the backend closed, or a backend that died, before the head.
@@ -302,10 +307,10 @@ class Forward {
     this.exchange.end();
   }
 
-  private connectFailed(node: BackendNode, error: NodeJS.ErrnoException): void {
+  private connectFailed(node: BackendNode, error: NodeJS.ErrnoException, bodyUntouched: boolean): void {
     this.balancer.markDead(node);
     logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead (on ${describeRequest(this.exchange.head)})`);
-    if (this.retryElsewhere(node, error, true)) return;
+    if (this.retryElsewhere(node, error, bodyUntouched)) return;
     this.backendFailed(node, error, 502, false);
   }
 
