@@ -15,6 +15,7 @@ import { ServedCertificates, watchTouchCerts } from './listen/served-certificate
 import { logLine } from './log.ts';
 import { startObservation, type Observation } from './observe/observation.ts';
 import { startStatsServers, type StatsServers } from './observe/stats-server.ts';
+import { startManagedPython, type ManagedPython } from './wsgi/managed-python.ts';
 
 export interface RunningServer {
   readonly listeners: readonly { readonly scheme: 'https' | 'http' | 'uwsgi'; readonly listener: Listener }[];
@@ -22,6 +23,8 @@ export interface RunningServer {
   reopenLogs(): void;
   /** Reads every certificate, key and CA again (SIGHUP, --touch-certs); open connections keep theirs. */
   reloadCertificates(): Promise<void>;
+  /** A Python app's SIGHUP: new uWSGI workers, then the old ones finish (the logs reopen too). */
+  reload?(): void;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,8 @@ export async function createApp(config: SpryConfig, observation?: Observation): 
   if (config.upstream !== undefined) {
     const balancer = new Balancer(config.upstream.nodes, config.upstream.gracetimeMs);
     observation?.reportBackends(() => balancer.nodes.map((node) => ({ label: node.label, state: node.deadUntil > Date.now() ? 'dead' : 'alive', failures: node.failures, outstanding: node.outstanding })));
-    const app = forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars });
+    const limitPost = config.tuning.limitPostBytes;
+    const app = forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars, ...(limitPost > 0 ? { heldBodyMaxBytes: limitPost } : {}) });
     return observation?.wrap(app) ?? app;
   }
   if (config.module === undefined) throw new ConfigError('--module', 'an app is required (--module PATH:EXPORT)');
@@ -43,13 +47,17 @@ export async function createApp(config: SpryConfig, observation?: Observation): 
 
 /** How the startup log names what is served. */
 export function describeApp(config: SpryConfig): string {
+  if (config.python !== undefined) return `wsgi app ${config.python.source}`;
   if (config.upstream !== undefined) return `forwarding to ${config.upstream.nodes.map((node) => (node.kind === 'uwsgi-unix' ? node.path : `${node.kind === 'http' ? 'http://' : ''}${node.host}:${node.port}`)).join(', ')}`;
   return `app ${config.module?.source ?? ''}`;
 }
 
-export async function startServer(config: SpryConfig): Promise<RunningServer> {
+export async function startServer(given: SpryConfig): Promise<RunningServer> {
   // Before the app loads: it may read the cache at import time.
-  installLocalCaches(config.caches);
+  installLocalCaches(given.caches);
+  // A Python app's uWSGI workers accept before any listener does.
+  const python: ManagedPython | undefined = await startManagedPython(given);
+  const config = python?.config ?? given;
   const observation = startObservation(config.observe, 1);
   const listeners: { scheme: 'https' | 'http' | 'uwsgi'; listener: Listener }[] = [];
   let statsServers: StatsServers | undefined;
@@ -69,6 +77,7 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
   } catch (error) {
     await Promise.all(listeners.map(({ listener }) => listener.close()));
     observation.close();
+    await python?.stop();
     throw error;
   }
   forgetSocketActivation();
@@ -83,11 +92,19 @@ export async function startServer(config: SpryConfig): Promise<RunningServer> {
     listeners,
     reopenLogs: () => observation.reopen(),
     reloadCertificates,
+    ...(python === undefined ? {} : {
+      reload: () => {
+        observation.reopen();
+        void reloadCertificates();
+        void python.reload();
+      },
+    }),
     async close() {
       unwatch();
       await statsServers?.close();
       await Promise.all(listeners.map(({ listener }) => listener.close()));
       observation.close();
+      await python?.stop();
     },
   };
 }

@@ -15,6 +15,8 @@ import { parseModuleSpec, type ModuleSpec } from './module-spec.ts';
 import { parseInteger } from './numbers.ts';
 import { OBSERVE_OPTIONS, observeConfig, type ObserveDraft } from './observe-options.ts';
 import { resolveOwner } from '../master/privileges.ts';
+import { moduleLanguage } from '../wsgi/detect.ts';
+import { PYTHON_OPTIONS, pythonConfig, setPythonModule, wantsPython, type PythonDraft } from './python-options.ts';
 import { EDGE_OPTIONS, emptyEdgeDraft, finishEdge, type EdgeDraft } from './edge-options.ts';
 import { sniConfig, TLS_OPTIONS, type TlsDraft } from './tls-options.ts';
 
@@ -44,6 +46,7 @@ interface ConfigDraft {
   httpTimeoutMs?: number;
   readonly observe: ObserveDraft;
   readonly tls: TlsDraft;
+  readonly python: PythonDraft;
   socketMode?: number;
   socketOwner?: { uid: number; gid: number };
   vacuum?: boolean;
@@ -78,9 +81,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'module', aliases: [], takesValue: true, repeats: false, valueHint: 'PATH[:EXPORT]',
-    summary: 'the app: a Node (req, res) listener or a fetch-style handler exported by PATH',
+    summary: 'the app: a Node (req, res) listener or a fetch-style handler exported by PATH, or a Python WSGI module (dotted.name[:callable]) run under uWSGI; node:PATH / py:NAME force the choice',
     apply: (value, raw, draft) => {
-      draft.module = parseModuleSpec(raw, value ?? '');
+      const choice = moduleLanguage(value ?? '');
+      if (choice.language === 'python') setPythonModule(raw, choice.name, draft.python);
+      else draft.module = parseModuleSpec(raw, choice.name);
     },
   },
   {
@@ -251,6 +256,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   ...OBSERVE_OPTIONS,
   ...TLS_OPTIONS,
+  ...PYTHON_OPTIONS,
   ...TUNING_KEYS.map((key): OptionSpec => ({
     name: key.name, aliases: [], takesValue: true, repeats: false, valueHint: 'N',
     summary: `${key.summary}; the --https2 key of the same name overrides it per listener`,
@@ -302,6 +308,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     vars: {},
     observe: { touchLogreopen: [] },
     tls: { entries: [], touchCerts: [] },
+    python: { pythonPath: [], plugins: [] },
     selfSigned: () => (certificate ??= generateSelfSignedCertificate()),
     edge: emptyEdgeDraft(),
   };
@@ -320,10 +327,14 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     throw new ConfigError('--https2', 'at least one --https2 or --http listener is required (e.g. --https2 addr=:8443)');
   }
   checkSharedReferences(draft);
-  if (draft.module !== undefined && draft.httpTo.length > 0) {
+  if ((draft.module !== undefined || wantsPython(draft.python)) && draft.httpTo.length > 0) {
     throw new ConfigError('--http-to', 'forwards every request, so it cannot go with --module: choose one');
   }
-  if (draft.module === undefined && draft.httpTo.length === 0) {
+  if (draft.module !== undefined && wantsPython(draft.python)) {
+    throw new ConfigError('--module', `${draft.module.source} is a Node app, and a Python app is given too: choose one`);
+  }
+  const python = pythonConfig(draft.python);
+  if (draft.module === undefined && python === undefined && draft.httpTo.length === 0) {
     throw new ConfigError('--module', 'required: the app to run (e.g. --module ./app.ts:handler), or --http-to backends');
   }
   const caches = loadFilesIntoCaches(draft.caches, draft.loadFiles);
@@ -342,6 +353,7 @@ export async function parseTokens(commandLine: readonly ArgvToken[]): Promise<Sp
     http: draft.http,
     uwsgi: draft.uwsgi,
     ...(draft.module === undefined ? {} : { module: draft.module }),
+    ...(python === undefined ? {} : { python }),
     ...(draft.httpTo.length === 0 ? {} : { upstream: { nodes: draft.httpTo, gracetimeMs: draft.gracetimeMs ?? DEFAULTS.httpGracetimeMs, vars: draft.vars } }),
     processes: {
       sharedSockets: draft.sharedSockets,

@@ -25,11 +25,10 @@ const HARMLESS = new Set([
 const CHANGES_WHAT_IS_SERVED = new Set([
   'route', 'route-run', 'route-host', 'route-uri', 'route-qs', 'route-if', 'response-route',
   'final-route', 'error-route', 'mount', 'manage-script-name', 'static-map', 'static-map2',
-  'check-static', 'static-index', 'wsgi-file', 'wsgi', 'file', 'callable', 'chdir', 'chdir2',
-  'env', 'home', 'virtualenv', 'venv', 'pythonpath', 'python-path', 'pymodule-alias', 'eval',
+  'check-static', 'static-index', 'chdir', 'chdir2', 'env', 'pymodule-alias', 'eval',
   'https-socket', 'http11-socket', 'fastcgi-socket', 'scgi-socket', 'ssl-socket',
   'daemonize', 'daemonize2', 'emperor', 'cron', 'attach-daemon', 'smart-attach-daemon', 'mule',
-  'spooler', 'plugin', 'plugins', 'limit-post', 'http-to-https', 'sni', 'sni-dir', 'sni-regexp',
+  'spooler', 'limit-post', 'http-to-https', 'sni', 'sni-dir', 'sni-regexp',
   'shared-socket-fd', 'socket-protocol', 'protocol',
 ]);
 

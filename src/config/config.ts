@@ -145,6 +145,8 @@ export interface SpryConfig {
   readonly processes: ProcessConfig;
   /** Forward requests to these backends (--http-to) instead of running a --module. */
   readonly upstream?: UpstreamConfig;
+  /** A Python WSGI app run under managed uWSGI workers (src/wsgi) instead of a Node --module. */
+  readonly python?: PythonAppConfig;
   /** The global tuning (defaults and global options): --http and --socket listeners use it. */
   readonly tuning: StreamTuning;
   /** --cache2 caches, in the order given (the first is the default one). */
@@ -228,6 +230,21 @@ export interface UpstreamConfig {
   readonly gracetimeMs: number;
   /** Extra variables for every request (--http-var KEY=VALUE). */
   readonly vars: Readonly<Record<string, string>>;
+}
+
+/** uWSGI's python options, passed to the managed uWSGI workers as written (src/wsgi). */
+export interface PythonAppConfig {
+  /** How messages and the startup line name the app (`werkzeug.testapp:test_app`, `app.wsgi`). */
+  readonly source: string;
+  /** --module / --wsgi / -w: a dotted module name, optionally `:callable`. */
+  readonly module?: string;
+  /** --wsgi-file: a Python file, made absolute. */
+  readonly wsgiFile?: string;
+  readonly callable?: string;
+  readonly pythonPath: readonly string[];
+  readonly virtualenv?: string;
+  /** uWSGI plugins to load: as given, with python3 first unless a python plugin is named. */
+  readonly plugins: readonly string[];
 }
 
 /** The master process and its workers (uWSGI's --shared-socket, --uid, --processes, …). */

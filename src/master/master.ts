@@ -31,19 +31,17 @@ import { startObservation } from '../observe/observation.ts';
 import type { ObserveConfig } from '../config/config.ts';
 import { HarakiriWatchdog } from './harakiri-watchdog.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
+import { CRASH_LOOP_LIMIT, CRASH_LOOP_WINDOW_MS, RespawnBackoff } from './respawn-backoff.ts';
+import { startManagedPython, type ManagedPython } from '../wsgi/managed-python.ts';
 import { checkWorkerCanRun, dropPrivileges, refuseRootIfAsked, resolveAccounts, workerCannotRun } from './privileges.ts';
 
 // The command beside this module: bin/spry.ts in the checkout, dist/bin/spry.js where npm installed
 // spry (the compiled tree keeps the sources' layout and turns .ts into .js).
 const BIN = fileURLToPath(new URL(`../../bin/spry${extname(import.meta.filename)}`, import.meta.url));
-/** Respawn delay after an unexpected worker exit: doubles per recent crash, up to the max. */
-const RESPAWN_BASE_MS = 100;
-const RESPAWN_MAX_MS = 10_000;
-/** More unexpected exits than this within the window is a crash loop: respawning stops. */
-export const CRASH_LOOP_LIMIT = 10;
 /** How long the stats server waits for a worker's numbers. */
 const STATS_ANSWER_MS = 1000;
-export const CRASH_LOOP_WINDOW_MS = 60_000;
+/** Tests count a crash loop with these. */
+export { CRASH_LOOP_LIMIT, CRASH_LOOP_WINDOW_MS };
 /** Connections accepted while no worker is ready wait here, up to this many. */
 const MAX_PENDING_CONNECTIONS = 1024;
 
@@ -87,12 +85,26 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
   }
   // The master's own lines go to --logto2 and reopen with --touch-logreopen.
   const observation = startObservation(config.observe === undefined ? undefined : { ...config.observe, accessLog: false, stats: undefined, metrics: undefined } as ObserveConfig, 0);
+  // After the drop: a Python app's uWSGI workers run as --uid/--gid, and are up before ours.
+  let python: ManagedPython | undefined;
+  try {
+    python = await startManagedPython(config);
+  } catch (error) {
+    for (const { server } of servers) server.close();
+    if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
+    throw error;
+  }
   // --https2 listeners are bound first: the workers' --http-to-https gets the first one's port.
-  const master = new Master(withBoundHttpsPort(config, servers[0]?.server.address()), servers.map(({ server }) => server), caches);
+  const master = new Master(withBoundHttpsPort(python?.config ?? config, servers[0]?.server.address()), servers.map(({ server }) => server), caches);
+  const reload = (): void => {
+    void python?.reload();
+    master.reload();
+  };
   try {
     await master.startGeneration();
   } catch (error) {
     await master.close();
+    await python?.stop();
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     throw error;
   }
@@ -101,6 +113,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     statsServers = config.observe === undefined ? undefined : await startStatsServers(config.observe, () => master.statsSnapshot());
   } catch (error) {
     await master.close();
+    await python?.stop();
     if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     throw error;
   }
@@ -108,14 +121,14 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
     watchFile(watched, { interval: 1000 }, (now, before) => {
       if (now.mtimeMs !== before.mtimeMs) {
         logLine(`${watched} was touched: reloading`);
-        master.reload();
+        reload();
       }
     });
   }
   const unwatchCerts = watchTouchCerts(config.sni?.touchCerts ?? [], () => master.reloadCertificates());
   return {
     listeners: servers.map(({ scheme, server, protocols }) => ({ scheme, protocols, address: server.address() as AddressInfo | string })),
-    reload: () => master.reload(),
+    reload,
     failed: master.failed,
     workerPids: () => master.pids(),
     async close() {
@@ -123,6 +136,7 @@ export async function startMaster(config: SpryConfig): Promise<RunningMaster> {
       unwatchCerts();
       await statsServers?.close();
       await master.close();
+      await python?.stop();
       observation.close();
       if (settings.pidfile !== undefined) removePidfile(settings.pidfile);
     },
@@ -177,7 +191,7 @@ class Master {
   private nextWorker = 0;
   private connectionIds = 0;
   private readonly pending: { listener: number; socket: Socket }[] = [];
-  private readonly crashes: number[] = [];
+  private readonly crashes = new RespawnBackoff();
   /** Spawns per worker id, for the stats' respawn_count. */
   private readonly spawns = new Map<number, number>();
   private statsRequests = 0;
@@ -362,16 +376,13 @@ class Master {
   }
 
   private onCrash(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
-    const now = Date.now();
-    this.crashes.push(now);
-    while (this.crashes.length > 0 && this.crashes[0] < now - CRASH_LOOP_WINDOW_MS) this.crashes.shift();
     const how = signal ?? `status ${code}`;
-    if (this.crashes.length > CRASH_LOOP_LIMIT) {
-      logLine(`worker ${worker.child.pid} died (${how}); ${this.crashes.length} deaths in ${CRASH_LOOP_WINDOW_MS / 1000} s is a crash loop: not respawning`);
+    const delay = this.crashes.died();
+    if (delay === 'crash-loop') {
+      logLine(`worker ${worker.child.pid} died (${how}); ${this.crashes.recent} deaths in ${CRASH_LOOP_WINDOW_MS / 1000} s is a crash loop: not respawning`);
       if (this.pids().length === 0) this.giveUp?.(1);
       return;
     }
-    const delay = Math.min(RESPAWN_BASE_MS * 2 ** (this.crashes.length - 1), RESPAWN_MAX_MS);
     logLine(`worker ${worker.child.pid} died (${how}); respawning in ${delay} ms`);
     const timer = setTimeout(() => {
       if (this.stopping || worker.generation !== this.generation) return;

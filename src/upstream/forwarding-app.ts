@@ -1,8 +1,14 @@
 // The app of a router: each request, from any front end, goes to a backend over the uwsgi
 // protocol (a real uWSGI worker running a WSGI app, say) or over HTTP/1.1, and the response
 // streams back. Failures map to statuses in one table:
-//   connection refused/reset before the response  → 502 (the node is marked dead; one retry
-//                                                     on another node if nothing was sent)
+//   connection refused, or reset before any byte  → retried on another node (the node is
+//   of the response arrived                          marked dead) when nothing was sent yet or
+//                                                     the request is idempotent (GET, HEAD,
+//                                                     OPTIONS with no body, or one spry holds
+//                                                     whole), as nginx's proxy_next_upstream;
+//                                                     502 when no node is left to try
+//   a body without a length, to a uwsgi node        → held whole (held-body.ts), sent with
+//                                                     CONTENT_LENGTH; 413 past its bound
 //   no response head within --http-timeout          → 504
 //   a malformed response                            → 502
 //   the backend dies after the response started     → the stream is reset (RST_STREAM on
@@ -22,12 +28,20 @@ import { Balancer, type BackendNode } from './balancer.ts';
 import { forwardedUpgrades } from './forwarded-upgrade.ts';
 import { HttpResponseParser } from './http-response-parser.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
+import { BodyTooLarge, HELD_BODY_MAX_BYTES, holdBody, type HeldBody } from './held-body.ts';
 
 export interface ForwardingOptions {
   readonly timeoutMs: number;
   /** Extra variables for every request (uWSGI's --http-var). */
   readonly extraVars?: Readonly<Record<string, string>>;
+  /** A length-less body for a uwsgi node is held in memory up to this (read-buffer), then on disk… */
+  readonly heldBodyMemoryBytes?: number;
+  /** …up to this in all (--limit-post; HELD_BODY_MAX_BYTES without it). */
+  readonly heldBodyMaxBytes?: number;
 }
+
+/** Methods a backend may see twice (RFC 9110 §9.2.2), retried when their backend fails before answering. */
+const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function forwardingApp(balancer: Balancer, options: ForwardingOptions): App {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
@@ -36,7 +50,7 @@ export function forwardingApp(balancer: Balancer, options: ForwardingOptions): A
     serve(exchange) {
       const node = balancer.pick();
       if (node === undefined) return fail(exchange, 502, 'no backend configured');
-      new Forward(exchange, balancer, options, agent).start(node, true);
+      new Forward(exchange, balancer, options, agent).start(node);
     },
     upgrade: forwardedUpgrades(balancer, options, agent),
   };
@@ -49,6 +63,10 @@ class Forward {
   private readonly agent: Agent;
   private headSent = false;
   private finished = false;
+  /** Nodes tried so far (each at most once). */
+  private readonly tried = new Set<BackendNode>();
+  /** A length-less body, held whole for a uwsgi node. */
+  private held: HeldBody | undefined;
 
   constructor(exchange: ServerExchange, balancer: Balancer, options: ForwardingOptions, agent: Agent) {
     this.exchange = exchange;
@@ -57,7 +75,12 @@ class Forward {
     this.agent = agent;
   }
 
-  start(node: BackendNode, mayRetry: boolean): void {
+  start(node: BackendNode): void {
+    const head = this.exchange.head;
+    if (node.address.kind !== 'http' && head.hasBody && this.held === undefined && headerValue(head.headers, 'content-length') === undefined) {
+      return this.holdBodyThen(node);
+    }
+    this.tried.add(node);
     node.outstanding++;
     this.exchange.backend = node.label;
     let released = false;
@@ -67,31 +90,80 @@ class Forward {
         node.outstanding--;
       }
     };
-    if (node.address.kind === 'http') this.viaHttp(node, mayRetry, release);
-    else this.viaUwsgi(node, mayRetry, release);
+    if (node.address.kind === 'http') this.viaHttp(node, release);
+    else this.viaUwsgi(node, release);
+  }
+
+  /** Reads the whole body first (a uwsgi worker reads exactly CONTENT_LENGTH bytes), then forwards. */
+  private holdBodyThen(node: BackendNode): void {
+    const memoryBytes = this.options.heldBodyMemoryBytes ?? this.exchange.buffers.readBytes;
+    holdBody(this.exchange, memoryBytes, this.options.heldBodyMaxBytes ?? HELD_BODY_MAX_BYTES).then(
+      (held) => {
+        this.held = held;
+        if (this.exchange.aborted) return held.dispose();
+        // Time has passed: the least busy node may be another now.
+        this.start(this.balancer.pick() ?? node);
+      },
+      (error: unknown) => {
+        if (error instanceof BodyTooLarge) fail(this.exchange, 413, error.message);
+      },
+    );
+  }
+
+  /**
+   * True when `node`'s failure may be retried elsewhere: nothing of the request left spry (no
+   * byte of its body taken from the client either), or it is idempotent and spry holds all of it.
+   */
+  private mayRetry(nothingSent: boolean): boolean {
+    if (this.headSent || this.finished || this.exchange.aborted) return false;
+    if (nothingSent) return true;
+    const whole = !this.exchange.head.hasBody || this.held !== undefined;
+    return whole && RETRIABLE_METHODS.has(this.exchange.head.method);
+  }
+
+  /** Tries another node if the rule allows and one is left; false when the caller must answer the failure. */
+  private retryElsewhere(node: BackendNode, error: NodeJS.ErrnoException, nothingSent: boolean): boolean {
+    if (!this.mayRetry(nothingSent)) return false;
+    const other = this.balancer.pick(node);
+    if (other === undefined || this.tried.has(other)) return false;
+    logLine(`backend ${node.label}: ${error.code ?? error.message} before answering; retrying on ${other.label} (${describeRequest(this.exchange.head)})`);
+    this.start(other);
+    return true;
   }
 
   // ── uwsgi ────────────────────────────────────────────────────────────────
 
-  private viaUwsgi(node: BackendNode, mayRetry: boolean, release: () => void): void {
+  private viaUwsgi(node: BackendNode, release: () => void): void {
     const exchange = this.exchange;
     const head = exchange.head;
-    const contentLength = headerValue(head.headers, 'content-length');
-    if (head.hasBody && contentLength === undefined) {
-      // A uwsgi worker reads exactly CONTENT_LENGTH bytes of body; without it there is no way
-      // to pass one but buffering it whole, which spry will not do.
-      release();
-      return fail(exchange, 411, 'a request body needs a Content-Length to reach a uwsgi backend');
-    }
+    const held = this.held;
     let packet: Buffer;
     try {
-      packet = encodeUwsgiRequest({ ...buildEnviron(head), ...this.options.extraVars });
+      const environ = buildEnviron(head);
+      if (held !== undefined) {
+        environ.CONTENT_LENGTH = String(held.length);
+        delete environ.HTTP_TRANSFER_ENCODING; // the body goes as CONTENT_LENGTH bytes, not chunked
+      }
+      packet = encodeUwsgiRequest(this.options.extraVars === undefined ? environ : { ...environ, ...this.options.extraVars });
     } catch (error) {
       release();
       return fail(exchange, 431, (error as Error).message);
     }
     const socket = connectUwsgi(node.address);
     let connected = false;
+    /** No byte of the response yet: a failure now may be retried elsewhere. */
+    let answered = false;
+    /** This attempt gave up on the socket (a retry took over): its late events change nothing. */
+    let abandoned = false;
+    const lost = (error: NodeJS.ErrnoException): void => {
+      if (abandoned) return;
+      abandoned = true;
+      socket.destroy();
+      release();
+      if (!connected) return this.connectFailed(node, error, true); // the body sink is set on connect
+      this.balancer.markDead(node);
+      if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
+    };
     socket.setNoDelay(true);
     socket.setTimeout(this.options.timeoutMs);
     const timedOut = (): void => {
@@ -111,6 +183,7 @@ class Forward {
           if (!exchange.write(chunk)) socket.pause();
         },
         end: () => {
+          abandoned = true;
           this.finish();
           socket.destroy();
         },
@@ -123,6 +196,7 @@ class Forward {
       connected = true;
       this.balancer.markAlive(node);
       socket.write(packet);
+      if (held !== undefined) return void held.writeTo(socket);
       if (!head.hasBody) return;
       exchange.sendContinue?.(); // the backend reads at once: Expect: 100-continue is answered now
       exchange.setBodySink({
@@ -132,6 +206,8 @@ class Forward {
       socket.on('drain', () => exchange.resumeBody());
     });
     socket.on('data', (chunk: Buffer) => {
+      if (abandoned) return;
+      answered = true;
       try {
         parser.push(chunk);
       } catch (error) {
@@ -140,6 +216,8 @@ class Forward {
       }
     });
     socket.once('end', () => {
+      if (abandoned) return;
+      if (!answered) return lost(new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection without answering'));
       try {
         parser.close();
       } catch (error) {
@@ -148,7 +226,7 @@ class Forward {
     });
     socket.once('timeout', timedOut);
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      if (!connected) return this.connectFailed(node, error, mayRetry, release);
+      if (!answered) return lost(error);
       this.backendFailed(node, error, 502);
     });
     socket.once('close', () => {
@@ -159,7 +237,7 @@ class Forward {
 
   // ── HTTP ─────────────────────────────────────────────────────────────────
 
-  private viaHttp(node: BackendNode, mayRetry: boolean, release: () => void): void {
+  private viaHttp(node: BackendNode, release: () => void): void {
     const exchange = this.exchange;
     const head = exchange.head;
     const address = node.address as Extract<BackendNode['address'], { kind: 'http' }>;
@@ -191,8 +269,14 @@ class Forward {
     });
     req.once('timeout', () => req.destroy(new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`)));
     req.once('error', (error: NodeJS.ErrnoException) => {
-      if (!connected && !(error instanceof SpryError)) return this.connectFailed(node, error, mayRetry, release);
+      if (!connected && !(error instanceof SpryError)) {
+        release();
+        // The body is piped into the request at once: a retry has it only if there is none.
+        return this.connectFailed(node, error, !head.hasBody);
+      }
       release();
+      // A kept-alive connection the backend closed, or a backend that died, before the head.
+      if (!(error instanceof SpryError) && !this.headSent && this.retryElsewhere(node, error, false)) return;
       this.backendFailed(node, error, error instanceof SpryError && error.code === 'SPRY_ERR_BACKEND_TIMEOUT' ? 504 : 502);
     });
     exchange.onAbort = () => req.destroy();
@@ -217,20 +301,16 @@ class Forward {
   }
 
   private finish(): void {
+    this.held?.dispose();
     if (this.finished || this.exchange.aborted) return;
     this.finished = true;
     this.exchange.end();
   }
 
-  private connectFailed(node: BackendNode, error: NodeJS.ErrnoException, mayRetry: boolean, release: () => void): void {
-    release();
+  private connectFailed(node: BackendNode, error: NodeJS.ErrnoException, bodyUntouched: boolean): void {
     this.balancer.markDead(node);
     logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead (on ${describeRequest(this.exchange.head)})`);
-    const other = mayRetry ? this.balancer.pick(node) : undefined;
-    if (other !== undefined && other !== node && !this.exchange.aborted) {
-      this.start(other, false);
-      return;
-    }
+    if (this.retryElsewhere(node, error, bodyUntouched)) return;
     this.backendFailed(node, error, 502, false);
   }
 
@@ -239,6 +319,7 @@ class Forward {
     if (this.finished || this.exchange.aborted) return;
     if (log) logLine(`backend ${node.label}: ${(error as NodeJS.ErrnoException).code ?? error.message} (on ${describeRequest(this.exchange.head)})`);
     this.finished = true;
+    this.held?.dispose();
     if (!this.headSent) fail(this.exchange, status, error.message);
     else this.exchange.abort();
   }

@@ -286,3 +286,18 @@ export function assertEnvironIncludes(env: Record<string, unknown>, expected: Re
   for (const key of Object.keys(expected)) picked[key] = env[key];
   assert.deepEqual(picked, expected);
 }
+
+/** Werkzeug's test app prints the environ as `<tr><th>KEY<td><code>repr(value)</code>`, HTML-escaped. */
+export function werkzeugEnviron(html: string): Record<string, string> {
+  const section = html.slice(html.indexOf('id="wsgi-environment"'));
+  const env: Record<string, string> = {};
+  for (const [, key, value] of section.matchAll(/<tr><th>(.*?)<td><code>(.*?)<\/code>/gs)) {
+    const text = unescapeHtml(value);
+    env[unescapeHtml(key)] = /^'.*'$/s.test(text) ? text.slice(1, -1) : text;
+  }
+  return env;
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&#39;|&#x27;|&quot;|&lt;|&gt;|&amp;/g, (entity) => ({ '&#39;': "'", '&#x27;': "'", '&quot;': '"', '&lt;': '<', '&gt;': '>', '&amp;': '&' })[entity]!);
+}

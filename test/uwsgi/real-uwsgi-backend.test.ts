@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectClient, headerValues, type ProtocolClient, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
-import { delay, freePort, within, MIB, SKIP_WERKZEUG, patternBytes, sha256, startUwsgi, StreamingHash, tempDir, uploadBytes, writeCertificate, WSGI_ECHO, type Peer } from './helpers.ts';
+import { delay, freePort, within, MIB, SKIP_WERKZEUG, patternBytes, sha256, startUwsgi, StreamingHash, tempDir, uploadBytes, werkzeugEnviron, writeCertificate, WSGI_ECHO, type Peer } from './helpers.ts';
 
 // Both describes share one before() that starts the Werkzeug app and ours under uWSGI.
 const skip = SKIP_WERKZEUG;
@@ -42,21 +42,6 @@ async function withClient<T>(protocol: ProtocolName, process: SpryProcess, use: 
     // Bounded: a SPDY client's graceful close waits for streams a failed test may leave open.
     await within(3_000, client.close(), `closing the ${protocol} client`).catch(() => {});
   }
-}
-
-/** Werkzeug's test app prints the environ as `<tr><th>KEY<td><code>repr(value)</code>`, HTML-escaped. */
-function werkzeugEnviron(html: string): Record<string, string> {
-  const section = html.slice(html.indexOf('id="wsgi-environment"'));
-  const env: Record<string, string> = {};
-  for (const [, key, value] of section.matchAll(/<tr><th>(.*?)<td><code>(.*?)<\/code>/gs)) {
-    const text = unescapeHtml(value);
-    env[unescapeHtml(key)] = /^'.*'$/s.test(text) ? text.slice(1, -1) : text;
-  }
-  return env;
-}
-
-function unescapeHtml(text: string): string {
-  return text.replace(/&#39;|&#x27;|&quot;|&lt;|&gt;|&amp;/g, (entity) => ({ '&#39;': "'", '&#x27;': "'", '&quot;': '"', '&lt;': '<', '&gt;': '>', '&amp;': '&' })[entity]!);
 }
 
 before(async () => {
