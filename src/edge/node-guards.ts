@@ -10,6 +10,28 @@ import { logLine } from '../log.ts';
 import { EDGE_FAILURES, type EdgeFailure } from './edge-options.ts';
 import type { ExchangeBounds } from './guarded-exchange.ts';
 
+/** How long a cut connection keeps swallowing what the client still sends (nginx: lingering_time). */
+const LINGER_MS = 2_000;
+
+/**
+ * Closes a connection whose answer went out while the client was still sending its body: the
+ * FIN goes after the answer, and what keeps arriving is read and dropped until the client closes
+ * or LINGER_MS pass. Destroying it at once, with unread bytes in the kernel's buffer, makes the
+ * kernel send RST, and a client that has not read the answer yet loses it (nginx's lingering
+ * close does this too).
+ */
+function lingerThenClose(socket: Socket): void {
+  socket.removeAllListeners('data'); // node:http's parser: the rest is no request of ours
+  socket.on('data', ignore);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+}
+
+function ignore(): void {}
+
 export function guardNodeRequest(req: IncomingMessage, res: ServerResponse, head: RequestHead, bounds: ExchangeBounds): void {
   if (bounds.extraHeader !== undefined) res.setHeader(bounds.extraHeader[0], bounds.extraHeader[1]);
   let cut = false;
@@ -22,7 +44,7 @@ export function guardNodeRequest(req: IncomingMessage, res: ServerResponse, head
     if (kind === 'harakiri') logLine(`${code}: ${head.method} ${head.target} not answered within ${bounds.harakiriMs / 1000} s`);
     if (res.headersSent || socket.destroyed) return void socket.destroy();
     socket.end(`HTTP/1.1 ${status} ${kind === 'harakiri' ? 'Gateway Timeout' : 'Content Too Large'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    socket.once('finish', () => socket.destroy());
+    lingerThenClose(socket);
   };
   const timer = bounds.harakiriMs > 0 ? setTimeout(fail, bounds.harakiriMs, 'harakiri') : undefined;
   if (timer !== undefined) res.once('close', () => clearTimeout(timer));
