@@ -25,6 +25,8 @@ export interface LoadFigures {
   readonly latencyMs: { readonly mean: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   /** Server CPU over the whole run (warm-up included), in cores. */
   readonly serverCpuCores: number;
+  /** Server CPU seconds (utime + stime) over the whole run, warm-up included. */
+  readonly serverCpuSeconds: number;
   /** Generator CPU in cores (h2load: over the whole run; spdy-load: over its window). */
   readonly generatorCpuCores: number;
 }
@@ -40,6 +42,8 @@ export interface H2loadOptions {
   readonly streams: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  /** Instead of a duration: send this many requests in all (-n), with no warm-up. */
+  readonly requests?: number;
 }
 
 export async function runH2load(server: RunningServer, options: H2loadOptions): Promise<LoadFigures> {
@@ -50,19 +54,19 @@ export async function runH2load(server: RunningServer, options: H2loadOptions): 
       ...(options.h1 ? ['--h1'] : []),
       '-c', String(options.connections),
       '-m', String(options.streams),
-      '-D', String(options.durationSeconds),
-      '--warm-up-time', String(options.warmupSeconds),
+      ...(options.requests !== undefined ? ['-n', String(options.requests)] : ['-D', String(options.durationSeconds), '--warm-up-time', String(options.warmupSeconds)]),
       '--log-file', logFile,
       options.url,
     ];
     const cpuBefore = groupCpuSeconds(server.process.pid);
     const started = performance.now();
     // bash's `times` prints the CPU its children (h2load) used, on the last line.
-    const { code, stdout, stderr } = await runToCompletion('h2load', 'bash', ['-c', 'h2load "$@"; status=$?; times >&2; exit $status', 'h2load', ...args], (options.durationSeconds + options.warmupSeconds) * 1000 + RUN_SLACK_MS);
+    const { code, stdout, stderr } = await runToCompletion('h2load', 'bash', ['-c', 'h2load "$@"; status=$?; times >&2; exit $status', 'h2load', ...args], (options.requests !== undefined ? 5 * 60 : options.durationSeconds + options.warmupSeconds) * 1000 + RUN_SLACK_MS);
     const wallSeconds = (performance.now() - started) / 1000;
-    const serverCpuCores = (groupCpuSeconds(server.process.pid) - cpuBefore) / wallSeconds;
+    const serverCpuSeconds = groupCpuSeconds(server.process.pid) - cpuBefore;
+    const serverCpuCores = serverCpuSeconds / wallSeconds;
     if (code !== 0) throw new Error(`h2load exited ${code}:\n${stdout.slice(-1500)}\n${stderr.slice(-500)}`);
-    const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(stdout);
+    const finished = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s/.exec(stdout); // "998.12ms" under a second
     const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
     const protocol = /Application protocol: (\S+)/.exec(stdout);
     if (finished === null || requests === null) throw new Error(`h2load printed no figures:\n${stdout.slice(-1500)}`);
@@ -72,12 +76,13 @@ export async function runH2load(server: RunningServer, options: H2loadOptions): 
       protocol: protocol?.[1] ?? (options.h1 ? 'http/1.1' : 'h2c'),
       connections: options.connections,
       streams: options.streams,
-      seconds: options.durationSeconds,
+      seconds: options.requests === undefined ? options.durationSeconds : Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1),
       succeeded: Number(requests[4]),
       failed: Number(requests[5]) + Number(requests[6]) + Number(requests[7]),
-      requestsPerSecond: Number(finished[2]),
+      requestsPerSecond: Number(finished[3]),
       latencyMs: latencies,
       serverCpuCores,
+      serverCpuSeconds,
       generatorCpuCores: childCpuSeconds(stderr) / wallSeconds,
     };
   } finally {
@@ -140,7 +145,8 @@ export async function runSpdyLoad(server: RunningServer, options: SpdyLoadOption
   const started = performance.now();
   const { code, stdout, stderr } = await runToCompletion('spdy-load', NODE, args, planned + RUN_SLACK_MS, { cwd: ROOT });
   const wallSeconds = (performance.now() - started) / 1000;
-  const serverCpuCores = (groupCpuSeconds(server.process.pid) - cpuBefore) / wallSeconds;
+  const serverCpuSeconds = groupCpuSeconds(server.process.pid) - cpuBefore;
+  const serverCpuCores = serverCpuSeconds / wallSeconds;
   const line = stdout.trim().split('\n').pop() ?? '';
   if (!line.startsWith('{')) throw new Error(`spdy-load exited ${code} without figures:\n${stderr.slice(-1500)}`);
   const raw = JSON.parse(line) as SpdyLoadResult;
@@ -156,6 +162,7 @@ export async function runSpdyLoad(server: RunningServer, options: SpdyLoadOption
     bodyBytesPerSecond: raw.bodyBytesPerSecond,
     latencyMs: raw.latencyMs,
     serverCpuCores,
+    serverCpuSeconds,
     generatorCpuCores: raw.generatorCpuCores,
     raw,
   };
@@ -183,7 +190,8 @@ export async function runPageLoad(server: RunningServer, options: PageLoadOption
   const started = performance.now();
   const { code, stdout, stderr } = await runToCompletion('page-load', NODE, args, (options.loads + options.warmupLoads) * PAGE_LOAD_SLACK_MS + RUN_SLACK_MS, { cwd: ROOT });
   const wallSeconds = (performance.now() - started) / 1000;
-  const serverCpuCores = (groupCpuSeconds(server.process.pid) - cpuBefore) / wallSeconds;
+  const serverCpuSeconds = groupCpuSeconds(server.process.pid) - cpuBefore;
+  const serverCpuCores = serverCpuSeconds / wallSeconds;
   const line = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`page-load exited ${code} without figures:\n${stderr.slice(-1500)}`);
   return { ...(JSON.parse(line) as PageLoadResult), serverCpuCores };

@@ -1,10 +1,11 @@
 // A cache in a process without a master: the process's own store, written synchronously (the
 // promises exist only so an app's code is the same with and without a master).
 
-import type { CacheStore } from './cache-store.ts';
+import type { CacheEntry, CacheStore } from './cache-store.ts';
 import type { CachedResponse, CacheSetOptions, CacheStats, SpryCache } from './spry-cache.ts';
 import { checkKey } from './limits.ts';
 import { prepareWrite } from './write-args.ts';
+import { countCacheLookup } from '../observe/counters.ts';
 
 export class LocalCache implements SpryCache {
   private readonly store: CacheStore;
@@ -22,12 +23,18 @@ export class LocalCache implements SpryCache {
   }
 
   get(key: string): Buffer | undefined {
-    return this.store.get(key)?.value;
+    return this.lookUp(key)?.value;
   }
 
   getEntry(key: string): CachedResponse | undefined {
-    const entry = this.store.get(key);
+    const entry = this.lookUp(key);
     return entry === undefined ? undefined : { value: entry.value, contentType: entry.contentType };
+  }
+
+  private lookUp(key: string): CacheEntry | undefined {
+    const entry = this.store.get(key);
+    countCacheLookup(this.store.name, entry !== undefined);
+    return entry;
   }
 
   has(key: string): boolean {

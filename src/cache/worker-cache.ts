@@ -10,6 +10,7 @@ import { cacheError, checkKey } from './limits.ts';
 import type { CacheReplica } from './replica.ts';
 import type { CachedResponse, CacheSetOptions, CacheStats, SpryCache } from './spry-cache.ts';
 import { prepareWrite } from './write-args.ts';
+import { countCacheLookup } from '../observe/counters.ts';
 
 /** How often a worker tells the master which keys it read. */
 export const TOUCH_BATCH_MS = 1000;
@@ -116,6 +117,7 @@ export class WorkerCache implements SpryCache {
 
   getEntry(key: string): CachedResponse | undefined {
     const entry = this.replica.get(key);
+    countCacheLookup(this.name, entry !== undefined);
     if (entry === undefined) return undefined;
     this.link.touch(this.name, key);
     return { value: entry.value, contentType: entry.contentType };

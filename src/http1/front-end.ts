@@ -13,6 +13,7 @@ import { goAwayAll, isWebSocket, watchForSwitch } from '../exchange/going-away.t
 import { IdleSockets } from '../exchange/idle-sockets.ts';
 import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
+import { countProtocolError } from '../observe/counters.ts';
 
 /** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
 const kConnection = Symbol('spry.connection');
@@ -121,12 +122,14 @@ function declaresOverLimit(req: IncomingMessage, limitPostBytes: number): boolea
 
 /** A whole 400 response, for a socket node:http no longer writes responses on (CONNECT, upgrades). */
 function badRequestResponse(problem: RequestHeadProblem): string {
+  countProtocolError('http/1.1', problem.code);
   const body = badRequestBody(problem);
   return `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 /** A 400 naming the problem; the connection closes after it (what follows cannot be trusted). */
 function refuse(res: ServerResponse, problem: RequestHeadProblem): void {
+  countProtocolError('http/1.1', problem.code);
   const body = badRequestBody(problem);
   res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);

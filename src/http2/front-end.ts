@@ -16,6 +16,7 @@ import { Http2Exchange, requestHead, type Http2SessionState } from './http2-exch
 import { Http2StallWatch } from './stall-watch.ts';
 import { Http2Tunnel } from './tunnel.ts';
 import { goAwayAll } from '../exchange/going-away.ts';
+import { countProtocolError } from '../observe/counters.ts';
 
 const trace = tracer('h2');
 const ignore = (): void => {};
@@ -113,7 +114,8 @@ export function createHttp2FrontEnd(
     const connection = (session.socket as AcceptedSocket)[kConnection]!;
     sessions.set(session, { connection, buffers, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0, tunnels: new Set() });
     session.once('close', () => sessions.delete(session));
-    session.on('error', () => {}); // the session closes; its streams report their own end
+    // The session closes; its streams report their own end.
+    session.on('error', (error: NodeJS.ErrnoException) => countProtocolError(connection.secure ? 'h2' : 'h2c', error.code ?? 'ERR_HTTP2_SESSION_ERROR'));
     if (options.idleTimeoutMs > 0) setIdleTimeout(session, options.idleTimeoutMs);
     if (closing) session.close();
   });
@@ -126,6 +128,7 @@ export function createHttp2FrontEnd(
     const problem = checkTarget(headers[':method'] ?? '', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? headers.host ?? '');
     if (problem !== undefined) {
       trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
+      countProtocolError(sessions.get(stream.session!)!.connection.secure ? 'h2' : 'h2c', problem.code);
       stream.on('error', ignore); // node:http2 reports the reset it sends as the stream's error
       stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
       return;

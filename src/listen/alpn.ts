@@ -12,6 +12,7 @@ import type { PushPlanner } from '../push/push-planner.ts';
 import { createSpdyFrontEnd } from '../spdy/front-end.ts';
 import { SPDY_ALPN_IDS, spdyVersionFor } from '../spdy/versions.ts';
 import type { FrontEnd } from './front-end.ts';
+import { countConnection } from '../observe/counters.ts';
 
 /** Every protocol id a listener may offer, newest first within each family. */
 export const PROTOCOL_IDS = ['h2', ...SPDY_ALPN_IDS, 'http/1.1', 'http/1.0'] as const;
@@ -55,8 +56,9 @@ export function createFrontEnds(protocols: readonly ProtocolId[], app: App, opti
  * first bytes said); anything else, a client that offered no ALPN included, gets HTTP/1.1.
  */
 export function dispatch(socket: Socket, frontEnds: FrontEnds, connection: ConnectionInfo, protocol: string | false | null | undefined): void {
-  const frontEnd = (typeof protocol === 'string' ? frontEnds.get(protocol as ProtocolId) : undefined) ?? frontEnds.get('http/1.1')!;
-  frontEnd.accept(socket, connection);
+  const chosen = typeof protocol === 'string' ? frontEnds.get(protocol as ProtocolId) : undefined;
+  countConnection(socket, chosen === undefined ? 'http/1.1' : protocol === 'h2' && !connection.secure ? 'h2c' : (protocol as string));
+  (chosen ?? frontEnds.get('http/1.1')!).accept(socket, connection);
 }
 
 /** The protocols as the startup log names them: h2 on a plain listener is h2c. */

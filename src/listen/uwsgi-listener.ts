@@ -6,6 +6,7 @@ import { connectionInfo } from '../exchange/connection-info.ts';
 import { createUwsgiFrontEnd } from '../uwsgi/front-end.ts';
 import type { FrontEndOptions } from './alpn.ts';
 import { ConnectionSet, type ConnectionHandler } from './connection-handler.ts';
+import { countConnection } from '../observe/counters.ts';
 
 export function createUwsgiHandler(app: App, options: FrontEndOptions): ConnectionHandler {
   const server = new Server();
@@ -13,6 +14,7 @@ export function createUwsgiHandler(app: App, options: FrontEndOptions): Connecti
   const connections = new ConnectionSet();
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
+    countConnection(socket, 'uwsgi');
     frontEnd.accept(socket, connectionInfo(socket, false));
   });
   return connections.handler(server, ['uwsgi'], [frontEnd]);

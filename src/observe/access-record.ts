@@ -1,7 +1,7 @@
 // What the access log, the stats and the metrics know of one request: its RequestHead plus what
 // the response did. Records are plain objects filled in as the exchange runs and handed, whole,
 // to the Observer when the response ends; nothing is formatted here (log-format.ts does that,
-// in the batch writer, off the request's path).
+// when the log writer takes the record).
 
 import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
 

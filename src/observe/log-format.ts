@@ -1,7 +1,7 @@
 // Access lines from AccessRecords: spry's default line, uWSGI's --log-format with `%(var)`
 // placeholders (same meanings as uWSGI 2.0's LogFormat docs, see ../shared/SPEC.md's "uWSGI
 // options for the production edge"), and JSON lines. A format is compiled once into a list of
-// parts; lines are built only by the batch writer, never on the request's path.
+// parts; the log writer builds each line when its response ends (log-writer.ts says why).
 
 import { STATUS_CODES } from 'node:http';
 import { ConfigError } from '../errors.ts';
@@ -35,7 +35,7 @@ const VARIABLES: Readonly<Record<string, Variable>> = {
   micros: (r) => Math.round(r.durationMs * 1000),
   secs: (r) => (r.durationMs / 1000).toFixed(6),
   time: (r) => Math.floor(wallClock(r) / 1000),
-  ltime: (r) => apacheTime(new Date(wallClock(r))),
+  ltime: (r) => apacheTimeAt(wallClock(r)),
   host: (r) => r.head.authority,
   referer: (r) => headerValue(r.head.headers, 'referer') ?? '',
   uagent: (r) => headerValue(r.head.headers, 'user-agent') ?? '',
@@ -79,7 +79,7 @@ export function compileFormat(format: string | undefined, context: LineContext, 
  */
 function defaultLine(r: AccessRecord, c: LineContext): string {
   const stream = streamIdOf(r.head);
-  return `${clientAddress(r, c)} [${apacheTime(new Date(wallClock(r)))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${r.status}, ${r.bodyBytes} bytes in ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}`;
+  return `${clientAddress(r, c)} [${apacheTimeAt(wallClock(r))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${r.status}, ${r.bodyBytes} bytes in ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}`;
 }
 
 /** Every value escaped by JSON.stringify: quotes, backslashes, control bytes; lone surrogates as \u escapes. */
@@ -135,6 +135,22 @@ function contentLength(r: AccessRecord): number {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+let cachedSecond = NaN;
+let cachedTime = '';
+
+/**
+ * apacheTime() of a wall-clock millisecond, formatted once per second: every line of a busy
+ * second shares it (local time and its offset are dear to compute, and change only at a second).
+ */
+function apacheTimeAt(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedTime = apacheTime(new Date(second * 1000));
+  }
+  return cachedTime;
+}
 
 /** `04/Oct/2025:10:33:11 +0200`, local time, as Apache's %t (without its brackets). */
 export function apacheTime(date: Date): string {

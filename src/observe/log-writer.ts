@@ -1,5 +1,8 @@
-// The access log's writer: records queue (bounded) and are formatted and written in batches,
-// one write in flight at a time, never a synchronous write per request. A slow or full disk
+// The access log's writer: each record is formatted into its line when its response ends, and
+// lines queue (bounded) and are written in batches, one write in flight at a time, never a
+// synchronous write per request. Formatting at once, not in the batch, is for the garbage
+// collector: a queued record would keep its request's objects (head, headers, the front end's
+// stream) alive past the next scavenge, and promoting them cost far more than the line does. A slow or full disk
 // costs dropped lines (counted), never a stalled server.
 //
 // Whole lines, never interleaved: every worker opens the file itself with O_APPEND and writes
@@ -13,7 +16,7 @@ import { close, closeSync, fstatSync, openSync, write, writeSync } from 'node:fs
 import type { AccessRecord } from './access-record.ts';
 import type { LineFormat } from './log-format.ts';
 
-/** Records waiting for the writer; past this, new ones are dropped (and counted). */
+/** Lines waiting for the writer; past this, new ones are dropped (and counted). */
 export const MAX_PENDING_RECORDS = 16_384;
 /** POSIX's minimum and Linux's PIPE_BUF: writes up to this size to a pipe are atomic. */
 const PIPE_ATOMIC_BYTES = 4096;
@@ -29,7 +32,7 @@ export class LogWriter {
   private readonly format: LineFormat;
   private fd: number;
   private chunkBytes: number;
-  private pending: AccessRecord[] = [];
+  private pending: string[] = [];
   /** Formatted chunks not yet written (the first may be in flight). */
   private chunks: Buffer[] = [];
   private writing = false;
@@ -50,7 +53,7 @@ export class LogWriter {
       this.dropped++;
       return;
     }
-    this.pending.push(record);
+    this.pending.push(this.format(record));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(flushWriter, this);
@@ -64,16 +67,16 @@ export class LogWriter {
     if (!this.writing) this.swapFile();
   }
 
-  /** Formats what is queued into whole-line chunks and starts writing them. */
+  /** Gathers what is queued into whole-line chunks and starts writing them. */
   flush(): void {
     this.scheduled = false;
-    const records = this.pending;
-    if (records.length === 0) return;
+    const lines = this.pending;
+    if (lines.length === 0) return;
     this.pending = [];
     let text = '';
     let bytes = 0;
-    for (const record of records) {
-      const line = `${this.format(record)}\n`;
+    for (const pending of lines) {
+      const line = `${pending}\n`;
       const size = Buffer.byteLength(line);
       if (bytes > 0 && bytes + size > this.chunkBytes) {
         this.chunks.push(Buffer.from(text));

@@ -17,6 +17,14 @@ export function renderMetrics(snapshot: StatsSnapshot): string {
   for (const [protocol, stats] of protocols) {
     for (const [status, count] of Object.entries(stats.statusClasses)) out.push(`spry_requests_total{protocol="${label(protocol)}",status="${label(status)}"} ${count}`);
   }
+  family('spry_connections_open', 'gauge', 'Connections open now, by wire protocol (connections, not streams).');
+  for (const [protocol, stats] of protocols) out.push(`spry_connections_open{protocol="${label(protocol)}"} ${stats.connections}`);
+  family('spry_connections_total', 'counter', 'Connections accepted, by wire protocol.');
+  for (const [protocol, stats] of protocols) out.push(`spry_connections_total{protocol="${label(protocol)}"} ${stats.connectionsTotal}`);
+  family('spry_protocol_errors_total', 'counter', 'Protocol errors by wire protocol and stable code: bad frames and sessions, refused request heads.');
+  for (const [protocol, stats] of protocols) {
+    for (const [code, count] of Object.entries(stats.errors)) out.push(`spry_protocol_errors_total{protocol="${label(protocol)}",code="${label(code)}"} ${count}`);
+  }
   family('spry_requests_in_flight', 'gauge', 'Requests being served (open streams on SPDY and h2), by wire protocol.');
   for (const [protocol, stats] of protocols) out.push(`spry_requests_in_flight{protocol="${label(protocol)}"} ${stats.inFlight}`);
   family('spry_request_body_bytes_total', 'counter', 'Request body bytes read, by wire protocol.');
@@ -31,8 +39,12 @@ export function renderMetrics(snapshot: StatsSnapshot): string {
     out.push(`spry_request_duration_seconds_sum{protocol="${p}"} ${stats.durationSum}`);
     out.push(`spry_request_duration_seconds_count{protocol="${p}"} ${stats.durationBuckets[DURATION_BOUNDS.length]}`);
   }
-  family('spry_pushes_total', 'counter', 'Server pushes an app asked for, by outcome.');
+  family('spry_pushes_total', 'counter', 'Server pushes (res.push() and the cache push planner), by outcome.');
   out.push(`spry_pushes_total{outcome="sent"} ${snapshot.pushes.sent}`, `spry_pushes_total{outcome="refused"} ${snapshot.pushes.refused}`);
+  family('spry_cache_lookups_total', 'counter', 'Cache reads (apps and the push planner), by cache and result.');
+  for (const [cache, lookups] of Object.entries(snapshot.caches)) {
+    out.push(`spry_cache_lookups_total{cache="${label(cache)}",result="hit"} ${lookups.hits}`, `spry_cache_lookups_total{cache="${label(cache)}",result="miss"} ${lookups.misses}`);
+  }
   family('spry_app_exceptions_total', 'counter', 'Requests whose app threw or rejected.');
   out.push(`spry_app_exceptions_total ${snapshot.workers.reduce((sum, w) => sum + w.exceptions, 0)}`);
   family('spry_log_lines_dropped_total', 'counter', 'Access log lines lost to a full queue or a failed write.');

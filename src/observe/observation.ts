@@ -6,6 +6,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import type { App } from '../apps/app.ts';
 import type { ObserveConfig } from '../config/config.ts';
 import { logLine, reopenLogFile, setLogFile } from '../log.ts';
+import { countInto } from './counters.ts';
 import { compileFormat } from './log-format.ts';
 import { LogWriter } from './log-writer.ts';
 import { observeApp } from './observed-app.ts';
@@ -43,6 +44,7 @@ export function startObservation(config: ObserveConfig | undefined, workerId: nu
     stats.droppedLines = () => log.dropped;
   }
   const observer = needed ? new Observer(stats, writer) : undefined;
+  countInto(needed ? stats : undefined);
   const flushAtExit = (): void => writer?.flushSync();
   process.on('exit', flushAtExit);
   const reopen = (): void => {
@@ -69,7 +71,10 @@ export function startObservation(config: ObserveConfig | undefined, workerId: nu
       for (const file of touched) unwatchFile(file);
       process.off('exit', flushAtExit);
       writer?.close();
-      if (current === observation) current = undefined;
+      if (current === observation) {
+        current = undefined;
+        countInto(undefined);
+      }
     },
   };
   current = observation;

@@ -8,6 +8,11 @@ import { wireProtocol, type AccessRecord } from './access-record.ts';
 export const DURATION_BOUNDS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface ProtocolStats {
+  /** Connections open now, and accepted in all (connections, not streams). */
+  connections: number;
+  connectionsTotal: number;
+  /** Protocol errors by stable code: SPDY sessions' protocolError, h2 session errors and refused streams, 400s for bad request heads. */
+  errors: Record<string, number>;
   requests: number;
   /** Requests reached the app and not yet ended: open streams (SPDY, h2) or requests in flight. */
   inFlight: number;
@@ -45,9 +50,16 @@ export interface WorkerStats {
   readonly last_spawn: number;
 }
 
+export interface CacheLookups {
+  hits: number;
+  misses: number;
+}
+
 export interface StatsSnapshot {
   readonly workers: WorkerStats[];
   readonly protocols: Record<string, ProtocolStats>;
+  /** Reads of each cache (apps' get and the push planner's), by cache name. */
+  readonly caches: Record<string, CacheLookups>;
   readonly pushes: { sent: number; refused: number };
   readonly droppedLogLines: number;
   readonly backends: BackendStats[];
@@ -61,6 +73,7 @@ export class Stats {
   tx = 0;
   runningTimeUs = 0;
   private readonly protocols = new Map<string, ProtocolStats>();
+  private readonly caches = new Map<string, CacheLookups>();
   private readonly spawnedAt = Math.floor(Date.now() / 1000);
   private readonly workerId: number;
   /** Other sources of numbers, asked at snapshot time. */
@@ -75,11 +88,33 @@ export class Stats {
     this.protocol(wireProtocol(record.head)).inFlight++;
   }
 
+  connectionOpened(protocol: string): void {
+    const stats = this.protocol(protocol);
+    stats.connections++;
+    stats.connectionsTotal++;
+  }
+
+  connectionClosed(protocol: string): void {
+    this.protocol(protocol).connections--;
+  }
+
+  protocolError(protocol: string, code: string): void {
+    const errors = this.protocol(protocol).errors;
+    errors[code] = (errors[code] ?? 0) + 1;
+  }
+
+  cacheLookup(cache: string, hit: boolean): void {
+    let lookups = this.caches.get(cache);
+    if (lookups === undefined) this.caches.set(cache, (lookups = { hits: 0, misses: 0 }));
+    if (hit) lookups.hits++;
+    else lookups.misses++;
+  }
+
   finished(record: AccessRecord): void {
     const stats = this.protocol(wireProtocol(record.head));
     stats.inFlight--;
     stats.requests++;
-    const statusClass = `${Math.floor(record.status / 100)}xx`;
+    const statusClass = STATUS_CLASSES[Math.floor(record.status / 100)] ?? `${Math.floor(record.status / 100)}xx`;
     stats.statusClasses[statusClass] = (stats.statusClasses[statusClass] ?? 0) + 1;
     if (record.requestBytes > 0) stats.bytesIn += record.requestBytes;
     stats.bytesOut += record.bodyBytes;
@@ -114,6 +149,7 @@ export class Stats {
     return {
       workers: [worker],
       protocols: structuredClone(Object.fromEntries(this.protocols)),
+      caches: structuredClone(Object.fromEntries(this.caches)),
       pushes: { sent: this.pushesSent, refused: this.pushesRefused },
       droppedLogLines: this.droppedLines(),
       backends: this.backends(),
@@ -123,30 +159,50 @@ export class Stats {
   private protocol(name: string): ProtocolStats {
     let stats = this.protocols.get(name);
     if (stats === undefined) {
-      stats = { requests: 0, inFlight: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 };
+      stats = emptyProtocolStats();
       this.protocols.set(name, stats);
     }
     return stats;
   }
 }
 
+/** Status class names by status / 100, so a request's costs no string. */
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+function emptyProtocolStats(): ProtocolStats {
+  return { connections: 0, connectionsTotal: 0, errors: {}, requests: 0, inFlight: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 };
+}
+
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+}
+
 /** Every worker's snapshot as one: workers listed, counters summed, backends by label. */
 export function mergeSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapshot {
   const protocols: Record<string, ProtocolStats> = {};
+  const caches: Record<string, CacheLookups> = {};
   const backends = new Map<string, BackendStats>();
   let sent = 0;
   let refused = 0;
   let dropped = 0;
   for (const snapshot of snapshots) {
     for (const [name, stats] of Object.entries(snapshot.protocols)) {
-      const into = (protocols[name] ??= { requests: 0, inFlight: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 });
+      const into = (protocols[name] ??= emptyProtocolStats());
+      into.connections += stats.connections;
+      into.connectionsTotal += stats.connectionsTotal;
+      addCounts(into.errors, stats.errors);
       into.requests += stats.requests;
       into.inFlight += stats.inFlight;
       into.bytesIn += stats.bytesIn;
       into.bytesOut += stats.bytesOut;
       into.durationSum += stats.durationSum;
       stats.durationBuckets.forEach((count, i) => (into.durationBuckets[i] += count));
-      for (const [statusClass, count] of Object.entries(stats.statusClasses)) into.statusClasses[statusClass] = (into.statusClasses[statusClass] ?? 0) + count;
+      addCounts(into.statusClasses, stats.statusClasses);
+    }
+    for (const [name, lookups] of Object.entries(snapshot.caches)) {
+      const into = (caches[name] ??= { hits: 0, misses: 0 });
+      into.hits += lookups.hits;
+      into.misses += lookups.misses;
     }
     for (const backend of snapshot.backends) {
       const known = backends.get(backend.label);
@@ -156,7 +212,7 @@ export function mergeSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapsh
     refused += snapshot.pushes.refused;
     dropped += snapshot.droppedLogLines;
   }
-  return { workers: snapshots.flatMap((s) => s.workers), protocols, pushes: { sent, refused }, droppedLogLines: dropped, backends: [...backends.values()] };
+  return { workers: snapshots.flatMap((s) => s.workers), protocols, caches, pushes: { sent, refused }, droppedLogLines: dropped, backends: [...backends.values()] };
 }
 
 /** uWSGI's stats document: its top-level fields, then spry's. */
@@ -171,6 +227,7 @@ export function statsDocument(snapshot: StatsSnapshot, version: string, listenQu
     cwd: process.cwd(),
     workers: snapshot.workers,
     protocols: snapshot.protocols,
+    caches: snapshot.caches,
     pushes: snapshot.pushes,
     backends: snapshot.backends,
     dropped_log_lines: snapshot.droppedLogLines,

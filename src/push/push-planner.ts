@@ -8,6 +8,7 @@ import type { FlatHeaders, PushSink, RequestHead } from '../exchange/exchange.ts
 import type { StaticFilesConfig } from '../static/static-config.ts';
 import { findPushableFile, sendPushedFile } from '../static/static-push.ts';
 import { preloadTargets } from './preload-links.ts';
+import { countPlannedPush } from '../observe/counters.ts';
 
 /** A resource to push: the request the client would have made, and the response. */
 export interface PushedResource {
@@ -65,6 +66,7 @@ export function createPushPlanner(cacheName: string | undefined, staticFiles?: S
         path, authority: head.authority, scheme: head.scheme, status: 200,
         ...(entry !== undefined ? { headers: ['content-type', entry.contentType, 'content-length', String(entry.value.length)], body: entry.value } : { headers: file!.headers }),
       });
+      countPlannedPush(started !== undefined);
       if (started === undefined) return;
       if (file !== undefined) sendPushedFile(file, started);
       remember(pushed, path);

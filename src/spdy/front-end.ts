@@ -10,6 +10,7 @@ import type { PushPlanner } from '../push/push-planner.ts';
 import { tracer } from '../log.ts';
 import { SpdyServerSession } from './server-session.ts';
 import type { SpdyVersion } from './versions.ts';
+import { countProtocolError } from '../observe/counters.ts';
 
 const trace = tracer('spdy');
 /**
@@ -59,9 +60,10 @@ export function createSpdyFrontEnd(
           sweeper = undefined;
         }
       });
-      if (trace !== undefined) {
-        session.on('protocolError', (error) => trace(`${connection.remoteAddress}:${connection.remotePort} ${error.code}: ${error.message}`));
-      }
+      session.on('protocolError', (error) => {
+        countProtocolError(version.alpn, error.code);
+        trace?.(`${connection.remoteAddress}:${connection.remotePort} ${error.code}: ${error.message}`);
+      });
       if (closing) session.close();
     },
     close() {

@@ -12,6 +12,7 @@ import type { FrontEnd } from '../listen/front-end.ts';
 import { tracer } from '../log.ts';
 import { requestHeadFromVars, UwsgiExchange } from './exchange.ts';
 import { UwsgiRequestDecoder } from './packet.ts';
+import { countProtocolError } from '../observe/counters.ts';
 
 const trace = tracer('uwsgi');
 
@@ -51,6 +52,7 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
         const problem = checkRequestHead(head);
         if (problem !== undefined) {
           trace?.(`${connection.remoteAddress}: ${problem.code}: ${problem.message}`);
+          countProtocolError('uwsgi', problem.code);
           const body = badRequestBody(problem);
           socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
           return;

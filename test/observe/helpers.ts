@@ -3,6 +3,7 @@
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 export async function tempDir(): Promise<{ path: string; file(name: string): string; remove(): Promise<void> }> {
@@ -17,6 +18,36 @@ export async function linesOf(path: string, count: number): Promise<string[]> {
     const text = await readFile(path, 'utf8').catch(() => '');
     const lines = text.split('\n').filter((line) => line !== '');
     if (lines.length >= count || Date.now() > until) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface StatsDoc {
+  version: string;
+  pid: number;
+  workers: { id: number; pid: number; requests: number }[];
+  protocols: Record<string, { connections: number; connectionsTotal: number; errors: Record<string, number>; requests: number; statusClasses: Record<string, number> }>;
+  caches: Record<string, { hits: number; misses: number }>;
+  pushes: { sent: number; refused: number };
+}
+
+/** The --stats server's document (a raw TCP stats server: it writes it on connect, then closes). */
+export function readStats(port: number): Promise<StatsDoc> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as StatsDoc));
+    socket.on('error', reject);
+  });
+}
+
+/** The stats document once `condition` holds of it (up to 10 s; the last one read after that). */
+export async function statsWhen(port: number, condition: (stats: StatsDoc) => boolean): Promise<StatsDoc> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const stats = await readStats(port);
+    if (condition(stats) || Date.now() > until) return stats;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

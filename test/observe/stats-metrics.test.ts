@@ -5,25 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { connectClient } from '../helpers/protocol-clients.ts';
 import { startSpry, TEST_APP_ARGS } from '../helpers/spry-process.ts';
 import { PROMETHEUS, PROMTOOL } from '../tools/tools.ts';
 import { freePort, plainRequest } from '../uwsgi/helpers.ts';
-import { linesOf, tempDir } from './helpers.ts';
+import { linesOf, readStats, tempDir, type StatsDoc } from './helpers.ts';
 
-type StatsDoc = { version: string; pid: number; workers: { id: number; pid: number; requests: number }[]; protocols: Record<string, { requests: number; statusClasses: Record<string, number> }> };
-
-function readStats(port: number): Promise<StatsDoc> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as StatsDoc));
-    socket.on('error', reject);
-  });
-}
 
 describe('the stats server counts the requests made', () => {
   test('one process: requests by protocol and status class, and the worker\'s total', async () => {
