@@ -246,7 +246,8 @@ class Http2ProtocolClient implements ProtocolClient {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.session.closed) return resolve();
+      // A session whose connection died is destroyed without being closed: its 'close' is past.
+      if (this.session.closed || this.session.destroyed) return resolve();
       const timer = setTimeout(() => this.session.destroy(), CLOSE_GRACE_MS);
       this.session.once('close', () => {
         clearTimeout(timer);
