@@ -164,15 +164,18 @@ class Forward {
       this.balancer.markDead(node);
       if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
     };
-    socket.setNoDelay(true);
-    socket.setTimeout(this.options.timeoutMs);
+    // Nagle could hold back a body's later writes; a lone packet goes out at once either way.
+    if (head.hasBody || held !== undefined) socket.setNoDelay(true);
     const timedOut = (): void => {
       this.backendFailed(node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`), 504);
       socket.destroy();
     };
-    // The idle timeout alone never fires on a backend that trickles its head a byte at a time:
-    // the whole head must arrive within the timeout.
+    // The whole head must arrive within the timeout (an idle timeout alone never fires on a
+    // backend that trickles its head a byte at a time). Until then that deadline is also the
+    // idle one, so the socket's idle timer (re-armed on every read and write) is armed only
+    // for a body that does not arrive with the head: most responses never need it.
     const headDeadline = setTimeout(timedOut, this.options.timeoutMs);
+    let idleArmed = false;
     const parser = new HttpResponseParser(
       {
         head: (status, headers) => {
@@ -213,6 +216,11 @@ class Forward {
       } catch (error) {
         this.backendFailed(node, error as Error, 502);
         socket.destroy();
+        return;
+      }
+      if (!idleArmed && this.headSent && !parser.done) {
+        idleArmed = true;
+        socket.setTimeout(this.options.timeoutMs);
       }
     });
     socket.once('end', () => {
