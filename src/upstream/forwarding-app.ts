@@ -195,7 +195,9 @@ class Forward {
     );
     exchange.onDrain = () => socket.resume();
     exchange.onAbort = () => socket.destroy();
-    socket.once('connect', () => {
+    // `on`, not `once`: each of these fires at most once on a socket, and once's wrapper and
+    // its removal cost a closure and a listener-array splice per event per request.
+    socket.on('connect', () => {
       connected = true;
       this.balancer.markAlive(node);
       socket.write(packet);
@@ -223,7 +225,7 @@ class Forward {
         socket.setTimeout(this.options.timeoutMs);
       }
     });
-    socket.once('end', () => {
+    socket.on('end', () => {
       if (abandoned) return;
       if (!answered) return lost(new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection without answering'));
       try {
@@ -232,12 +234,12 @@ class Forward {
         this.backendFailed(node, error as Error, 502);
       }
     });
-    socket.once('timeout', timedOut);
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    socket.on('timeout', timedOut);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!answered) return lost(error);
       this.backendFailed(node, error, 502);
     });
-    socket.once('close', () => {
+    socket.on('close', () => {
       clearTimeout(headDeadline);
       release();
     });
