@@ -19,13 +19,17 @@ export class NodeHttpExchange implements ServerExchange {
     this.req = req;
     this.res = res;
     this.head = head;
-    res.on('drain', () => this.onDrain?.());
-    res.on('close', () => {
-      if (!res.writableFinished && !this.aborted) {
-        this.aborted = true;
-        this.onAbort?.(new Error('the connection closed before the response finished'));
-      }
-    });
+    (res as ExchangeCarrier)[kExchange] = this;
+    res.on('drain', onResponseDrain);
+    res.on('close', onResponseClose);
+  }
+
+  /** The response closed: an abort unless it had finished. */
+  closed(): void {
+    if (!this.res.writableFinished && !this.aborted) {
+      this.aborted = true;
+      this.onAbort?.(new Error('the connection closed before the response finished'));
+    }
   }
 
   setBodySink(sink: BodySink): void {
@@ -61,4 +65,16 @@ export class NodeHttpExchange implements ServerExchange {
     this.aborted = true;
     this.res.destroy();
   }
+}
+
+const kExchange = Symbol('spry.exchange');
+type ExchangeCarrier = ServerResponse & { [kExchange]?: NodeHttpExchange };
+
+// Shared by every NodeHttpExchange (no closures per request).
+function onResponseDrain(this: ExchangeCarrier): void {
+  this[kExchange]?.onDrain?.();
+}
+
+function onResponseClose(this: ExchangeCarrier): void {
+  this[kExchange]?.closed();
 }

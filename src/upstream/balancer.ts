@@ -29,19 +29,30 @@ export class Balancer {
   /** The node to try next, never `exclude` unless it is the only one. */
   pick(exclude?: BackendNode): BackendNode | undefined {
     const now = Date.now();
-    let best: BackendNode[] = [];
+    // Two passes, no array per request: the fewest outstanding and how many nodes tie on it,
+    // then the tie whose turn it is.
     let fewest = Infinity;
+    let ties = 0;
     for (const node of this.nodes) {
-      if (node === exclude || node.deadUntil > now) continue;
+      if (!this.eligible(node, exclude, now)) continue;
       if (node.outstanding < fewest) {
         fewest = node.outstanding;
-        best = [node];
-      } else if (node.outstanding === fewest) best.push(node);
+        ties = 1;
+      } else if (node.outstanding === fewest) ties++;
     }
-    if (best.length > 0) return best[this.turn++ % best.length];
+    if (ties > 0) {
+      let nth = this.turn++ % ties;
+      for (const node of this.nodes) {
+        if (this.eligible(node, exclude, now) && node.outstanding === fewest && nth-- === 0) return node;
+      }
+    }
     const others = this.nodes.filter((node) => node !== exclude);
     if (others.length === 0) return undefined;
     return others.reduce((a, b) => (a.deadUntil <= b.deadUntil ? a : b));
+  }
+
+  private eligible(node: BackendNode, exclude: BackendNode | undefined, now: number): boolean {
+    return node !== exclude && node.deadUntil <= now;
   }
 
   markDead(node: BackendNode): void {

@@ -164,15 +164,18 @@ class Forward {
       this.balancer.markDead(node);
       if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
     };
-    socket.setNoDelay(true);
-    socket.setTimeout(this.options.timeoutMs);
+    // Nagle could hold back a body's later writes; a lone packet goes out at once either way.
+    if (head.hasBody || held !== undefined) socket.setNoDelay(true);
     const timedOut = (): void => {
       this.backendFailed(node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`), 504);
       socket.destroy();
     };
-    // The idle timeout alone never fires on a backend that trickles its head a byte at a time:
-    // the whole head must arrive within the timeout.
+    // The whole head must arrive within the timeout (an idle timeout alone never fires on a
+    // backend that trickles its head a byte at a time). Until then that deadline is also the
+    // idle one, so the socket's idle timer (re-armed on every read and write) is armed only
+    // for a body that does not arrive with the head: most responses never need it.
     const headDeadline = setTimeout(timedOut, this.options.timeoutMs);
+    let idleArmed = false;
     const parser = new HttpResponseParser(
       {
         head: (status, headers) => {
@@ -192,7 +195,9 @@ class Forward {
     );
     exchange.onDrain = () => socket.resume();
     exchange.onAbort = () => socket.destroy();
-    socket.once('connect', () => {
+    // `on`, not `once`: each of these fires at most once on a socket, and once's wrapper and
+    // its removal cost a closure and a listener-array splice per event per request.
+    socket.on('connect', () => {
       connected = true;
       this.balancer.markAlive(node);
       socket.write(packet);
@@ -213,9 +218,14 @@ class Forward {
       } catch (error) {
         this.backendFailed(node, error as Error, 502);
         socket.destroy();
+        return;
+      }
+      if (!idleArmed && this.headSent && !parser.done) {
+        idleArmed = true;
+        socket.setTimeout(this.options.timeoutMs);
       }
     });
-    socket.once('end', () => {
+    socket.on('end', () => {
       if (abandoned) return;
       if (!answered) return lost(new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection without answering'));
       try {
@@ -224,12 +234,12 @@ class Forward {
         this.backendFailed(node, error as Error, 502);
       }
     });
-    socket.once('timeout', timedOut);
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    socket.on('timeout', timedOut);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!answered) return lost(error);
       this.backendFailed(node, error, 502);
     });
-    socket.once('close', () => {
+    socket.on('close', () => {
       clearTimeout(headDeadline);
       release();
     });

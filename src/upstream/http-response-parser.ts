@@ -21,6 +21,8 @@ export interface ResponseSink {
 }
 
 const SWITCHED = Symbol('switched');
+/** What `pending` holds when nothing is: one shared empty buffer, not one per chunk. */
+const EMPTY = Buffer.alloc(0);
 const Step = { HEAD: 0, BODY_LENGTH: 1, BODY_UNTIL_CLOSE: 2, CHUNK_SIZE: 3, CHUNK_DATA: 4, CHUNK_DATA_END: 5, TRAILERS: 6, DONE: 7 } as const;
 type Step = (typeof Step)[keyof typeof Step];
 
@@ -28,7 +30,7 @@ export class HttpResponseParser {
   private readonly sink: ResponseSink;
   private readonly noBody: boolean;
   private step: Step = Step.HEAD;
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private remaining = 0;
   private switchedHeaders: FlatHeaders | undefined;
 
@@ -45,7 +47,7 @@ export class HttpResponseParser {
   /** Feeds bytes; throws SpryError (SPRY_ERR_BACKEND_BAD_RESPONSE) on a malformed response. */
   push(chunk: Buffer): void {
     let data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     while (data.length > 0 && this.step !== Step.DONE) {
       switch (this.step) {
         case Step.HEAD:
@@ -108,7 +110,7 @@ export class HttpResponseParser {
             this.step = Step.CHUNK_DATA;
           }
           // "0\r\n\r\n" without trailers: the blank line ends it.
-          if (this.step === Step.TRAILERS && data.subarray(0, 2).toString('latin1') === '\r\n') {
+          if (this.step === Step.TRAILERS && data.length >= 2 && data[0] === 13 && data[1] === 10) {
             data = data.subarray(2);
             this.finish();
           }

@@ -22,21 +22,24 @@ export function encodeUwsgiRequest(vars: Readonly<Record<string, string>>, modif
     size += 4 + keyBytes + valueBytes;
   }
   if (size > MAX_VARS_BYTES) throw tooLarge(`the request's variables take ${size} bytes; the uwsgi protocol carries at most ${MAX_VARS_BYTES}`);
+  // The block as one latin1 string, lengths as two chars each, copied into the packet by one
+  // write: a copy per key and per value cost a call into C++ each.
+  let block = '';
+  for (const key in vars) {
+    const value = vars[key];
+    block += `${lengthChars(key.length)}${key}${lengthChars(value.length)}${value}`;
+  }
   const packet = Buffer.allocUnsafe(UWSGI_HEADER_BYTES + size);
   packet[0] = modifier1;
   packet.writeUInt16LE(size, 1);
   packet[3] = modifier2;
-  let o = UWSGI_HEADER_BYTES;
-  for (const key in vars) {
-    const value = vars[key];
-    packet.writeUInt16LE(key.length, o);
-    o += 2;
-    o += packet.write(key, o, 'latin1');
-    packet.writeUInt16LE(value.length, o);
-    o += 2;
-    o += packet.write(value, o, 'latin1');
-  }
+  packet.write(block, UWSGI_HEADER_BYTES, 'latin1');
   return packet;
+}
+
+/** A u16, little-endian, as two latin1 chars. */
+function lengthChars(length: number): string {
+  return String.fromCharCode(length & 0xff, length >> 8);
 }
 
 function tooLarge(message: string): SpryError {

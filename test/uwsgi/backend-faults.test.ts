@@ -112,6 +112,11 @@ function behave(socket: Socket, path: string, query: URLSearchParams, timers: Se
       socket.write(Buffer.concat([Buffer.alloc(MID_BODY_SENT, 0x78), Buffer.from('\r\n')]));
       later(150, () => socket.end());
       return;
+    case '/bad/stall-mid-body':
+      // The head and the first bytes, then silence with the connection left open.
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${MID_BODY_LENGTH}\r\n\r\n`);
+      socket.write(Buffer.alloc(MID_BODY_SENT, 0x78));
+      return;
     case '/bad/trickle': {
       // A head that never completes, one byte a second: the connection is never idle.
       socket.write('HTTP/1.1 200 OK\r\nX-Trickle: ');
@@ -414,6 +419,17 @@ describe(`backend faults behind spry --http-to (--http-timeout ${HTTP_TIMEOUT_S}
       assert.equal(h1.error?.code, 'ECONNRESET', describeOutcome(h1));
     });
   }
+
+  test(`a backend that goes silent in the middle of its body is cut once ${HTTP_TIMEOUT_S} s pass without a byte: SPDY and h2 streams are reset, the HTTP/1.1 connection is closed`, async () => {
+    // The client connections are kept busy with PINGs, so only the backend's idle timeout is tested.
+    const { spdy, h2, h1 } = await faultOnEveryProtocol('/bad/stall-mid-body', 300, { keepBusy: true });
+    for (const [what, outcome] of [['SPDY', spdy], ['h2', h2], ['HTTP/1.1', h1]] as const) {
+      assert.equal(outcome.status, 200, `${what}: ${describeOutcome(outcome)}`);
+      assert.equal(outcome.bytes, MID_BODY_SENT, `${what}: ${describeOutcome(outcome)}`);
+      assert.equal(outcome.ended, false, `${what}: a cut body must not end like a complete one: ${describeOutcome(outcome)}`);
+      assert.ok(outcome.error !== undefined, `${what}: ${describeOutcome(outcome)}`);
+    }
+  });
 
   test(`a backend that accepts and never answers gets a 504 after ${HTTP_TIMEOUT_S} s; other streams are unaffected`, async () => {
     const started = Date.now();
