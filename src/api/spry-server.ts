@@ -62,6 +62,12 @@ interface ServedMembers {
 
 type Http1Knob = 'timeout' | 'keepAliveTimeout' | 'keepAliveTimeoutBuffer' | 'headersTimeout' | 'requestTimeout' | 'maxHeadersCount' | 'maxRequestsPerSocket';
 
+/** Each knob with node:http's default, read before the server has an HTTP/1.1 front end. */
+const HTTP1_KNOBS: readonly (readonly [Http1Knob, number | null])[] = [
+  ['timeout', 0], ['keepAliveTimeout', 5000], ['keepAliveTimeoutBuffer', 0], ['headersTimeout', 60_000],
+  ['requestTimeout', 0], ['maxHeadersCount', null], ['maxRequestsPerSocket', null],
+];
+
 /** What both kinds of server add to node's: the handler that serves their connections. */
 function served<B extends Constructor<NetServer>>(Base: B): B & Constructor<ServedMembers> {
   abstract class Served extends Base {
@@ -85,63 +91,33 @@ function served<B extends Constructor<NetServer>>(Base: B): B & Constructor<Serv
       this.handler?.closeIdle();
     }
 
-    get timeout(): number {
-      return this.knob('timeout', 0);
-    }
-    set timeout(value: number) {
-      this.setKnob('timeout', value);
-    }
-    get keepAliveTimeout(): number {
-      return this.knob('keepAliveTimeout', 5000);
-    }
-    set keepAliveTimeout(value: number) {
-      this.setKnob('keepAliveTimeout', value);
-    }
-    get keepAliveTimeoutBuffer(): number {
-      return this.knob('keepAliveTimeoutBuffer', 0);
-    }
-    set keepAliveTimeoutBuffer(value: number) {
-      this.setKnob('keepAliveTimeoutBuffer', value);
-    }
-    get headersTimeout(): number {
-      return this.knob('headersTimeout', 60_000);
-    }
-    set headersTimeout(value: number) {
-      this.setKnob('headersTimeout', value);
-    }
-    get requestTimeout(): number {
-      return this.knob('requestTimeout', 0);
-    }
-    set requestTimeout(value: number) {
-      this.setKnob('requestTimeout', value);
-    }
-    get maxHeadersCount(): number | null {
-      return this.knob('maxHeadersCount', null);
-    }
-    set maxHeadersCount(value: number | null) {
-      this.setKnob('maxHeadersCount', value);
-    }
-    get maxRequestsPerSocket(): number | null {
-      return this.knob('maxRequestsPerSocket', null);
-    }
-    set maxRequestsPerSocket(value: number | null) {
-      this.setKnob('maxRequestsPerSocket', value);
-    }
+    declare timeout: number;
+    declare keepAliveTimeout: number;
+    declare keepAliveTimeoutBuffer: number;
+    declare headersTimeout: number;
+    declare requestTimeout: number;
+    declare maxHeadersCount: number | null;
+    declare maxRequestsPerSocket: number | null;
 
     setTimeout(msecs?: number | ((socket: Socket) => void), callback?: (socket: Socket) => void): this {
       const [ms, listener] = typeof msecs === 'function' ? [undefined, msecs] : [msecs, callback];
       for (const server of this.handler?.http1Servers ?? []) server.setTimeout(ms ?? server.timeout, listener);
       return this;
     }
-
-    private knob<K extends Http1Knob>(name: K, fallback: HttpServer[K]): HttpServer[K] {
-      const server = this.handler?.http1Servers[0];
-      return server === undefined ? fallback : server[name];
-    }
-
-    private setKnob<K extends Http1Knob>(name: K, value: HttpServer[K]): void {
-      for (const server of this.handler?.http1Servers ?? []) server[name] = value;
-    }
+  }
+  // http.Server's knobs read the first HTTP/1.1 front end's node:http server (node's defaults
+  // before there is one) and set every one of them.
+  for (const [name, fallback] of HTTP1_KNOBS) {
+    Object.defineProperty(Served.prototype, name, {
+      configurable: true,
+      get(this: Served) {
+        const server = this.handler?.http1Servers[0];
+        return server === undefined ? fallback : server[name];
+      },
+      set(this: Served, value: never) {
+        for (const server of this.handler?.http1Servers ?? []) server[name] = value;
+      },
+    });
   }
   return Served;
 }
