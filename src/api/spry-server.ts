@@ -45,18 +45,8 @@ export interface SpryServer extends NetServer {
 type Constructor<T> = abstract new (...args: any[]) => T;
 
 /** What served() adds, named so the emitted .d.ts names it too rather than inlining node's types. */
-interface ServedMembers {
+interface ServedMembers extends Pick<SpryServer, 'protocols' | 'closeAllConnections' | 'closeIdleConnections' | Http1Knob> {
   handler: ConnectionHandler | undefined;
-  readonly protocols: readonly string[];
-  closeAllConnections(): void;
-  closeIdleConnections(): void;
-  timeout: number;
-  keepAliveTimeout: number;
-  keepAliveTimeoutBuffer: number;
-  headersTimeout: number;
-  requestTimeout: number;
-  maxHeadersCount: number | null;
-  maxRequestsPerSocket: number | null;
   setTimeout(msecs?: number | ((socket: Socket) => void), callback?: (socket: Socket) => void): this;
 }
 
