@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectClient, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 import { SKIP_WERKZEUG, tempDir, werkzeugEnviron, within, writeCertificate } from '../uwsgi/helpers.ts';
+import { treeForDroppedUser } from '../master/readable-tree.ts';
 import { reportedWorkerPids, uidOf } from './helpers.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -34,8 +35,11 @@ async function page(protocol: ProtocolName, port: number, paths: readonly string
   }
 }
 
-async function run(args: readonly string[]): Promise<SpryProcess> {
-  const spry = await startSpry(args, { startTimeoutMs: 40_000 });
+/** `asDroppedUser`: run from a copy of spry and Node that nobody can read and execute
+ * (treeForDroppedUser): the Node running the tests may sit under root's 0700 home (npx's cache). */
+async function run(args: readonly string[], asDroppedUser = false): Promise<SpryProcess> {
+  const tree = asDroppedUser ? treeForDroppedUser() : undefined;
+  const spry = await startSpry(args, { startTimeoutMs: 40_000, ...(tree && { command: [tree.node, ...tree.nodeArgs], cwd: tree.root }) });
   running.push(spry);
   return spry;
 }
@@ -86,7 +90,7 @@ describe('uwsgi --https2 addr=…,cert=…,key=…,spdy=1 --module werkzeug.test
 
 describe('uwsgi --shared-socket :443 --https2 addr==0,… --module werkzeug.testapp:test_app --uid user', { skip: SKIP_UID, timeout: 90_000 }, () => {
   test('serves the page over spdy/3 from the shared socket, the uWSGI worker running as the user', async () => {
-    const spry = await run(['--shared-socket', '127.0.0.1:0', '--https2', `addr==0,cert=${files.cert},key=${files.key},spdy=1`, '--module', 'werkzeug.testapp:test_app', '--uid', 'nobody']);
+    const spry = await run(['--shared-socket', '127.0.0.1:0', '--https2', `addr==0,cert=${files.cert},key=${files.key},spdy=1`, '--module', 'werkzeug.testapp:test_app', '--uid', 'nobody'], true);
     const [env] = await page('spdy/3', spry.listener('https').port, ['/']);
     assert.equal(env.SPDY, 'on');
     assert.equal(env['SPDY.stream'], '1');
@@ -98,7 +102,7 @@ describe('uwsgi --shared-socket :443 --https2 addr==0,… --module werkzeug.test
 
 describe('uwsgi --shared-socket :80 --shared-socket :443 --http =0 --https2 addr==1,… --module werkzeug.testapp:test_app --uid user', { skip: SKIP_UID, timeout: 90_000 }, () => {
   test('serves the page over plain HTTP on =0 and over spdy/3.1 on =1', async () => {
-    const spry = await run(['--shared-socket', '127.0.0.1:0', '--shared-socket', '127.0.0.1:0', '--http', '=0', '--https2', `addr==1,cert=${files.cert},key=${files.key},spdy=1`, '--module', 'werkzeug.testapp:test_app', '--uid', 'nobody']);
+    const spry = await run(['--shared-socket', '127.0.0.1:0', '--shared-socket', '127.0.0.1:0', '--http', '=0', '--https2', `addr==1,cert=${files.cert},key=${files.key},spdy=1`, '--module', 'werkzeug.testapp:test_app', '--uid', 'nobody'], true);
     const plain = await fetch(`http://127.0.0.1:${spry.listener('http').port}/`);
     assert.equal(plain.status, 200);
     const plainEnv = werkzeugEnviron(await plain.text());
