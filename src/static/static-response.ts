@@ -2,21 +2,20 @@
 // conditional and range headers, and the cache rules; then its body from the file.
 
 import { close } from 'node:fs';
-import { contentTypeFor } from '../cache/content-type.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
-import { fileVerdict, validatorsOf, type FileFacts } from './conditional.ts';
+import { fileVerdict } from './conditional.ts';
+import type { FileDescription } from './file-description.ts';
 import { pumpFile } from './file-pump.ts';
 import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
 
 /** A file's body: an open file (closed when done), or the bytes of a small one (the cache's). */
 export type FileBody = number | Buffer;
 
-/** Answers `exchange` with the file at `path`, its body from `body`. */
-export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, body: FileBody, stats: FileFacts, path: string): void {
+/** Answers `exchange` with `file`, its body from `body`. */
+export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, body: FileBody, file: FileDescription): void {
   const head = exchange.head;
-  const validators = validatorsOf(stats);
-  const contentType = contentTypeFor(path);
+  const { validators, contentType, facts: stats } = file;
   const headers: FlatHeaders = ['etag', validators.etag, 'last-modified', validators.lastModified, 'accept-ranges', 'bytes'];
   addExpires(headers, config.expires, contentType, head.target);
   const verdict = fileVerdict(stats, validators, conditionalHeaders(head.headers), head.method);
