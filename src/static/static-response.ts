@@ -6,7 +6,7 @@ import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import { fileVerdict } from './conditional.ts';
 import type { FileDescription } from './file-description.ts';
-import { pumpFile } from './file-pump.ts';
+import { CONNECTION_PUMP, pumpFile, STREAM_PUMP } from './file-pump.ts';
 import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
 
 /** A file's body: an open file (closed when done), or the bytes of a small one (the cache's). */
@@ -45,9 +45,19 @@ function send(exchange: ServerExchange, status: number, headers: FlatHeaders, bo
     exchange.respond(status, headers, true);
     return;
   }
-  exchange.respond(status, headers, false);
-  if (typeof body === 'number') pumpFile(body, start, end, exchange);
-  else exchange.end(body.subarray(start, end + 1));
+  if (typeof body !== 'number') {
+    exchange.respond(status, headers, false);
+    exchange.end(body.subarray(start, end + 1));
+  } else {
+    exchange.respond(status, headers, false);
+    pumpFile(body, start, end, exchange, isMultiplexed(exchange) ? STREAM_PUMP : CONNECTION_PUMP);
+  }
+}
+
+/** SPDY and h2 streams share a connection: a peer can hold many of them at window 0. */
+function isMultiplexed(exchange: ServerExchange): boolean {
+  const kind = exchange.head.protocol.kind;
+  return kind === 'spdy' || kind === 'h2';
 }
 
 function release(body: FileBody): void {
