@@ -46,8 +46,10 @@ function send(exchange: ServerExchange, status: number, headers: FlatHeaders, bo
     return;
   }
   if (typeof body !== 'number') {
+    const bytes = body.subarray(start, end + 1);
+    if (exchange.respondWithBody !== undefined) return exchange.respondWithBody(status, headers, bytes);
     exchange.respond(status, headers, false);
-    exchange.end(body.subarray(start, end + 1));
+    exchange.end(bytes);
   } else {
     exchange.respond(status, headers, false);
     pumpFile(body, start, end, exchange, isMultiplexed(exchange) ? STREAM_PUMP : CONNECTION_PUMP);

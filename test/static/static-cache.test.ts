@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, type ProtocolClient } from '../helpers/protocol-clients.ts';
 import { startSpry, TEST_APP_ARGS, type SpryProcess } from '../helpers/spry-process.ts';
 import { xorshiftBytes } from '../helpers/xorshift-bytes.ts';
+import { NGHTTP, runTool } from '../tools/tools.ts';
 import { makeStaticSite, type StaticSite } from './static-site.ts';
 
 for (const [protocol, seconds] of [['h2', 60], ['h2', 1], ['http/1.1', 60], ['http/1.1', 1]] as const) {
@@ -20,7 +21,7 @@ for (const [protocol, seconds] of [['h2', 60], ['h2', 1], ['http/1.1', 60], ['ht
 
     before(async () => {
       site = makeStaticSite();
-      spry = await startSpry(['--https2', 'addr=127.0.0.1:0', ...TEST_APP_ARGS, '--static-map', `/s=${site.root}`, '--static-cache-paths', String(seconds)]);
+      spry = await startSpry(['--https2', 'addr=127.0.0.1:0', ...TEST_APP_ARGS, '--static-map', `/s=${site.root}`, '--static-cache-paths', String(seconds), '--hsts', '600']);
       client = await connectClient(protocol, spry.listener('https'));
     });
     after(async () => {
@@ -39,6 +40,10 @@ for (const [protocol, seconds] of [['h2', 60], ['h2', 1], ['http/1.1', 60], ['ht
         assert.equal(again.body.toString(), 'first\n');
       });
 
+      it('sends HSTS with a cached file, as with any response', async () => {
+        for (let i = 0; i < 2; i++) assert.equal(header(await get('/s/style.css'), 'strict-transport-security'), 'max-age=600');
+      });
+
       it('answers a cached small file\'s conditional, range and HEAD requests as a fresh lookup would', async () => {
         const whole = await get('/s/style.css');
         assert.ok(whole.body.equals(site.files.css));
@@ -54,6 +59,14 @@ for (const [protocol, seconds] of [['h2', 60], ['h2', 1], ['http/1.1', 60], ['ht
         assert.equal(bare.body.length, 0);
         assert.equal(header(bare, 'content-length'), String(site.files.css.length));
         assert.equal(header(bare, 'etag'), etag);
+      });
+
+      if (protocol === 'h2') it('answers a cached small file with its body in one DATA frame that ends the stream', { skip: NGHTTP.skip }, async () => {
+        await get('/s/style.css');
+        const nghttp = await runTool(NGHTTP, ['-nv', `${spry.listener('https').origin}/s/style.css`], { timeoutMs: 10_000 });
+        assert.equal(nghttp.status, 0, nghttp.stderr.toString());
+        const frames = [...nghttp.stdout.toString().matchAll(/recv DATA frame <length=(\d+), flags=0x([0-9a-f]+), stream_id=13>/g)];
+        assert.deepEqual(frames.map(([, length, flags]) => [Number(length), Number.parseInt(flags, 16) & 1]), [[site.files.css.length, 1]]);
       });
 
       it('refuses a cached large file once it is swapped for a symlink out of the root', async () => {
