@@ -11,20 +11,20 @@ import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import type { StaticFilesConfig } from './static-config.ts';
 import { OpenFileCache } from './open-file-cache.ts';
 import { cachedStatic, lookupStatic, type StaticLookup } from './static-lookup.ts';
-import { staticCandidates } from './static-path.ts';
 import { serveFile } from './static-response.ts';
 
 const FORBIDDEN_BODY = Buffer.from('forbidden\n');
+const NOT_STATIC: StaticLookup = { kind: 'none' };
 
 export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
   const cache = config.cachePathsSeconds > 0 ? new OpenFileCache(config.cachePathsSeconds * 1000) : undefined;
-  const mayBeStatic = (head: RequestHead): boolean => staticCandidates(config, head.target).length > 0;
-  /** What the cache answers without a file-system call, if it has it (a GET or HEAD only). */
-  const hitFor = (head: RequestHead): StaticLookup | undefined =>
-    cache === undefined || !isGetOrHead(head.method) ? undefined : cachedStatic(cache, head.target);
+  /** What a GET or HEAD finds (the cache first: a hit costs no path checks); other methods are the app's. */
+  const lookup = (head: RequestHead): StaticLookup => {
+    if (head.method !== 'GET' && head.method !== 'HEAD') return NOT_STATIC;
+    return (cache === undefined ? undefined : cachedStatic(cache, head.target)) ?? lookupStatic(config, head.target, cache);
+  };
 
-  const answer = (exchange: ServerExchange, found: StaticLookup, passOn: () => void): void => {
-    if (found.kind === 'none') return passOn();
+  const answer = (exchange: ServerExchange, found: StaticLookup): void => {
     if (exchange.aborted) {
       if (found.kind === 'file') close(found.fd, ignore);
       return;
@@ -34,45 +34,35 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
       exchange.end(FORBIDDEN_BODY);
       return;
     }
-    serveFile(exchange, config, found.kind === 'file' ? found.fd : found.bytes, found.file);
-  };
-  const serve = (exchange: ServerExchange, hit: StaticLookup | undefined, passOn: () => void): void => {
-    if (hit !== undefined) return answer(exchange, hit, passOn);
-    lookupStatic(config, exchange.head.target, cache).then((found) => answer(exchange, found, passOn), passOn);
+    if (found.kind !== 'none') serveFile(exchange, config, found.kind === 'file' ? found.fd : found.bytes, found.file);
   };
 
   const app: App = {
     style: inner.style,
     ...(inner.upgrade === undefined ? {} : { upgrade: inner.upgrade }),
     serve(exchange) {
-      const head = exchange.head;
-      const hit = hitFor(head);
-      if (hit === undefined ? !isGetOrHead(head.method) || !mayBeStatic(head) : hit.kind === 'none') return inner.serve(exchange);
-      serve(exchange, hit, () => inner.serve(exchange));
+      const found = lookup(exchange.head);
+      if (found.kind === 'none') return inner.serve(exchange);
+      answer(exchange, found);
     },
   };
   const serveNode = inner.serveNode;
   if (serveNode !== undefined) {
     (app as { serveNode?: App['serveNode'] }).serveNode = (req: IncomingMessage, res: ServerResponse, head: RequestHead) => {
-      const hit = hitFor(head);
-      if (hit === undefined ? !isGetOrHead(head.method) || !mayBeStatic(head) : hit.kind === 'none') return serveNode(req, res, head);
-      // A cached small file asked for plainly: node:http's own head and one write of its bytes,
-      // with no exchange in between (what a hit costs is then mostly node:http's).
-      if (hit?.kind === 'bytes' && config.expires.length === 0 && !isConditional(req.rawHeaders)) {
-        res.writeHead(200, hit.file.wholeHead);
+      const found = lookup(head);
+      if (found.kind === 'none') return serveNode(req, res, head);
+      // A small file asked for plainly: node:http's own head and one write of its bytes, with no
+      // exchange in between (what such a request costs is then mostly node:http's).
+      if (found.kind === 'bytes' && config.expires.length === 0 && !isConditional(req.rawHeaders)) {
+        res.writeHead(200, found.file.wholeHead);
         if (head.method === 'HEAD') res.end();
-        else res.end(hit.bytes);
+        else res.end(found.bytes);
         return;
       }
-      const buffers = { writeBytes: res.writableHighWaterMark, readBytes: req.readableHighWaterMark };
-      serve(new NodeHttpExchange(req, res, head, buffers), hit, () => serveNode(req, res, head));
+      answer(new NodeHttpExchange(req, res, head, { writeBytes: res.writableHighWaterMark, readBytes: req.readableHighWaterMark }), found);
     };
   }
   return app;
-}
-
-function isGetOrHead(method: string): boolean {
-  return method === 'GET' || method === 'HEAD';
 }
 
 /** Whether a request carries If-None-Match, If-Modified-Since, Range or If-Range (raw names, any case). */
