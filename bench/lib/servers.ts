@@ -158,23 +158,33 @@ export async function startUwsgiRouter(backendPort: number): Promise<RunningServ
  * keep-alive, no access log; `openFileCache` turns open_file_cache on (1 s, as spry's
  * --static-cache-paths 1 is compared with it).
  */
-export async function startNginx(root: string, openFileCache: boolean): Promise<RunningServer> {
+export interface NginxOptions {
+  /** open_file_cache for 1 s (the peer of spry's --static-cache-paths 1). */
+  readonly openFileCache: boolean;
+  /** TLS with this certificate, h2 and HTTP/1.1 by ALPN (sendfile cannot work under TLS without kTLS, which is off). */
+  readonly tls?: Certificate;
+}
+
+/** nginx serving `root` at /static/: one worker process, keep-alive, sendfile, no access log. */
+export async function startNginx(root: string, options: NginxOptions): Promise<RunningServer> {
   const port = await freePort();
   const prefix = await mkdtemp(join(tmpdir(), 'spry-bench-nginx-'));
   onExit(() => rmSync(prefix, { recursive: true, force: true }));
   const conf = join(prefix, 'nginx.conf');
+  const tls = options.tls;
+  const listen = tls === undefined ? `listen ${LOOPBACK}:${port};` : `listen ${LOOPBACK}:${port} ssl http2; ssl_certificate ${tls.certPath}; ssl_certificate_key ${tls.keyPath};`;
   await writeFile(conf, [
     'worker_processes 1;', 'daemon off;', 'master_process off;', `pid ${join(prefix, 'nginx.pid')};`, 'error_log stderr warn;',
     'events { worker_connections 1024; }',
     'http {',
     '  access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; default_type application/octet-stream;',
     `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;`,
-    ...(openFileCache ? ['  open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s; open_file_cache_errors on;'] : []),
-    `  server { listen ${LOOPBACK}:${port}; location /static/ { alias ${root}/; } }`,
+    ...(options.openFileCache ? ['  open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s; open_file_cache_errors on;'] : []),
+    `  server { ${listen} location /static/ { alias ${root}/; } }`,
     '}',
   ].join('\n'));
-  const name = `nginx${openFileCache ? ' (open_file_cache)' : ''}`;
+  const name = `nginx${options.openFileCache ? ' (open_file_cache)' : ''}${tls === undefined ? '' : ' TLS'}`;
   const proc = spawnManaged(name, 'nginx', ['-p', prefix, '-c', conf], { cwd: prefix });
   await waitForPort(port, proc);
-  return { name, port, origin: `http://${LOOPBACK}:${port}`, process: proc };
+  return { name, port, origin: `${tls === undefined ? 'http' : 'https'}://${LOOPBACK}:${port}`, process: proc };
 }

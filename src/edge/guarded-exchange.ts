@@ -21,6 +21,7 @@ export class GuardedExchange implements ServerExchange {
   onAbort: ((reason: Error) => void) | null = null;
   readonly push?: (resource: PushedResource) => ReturnType<NonNullable<ServerExchange['push']>>;
   readonly sendContinue?: () => void;
+  readonly respondWithBody?: NonNullable<ServerExchange['respondWithBody']>;
   private readonly inner: ServerExchange;
   private readonly bounds: ExchangeBounds;
   private failure: EdgeFailure | undefined;
@@ -37,6 +38,7 @@ export class GuardedExchange implements ServerExchange {
     };
     if (inner.push !== undefined) this.push = (resource) => inner.push!(resource);
     if (inner.sendContinue !== undefined) this.sendContinue = () => inner.sendContinue!();
+    if (inner.respondWithBody !== undefined) this.respondWithBody = (status, headers, body) => this.wholeThrough(status, headers, body);
     if (bounds.harakiriMs > 0) this.timer = setTimeout(onHarakiri, bounds.harakiriMs, this);
   }
 
@@ -80,8 +82,19 @@ export class GuardedExchange implements ServerExchange {
   respond(status: number, headers: FlatHeaders, endStream: boolean): void {
     if (this.failure !== undefined) return;
     if (endStream) this.stopTimer();
+    this.inner.respond(status, this.withExtra(headers), endStream);
+  }
+
+  /** respond() and end() at once: the whole response is handed over, so --harakiri's clock stops. */
+  private wholeThrough(status: number, headers: FlatHeaders, body: Buffer): void {
+    this.stopTimer();
+    if (this.failure === undefined) this.inner.respondWithBody!(status, this.withExtra(headers), body);
+  }
+
+  /** The response's headers and HSTS's, if asked. */
+  private withExtra(headers: FlatHeaders): FlatHeaders {
     const extra = this.bounds.extraHeader;
-    this.inner.respond(status, extra === undefined ? headers : [...headers, extra[0], extra[1]], endStream);
+    return extra === undefined ? headers : [...headers, extra[0], extra[1]];
   }
 
   write(chunk: Buffer, callback?: () => void): boolean {

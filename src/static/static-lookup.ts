@@ -2,21 +2,27 @@
 // leads out of its root is refused like `..`, a directory is served by its index file (if
 // --static-index names one), and anything missing is left to the app, as uWSGI does. With
 // --static-cache-paths, what was found is kept for a while (open-file-cache.ts).
+//
+// The file-system calls are synchronous, as an nginx worker makes them (realpath, open, fstat,
+// and for a small file one read): on local files in the page cache each costs microseconds,
+// where a hop through libuv's thread pool per call doubled a 4 KiB file's CPU per request
+// (~130 -> ~68 us uncached). A large file's body is still read asynchronously (file-pump.ts).
+// The cost: a slow disk or network file system stalls this process's other requests meanwhile.
 
-import { close, fstat, open, read, realpath, constants as fsConstants, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, constants as fsConstants, type Stats } from 'node:fs';
 import { extname, sep } from 'node:path';
-import type { FileFacts } from './conditional.ts';
+import { describeFile, type FileDescription } from './file-description.ts';
 import { SMALL_FILE_BYTES, type CachedFacts, type OpenFileCache } from './open-file-cache.ts';
 import type { StaticFilesConfig } from './static-config.ts';
 import { staticCandidates } from './static-path.ts';
 
 /**
- * An open file to serve (the caller closes fd), a small file's bytes (from the cache), a
- * refusal (403), or nothing here (the app's).
+ * An open file to serve (the caller closes fd), a small file's bytes (read whole, or the
+ * cache's), a refusal (403), or nothing here (the app's).
  */
 export type StaticLookup =
-  | { readonly kind: 'file'; readonly fd: number; readonly stats: FileFacts; readonly path: string }
-  | { readonly kind: 'bytes'; readonly bytes: Buffer; readonly stats: FileFacts; readonly path: string }
+  | { readonly kind: 'file'; readonly fd: number; readonly file: FileDescription }
+  | { readonly kind: 'bytes'; readonly bytes: Buffer; readonly file: FileDescription }
   | { readonly kind: 'refused' }
   | { readonly kind: 'none' };
 
@@ -26,96 +32,148 @@ type Opened = { readonly kind: 'file'; readonly fd: number; readonly stats: Stat
 const NONE = { kind: 'none' } as const;
 const REFUSED = { kind: 'refused' } as const;
 
-export async function lookupStatic(config: StaticFilesConfig, target: string, cache?: OpenFileCache): Promise<StaticLookup> {
+export function lookupStatic(config: StaticFilesConfig, target: string, cache?: OpenFileCache): StaticLookup {
+  if (cache !== undefined) return cachedLookup(cache, config, target);
+  const found = openFirst(config, target);
+  if (found.kind !== 'file') return found;
+  return bodyOf(found.fd, describeFile(found.path, found.stats)).lookup;
+}
+
+/**
+ * The cache's answer for `target` when it needs no file-system call (a small file's bytes, a
+ * refusal, or the app's); undefined when lookupStatic must look (a miss, or a large file).
+ */
+export function cachedStatic(cache: OpenFileCache, target: string): StaticLookup | undefined {
+  const cached = cache.get(urlPathOf(target));
+  if (cached === undefined) return undefined;
+  if (cached.kind !== 'file') return cached.kind === 'none' ? NONE : REFUSED;
+  return cached.bytes === undefined ? undefined : { kind: 'bytes', bytes: cached.bytes, file: cached.file };
+}
+
+/** The first candidate's file under the mounts and check dirs, or the first refusal, or none. */
+function openFirst(config: StaticFilesConfig, target: string): Opened {
   for (const candidate of staticCandidates(config, target)) {
     if (candidate.kind === 'refused') return REFUSED;
     if (candidate.kind === 'none') continue;
-    const found = cache === undefined
-      ? await openInside(config, candidate.path, candidate.root, true)
-      : await cachedOpenInside(cache, config, candidate.path, candidate.root);
+    const found = openInside(config, candidate.path, candidate.root, true);
     if (found !== NONE) return found;
   }
   return NONE;
 }
 
-/** The cache's entry for `path` under `root`, or a fresh lookup that fills it. */
-async function cachedOpenInside(cache: OpenFileCache, config: StaticFilesConfig, path: string, root: string): Promise<StaticLookup> {
-  // The root is part of the key: the same path under two mounts may be inside one root only.
-  const key = `${root}\0${path}`;
+/** The cache's entry for target's URL path, or a fresh lookup that fills it. */
+function cachedLookup(cache: OpenFileCache, config: StaticFilesConfig, target: string): StaticLookup {
+  const key = urlPathOf(target);
   const cached = cache.get(key);
   if (cached !== undefined) {
     if (cached.kind !== 'file') return cached.kind === 'none' ? NONE : REFUSED;
-    if (cached.bytes !== undefined) return { kind: 'bytes', bytes: cached.bytes, stats: cached.facts, path: cached.path };
-    const reopened = await reopen(cached.path, cached.facts);
-    if (reopened !== undefined) return reopened;
+    if (cached.bytes !== undefined) return { kind: 'bytes', bytes: cached.bytes, file: cached.file };
+    const fd = reopen(cached.file.path, cached.file.facts);
+    if (fd !== undefined) return { kind: 'file', fd, file: cached.file };
     cache.delete(key); // replaced or changed since: look it up afresh
   }
-  const found = await openInside(config, path, root, true);
+  const found = openFirst(config, target);
   if (found.kind !== 'file') {
     cache.set(key, found);
     return found;
   }
   const stats = found.stats;
-  const facts: CachedFacts = { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, dev: stats.dev };
-  const bytes = facts.size <= SMALL_FILE_BYTES ? await readWhole(found.fd, facts.size) : undefined;
-  cache.set(key, { kind: 'file', path: found.path, facts, bytes });
-  if (bytes === undefined) return { ...found, stats: facts };
-  close(found.fd, ignore);
-  return { kind: 'bytes', bytes, stats: facts, path: found.path };
+  const file = describeFile(found.path, { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, dev: stats.dev });
+  const { lookup, bytes } = bodyOf(found.fd, file);
+  cache.set(key, { kind: 'file', file, bytes });
+  return lookup;
+}
+
+/** A small file read whole (and fd closed), or the open file to pump; bytes undefined if it did not read as its size (it changed). */
+function bodyOf(fd: number, file: FileDescription): { readonly lookup: StaticLookup; readonly bytes: Buffer | undefined } {
+  const bytes = file.facts.size <= SMALL_FILE_BYTES ? readWhole(fd, file.facts.size) : undefined;
+  if (bytes === undefined) return { lookup: { kind: 'file', fd, file }, bytes };
+  closeQuietly(fd);
+  return { lookup: { kind: 'bytes', bytes, file }, bytes };
+}
+
+function urlPathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }
 
 /** A large file's real path opened again: served only if it is still the inode that was checked. */
-async function reopen(path: string, facts: CachedFacts): Promise<StaticLookup | undefined> {
-  const fd = await openReadOnly(path);
+function reopen(path: string, facts: CachedFacts): number | undefined {
+  const fd = openReadOnly(path);
   if (fd === undefined) return undefined;
-  const stats = await fstatOf(fd);
+  const stats = fstatOf(fd);
   if (stats === undefined || stats.ino !== facts.ino || stats.dev !== facts.dev || stats.size !== facts.size || stats.mtimeMs !== facts.mtimeMs) {
-    close(fd, ignore);
+    closeQuietly(fd);
     return undefined;
   }
-  return { kind: 'file', fd, stats: facts, path };
+  return fd;
 }
 
-/** The whole of a small file, or undefined if it did not read as `size` bytes (it changed). */
-function readWhole(fd: number, size: number): Promise<Buffer | undefined> {
-  if (size === 0) return Promise.resolve(Buffer.alloc(0));
-  return new Promise((resolve) => read(fd, Buffer.allocUnsafe(size), 0, size, 0, (error, bytes, buffer) => resolve(error === null && bytes === size ? buffer : undefined)));
+/**
+ * The whole of a small file, or undefined if it did not read as `size` bytes (it changed); in
+ * memory of its own, not a slice of the shared pool, so the cache counts what it holds.
+ */
+function readWhole(fd: number, size: number): Buffer | undefined {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  try {
+    return size === 0 || readSync(fd, buffer, 0, size, 0) === size ? buffer : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-async function openInside(config: StaticFilesConfig, path: string, root: string, mayIndex: boolean): Promise<Opened> {
-  const real = await realpathOf(path);
+function openInside(config: StaticFilesConfig, path: string, root: string, mayIndex: boolean): Opened {
+  const real = realpathOf(path);
   if (real === undefined) return NONE;
   if (real !== root && !real.startsWith(root + sep)) return REFUSED;
-  const fd = await openReadOnly(real);
+  const fd = openReadOnly(real);
   if (fd === undefined) return NONE;
-  const stats = await fstatOf(fd);
+  const stats = fstatOf(fd);
   if (stats?.isFile() === true) {
     if (config.skipExtensions.includes(extname(real).toLowerCase())) {
-      close(fd, ignore);
+      closeQuietly(fd);
       return NONE;
     }
     return { kind: 'file', fd, stats, path: real };
   }
-  close(fd, ignore);
+  closeQuietly(fd);
   if (stats?.isDirectory() !== true || !mayIndex) return NONE;
   for (const name of config.index) {
-    const found = await openInside(config, real + sep + name, root, false);
+    const found = openInside(config, real + sep + name, root, false);
     if (found !== NONE) return found;
   }
   return NONE;
 }
 
-function realpathOf(path: string): Promise<string | undefined> {
-  return new Promise((resolve) => realpath.native(path, (error, resolved) => resolve(error === null ? resolved : undefined)));
+function realpathOf(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
 }
 
-function openReadOnly(path: string): Promise<number | undefined> {
-  // O_NONBLOCK: a FIFO planted in the directory must not hang a thread-pool thread.
-  return new Promise((resolve) => open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK, (error, fd) => resolve(error === null ? fd : undefined)));
+function openReadOnly(path: string): number | undefined {
+  // O_NONBLOCK: a FIFO planted in the directory must not block the open.
+  try {
+    return openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
 }
 
-function fstatOf(fd: number): Promise<Stats | undefined> {
-  return new Promise((resolve) => fstat(fd, (error, stats) => resolve(error === null ? stats : undefined)));
+function fstatOf(fd: number): Stats | undefined {
+  try {
+    return fstatSync(fd);
+  } catch {
+    return undefined;
+  }
 }
 
-function ignore(): void {}
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed: nothing held
+  }
+}

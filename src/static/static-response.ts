@@ -2,21 +2,20 @@
 // conditional and range headers, and the cache rules; then its body from the file.
 
 import { close } from 'node:fs';
-import { contentTypeFor } from '../cache/content-type.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
-import { fileVerdict, validatorsOf, type FileFacts } from './conditional.ts';
-import { pumpFile } from './file-pump.ts';
+import { fileVerdict } from './conditional.ts';
+import type { FileDescription } from './file-description.ts';
+import { CONNECTION_PUMP, pumpFile, STREAM_PUMP } from './file-pump.ts';
 import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
 
 /** A file's body: an open file (closed when done), or the bytes of a small one (the cache's). */
 export type FileBody = number | Buffer;
 
-/** Answers `exchange` with the file at `path`, its body from `body`. */
-export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, body: FileBody, stats: FileFacts, path: string): void {
+/** Answers `exchange` with `file`, its body from `body`. */
+export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, body: FileBody, file: FileDescription): void {
   const head = exchange.head;
-  const validators = validatorsOf(stats);
-  const contentType = contentTypeFor(path);
+  const { validators, contentType, facts: stats } = file;
   const headers: FlatHeaders = ['etag', validators.etag, 'last-modified', validators.lastModified, 'accept-ranges', 'bytes'];
   addExpires(headers, config.expires, contentType, head.target);
   const verdict = fileVerdict(stats, validators, conditionalHeaders(head.headers), head.method);
@@ -46,9 +45,21 @@ function send(exchange: ServerExchange, status: number, headers: FlatHeaders, bo
     exchange.respond(status, headers, true);
     return;
   }
-  exchange.respond(status, headers, false);
-  if (typeof body === 'number') pumpFile(body, start, end, exchange);
-  else exchange.end(body.subarray(start, end + 1));
+  if (typeof body !== 'number') {
+    const bytes = body.subarray(start, end + 1);
+    if (exchange.respondWithBody !== undefined) return exchange.respondWithBody(status, headers, bytes);
+    exchange.respond(status, headers, false);
+    exchange.end(bytes);
+  } else {
+    exchange.respond(status, headers, false);
+    pumpFile(body, start, end, exchange, isMultiplexed(exchange) ? STREAM_PUMP : CONNECTION_PUMP);
+  }
+}
+
+/** SPDY and h2 streams share a connection: a peer can hold many of them at window 0. */
+function isMultiplexed(exchange: ServerExchange): boolean {
+  const kind = exchange.head.protocol.kind;
+  return kind === 'spdy' || kind === 'h2';
 }
 
 function release(body: FileBody): void {

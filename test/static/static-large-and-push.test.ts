@@ -1,7 +1,8 @@
-// Static files at size and pushed: a 256 MiB (sparse, temporary) file goes out over h2 and
-// HTTP/1.1 with spry's resident memory steady, sampled as the body arrives; a page's
-// `Link: rel=preload` to a mapped file is pushed on h2 and spdy/3.1 (no --cache2 at all), once
-// per connection; curl and nghttp fetch mapped files byte for byte.
+// Static files at size and pushed: a 256 MiB (sparse, temporary) file goes out over h2, spdy/3.1
+// (within its flow control) and HTTP/1.1 (read ahead) with spry's resident memory steady, sampled
+// as the body arrives; a file of several read chunks comes back byte for byte, whole and a range
+// across chunks; a page's `Link: rel=preload` to a mapped file is pushed on h2 and spdy/3.1 (no
+// --cache2 at all), once per connection; curl and nghttp fetch mapped files byte for byte.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { residentBytes } from '../helpers/proc-memory.ts';
 import { connectClient, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { header } from '../helpers/raw-spdy-peer.ts';
 import { startSpry, TEST_APP_ARGS, type SpryProcess } from '../helpers/spry-process.ts';
+import { xorshiftBytes } from '../helpers/xorshift-bytes.ts';
 import { connectH2 } from '../push/h2-clients.ts';
 import { CURL, NGHTTP, runTool } from '../tools/tools.ts';
 
@@ -29,6 +31,8 @@ const MEMORY_GROWTH_BOUND = 96 << 20;
  * (47 MiB was seen there, against under 32 MiB on a quiet one).
  */
 const LATE_GROWTH_BOUND = 64 << 20;
+/** Three and a half of HTTP/1.1's 1 MiB reads, fourteen of SPDY's 256 KiB ones. */
+const CHUNKS = xorshiftBytes((7 << 20) / 2, 11);
 const STYLE = Buffer.from('h1 { color: teal }\n');
 const SCRIPT = Buffer.from('document.getElementById("status").textContent = "pushed";\n');
 
@@ -40,6 +44,7 @@ describe('static files at size, and pushed', () => {
     dir = mkdtempSync(join(tmpdir(), 'spry-static-large-'));
     writeFileSync(join(dir, 'large.bin'), '');
     truncateSync(join(dir, 'large.bin'), LARGE_BYTES); // sparse: costs no disk
+    writeFileSync(join(dir, 'chunks.bin'), CHUNKS);
     writeFileSync(join(dir, 'style.css'), STYLE);
     writeFileSync(join(dir, 'app.js'), SCRIPT);
     // The test app's /push page links /static/style.css and /static/app.js.
@@ -50,7 +55,7 @@ describe('static files at size, and pushed', () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const protocol of ['h2', 'http/1.1'] as readonly ProtocolName[]) {
+  for (const protocol of ['h2', 'spdy/3.1', 'http/1.1'] as readonly ProtocolName[]) {
     it(`sends a 256 MiB file over ${protocol} with spry's memory steady`, async () => {
       const client = await connectClient(protocol, spry.listener('https'));
       const pid = spry.child.pid!;
@@ -82,6 +87,23 @@ describe('static files at size, and pushed', () => {
       const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
       assert.ok(peak - baseline < MEMORY_GROWTH_BOUND, `resident memory grew ${mib(peak - baseline)}`);
       assert.ok(peak - atQuarter < LATE_GROWTH_BOUND, `resident memory grew ${mib(peak - atQuarter)} after the first quarter`);
+    });
+  }
+
+  for (const protocol of ['h2', 'spdy/3.1', 'http/1.1'] as readonly ProtocolName[]) {
+    it(`sends a file of several read chunks over ${protocol} byte for byte, whole and a range across chunks`, async () => {
+      const client = await connectClient(protocol, spry.listener('https'));
+      try {
+        const whole = await client.request({ path: '/static/chunks.bin' });
+        assert.equal(whole.status, 200);
+        assert.ok(whole.body.equals(CHUNKS), 'the whole file differs');
+        const [first, last] = [(1 << 20) - 5, (3 << 20) + 5];
+        const range = await client.request({ path: '/static/chunks.bin', headers: [['range', `bytes=${first}-${last}`]] });
+        assert.equal(range.status, 206);
+        assert.ok(range.body.equals(CHUNKS.subarray(first, last + 1)), 'the range differs');
+      } finally {
+        await client.close();
+      }
     });
   }
 
