@@ -29,8 +29,9 @@ export interface RunningServer {
 }
 
 /**
- * What serves requests: the --module's app, or a router forwarding to --http-to backends;
- * wrapped by `observation` when the access log, stats or metrics are on.
+ * What serves requests: the --module's app, or a router forwarding to --http-to backends, whose
+ * state `observation` reports. (Observation.wrap goes around it per listener, outside the edge:
+ * handlers.ts.)
  */
 export async function createApp(config: SpryConfig, observation?: Observation): Promise<App> {
   if (config.upstream !== undefined) {
@@ -38,11 +39,10 @@ export async function createApp(config: SpryConfig, observation?: Observation): 
     observation?.reportBackends(() => balancer.nodes.map((node) => ({ label: node.label, state: node.deadUntil > Date.now() ? 'dead' : 'alive', failures: node.failures, outstanding: node.outstanding })));
     const limitPost = config.tuning.limitPostBytes;
     const app = forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars, ...(limitPost > 0 ? { heldBodyMaxBytes: limitPost } : {}) });
-    return observation?.wrap(app) ?? app;
+    return app;
   }
   if (config.module === undefined) throw new ConfigError('--module', 'an app is required (--module PATH:EXPORT)');
-  const app = await loadApp(config.module);
-  return observation?.wrap(app) ?? app;
+  return loadApp(config.module);
 }
 
 /** How the startup log names what is served. */
@@ -68,7 +68,7 @@ export async function startServer(given: SpryConfig): Promise<RunningServer> {
     // --https2 listeners come first: once the first is bound, --http-to-https knows its port.
     let plans = listenerPlans(config, certificates);
     for (let i = 0; i < plans.length; i++) {
-      const listener = await startListener(plans[i], app, config.httpTimeoutMs, config.unixSockets, certificates);
+      const listener = await startListener(plans[i], app, config.httpTimeoutMs, config.unixSockets, certificates, observation.wrap);
       listeners.push({ scheme: plans[i].spec.kind, listener });
       const bound = i === 0 ? withBoundHttpsPort(config, listener.address) : config;
       if (bound !== config) plans = listenerPlans(bound, certificates);

@@ -79,11 +79,19 @@ export function httpPlan(listener: HttpListenerConfig, tuning: StreamTuning, edg
 }
 
 /**
+ * The outermost layer of what a listener serves (the access log, stats and metrics:
+ * Observation.wrap): outside the edge, so static files, 413s, 504s and redirects are logged and
+ * counted like the app's answers.
+ */
+export type OuterLayer = (app: App) => App;
+
+/**
  * The handler for `spec`, on a server of its own, or on `server` when given (createServer's,
  * made by the caller with the matching options: tlsServerOptions for TLS).
  */
-export function createHandler(spec: HandlerSpec, plainApp: App, idleTimeoutMs: number, server?: Server): ConnectionHandler {
-  const app = edgeApp(plainApp, spec.edge, spec.tuning.limitPostBytes);
+export function createHandler(spec: HandlerSpec, plainApp: App, idleTimeoutMs: number, server?: Server, outer?: OuterLayer): ConnectionHandler {
+  const edged = edgeApp(plainApp, spec.edge, spec.tuning.limitPostBytes);
+  const app = outer === undefined ? edged : outer(edged);
   switch (spec.kind) {
     case 'https': {
       const options = frontEndOptions(spec, idleTimeoutMs);
@@ -104,8 +112,8 @@ export function protocolsOf(spec: HandlerSpec): readonly string[] {
 }
 
 /** Binds a plan's handler where the plan says: a Listener that closes gracefully. */
-export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number, unix?: UnixSocketConfig, certificates?: ServedCertificates): Promise<Listener> {
-  const handler = servedHandler(plan, app, idleTimeoutMs, certificates);
+export async function startListener(plan: ListenerPlan, app: App, idleTimeoutMs: number, unix?: UnixSocketConfig, certificates?: ServedCertificates, outer?: OuterLayer): Promise<Listener> {
+  const handler = servedHandler(plan, app, idleTimeoutMs, certificates, outer);
   await bind(handler.server, plan.addr, plan.option, plan.source, unix);
   return {
     protocols: handler.protocols,
@@ -128,12 +136,12 @@ export function withBoundHttpsPort(config: SpryConfig, address: AddressInfo | st
 }
 
 /** Handlers in listenerPlans() order; their TLS servers are the ones `certificates` reloads. */
-export function createHandlers(config: SpryConfig, app: App, certificates?: ServedCertificates): ConnectionHandler[] {
-  return listenerPlans(config, certificates).map((plan) => servedHandler(plan, app, config.httpTimeoutMs, certificates));
+export function createHandlers(config: SpryConfig, app: App, certificates?: ServedCertificates, outer?: OuterLayer): ConnectionHandler[] {
+  return listenerPlans(config, certificates).map((plan) => servedHandler(plan, app, config.httpTimeoutMs, certificates, outer));
 }
 
-function servedHandler(plan: ListenerPlan, app: App, idleTimeoutMs: number, certificates: ServedCertificates | undefined): ConnectionHandler {
-  const handler = createHandler(plan.spec, app, idleTimeoutMs);
+function servedHandler(plan: ListenerPlan, app: App, idleTimeoutMs: number, certificates: ServedCertificates | undefined, outer: OuterLayer | undefined): ConnectionHandler {
+  const handler = createHandler(plan.spec, app, idleTimeoutMs, undefined, outer);
   if (plan.spec.kind === 'https') certificates?.serve(handler.server as TlsServer);
   return handler;
 }

@@ -98,5 +98,5 @@ function startHeartbeat(config: SpryConfig, send: (message: WorkerMessage) => vo
 }
 
 async function start(config: SpryConfig, observation: Observation, certificates: ServedCertificates): Promise<ConnectionHandler[]> {
-  return createHandlers(config, await createApp(config, observation), certificates);
+  return createHandlers(config, await createApp(config, observation), certificates, observation.wrap);
 }

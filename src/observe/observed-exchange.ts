@@ -27,6 +27,8 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
   readonly push: ((resource: PushedResource) => PushSink | undefined) | undefined;
   /** The front end's interim 100 (h2), passed through when it has one. */
   readonly sendContinue: (() => void) | undefined;
+  /** The front end's head-and-whole-body response (h2), passed through when it has one. */
+  readonly respondWithBody: ((status: number, headers: FlatHeaders, body: Buffer) => void) | undefined;
   private readonly inner: Observable;
   private readonly observer: Observer;
   private appOnAbort: ((reason: Error) => void) | null = null;
@@ -38,6 +40,7 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     this.observer = observer;
     this.push = inner.push === undefined ? undefined : observedPush;
     this.sendContinue = inner.sendContinue === undefined ? undefined : observedContinue;
+    this.respondWithBody = inner.respondWithBody === undefined ? undefined : observedRespondWithBody;
     this.startedAt = performance.now();
     (inner as Observable)[kObserved] = this;
     inner.onAbort = forwardAbort;
@@ -98,6 +101,14 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     return this.inner.write(chunk, callback);
   }
 
+  wholeThrough(status: number, headers: FlatHeaders, body: Buffer): void {
+    this.status = status;
+    this.responseHeaders = headers;
+    this.bodyBytes += body.length;
+    this.inner.respondWithBody!(status, headers, body);
+    this.finish(false);
+  }
+
   continueThrough(): void {
     this.inner.sendContinue!();
   }
@@ -151,6 +162,10 @@ function observedPush(this: ObservedExchange, resource: PushedResource): PushSin
 
 function observedContinue(this: ObservedExchange): void {
   this.continueThrough();
+}
+
+function observedRespondWithBody(this: ObservedExchange, status: number, headers: FlatHeaders, body: Buffer): void {
+  this.wholeThrough(status, headers, body);
 }
 
 function forwardAbort(this: Observable, reason: Error): void {

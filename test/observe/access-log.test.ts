@@ -197,3 +197,47 @@ describe('bad logging and stats options', () => {
     });
   }
 });
+
+describe("the edge's own answers are logged like the app's", () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let spry: SpryProcess;
+  before(async () => {
+    dir = await tempDir();
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(dir.file('assets'));
+    await writeFile(dir.file('assets/small.txt'), 'x'.repeat(300));
+    spry = await startSpry([
+      '--https2', 'addr=127.0.0.1:0,spdy=1', '--http', '127.0.0.1:0', ...TEST_APP_ARGS,
+      '--static-map', `/assets=${dir.file('assets')}`, '--static-cache-paths', '5', '--limit-post', '100',
+      '--logto', dir.file('edge.log'), '--log-format', 'json',
+    ]);
+  });
+  after(async () => {
+    await spry.stop();
+    await dir.remove();
+  });
+
+  test('static files on h2, spdy/3.1 and http/1.1 (cached and not), a 404 under the map, and a 413 from --limit-post', async () => {
+    const https = spry.listener('https');
+    const expected: { protocol: string; status: number; rsize: number; uri: string; method: string }[] = [];
+    for (const protocol of ['h2', 'spdy/3.1', 'http/1.1'] as ProtocolName[]) {
+      const client = await connectClient(protocol, https);
+      for (let i = 0; i < 2; i++) {
+        const file = await client.request({ path: '/assets/small.txt' });
+        assert.equal(file.body.length, 300);
+        expected.push({ protocol, status: 200, rsize: 300, uri: '/assets/small.txt', method: 'GET' });
+      }
+      const missing = await client.request({ path: '/assets/none.txt' });
+      expected.push({ protocol, status: missing.status, rsize: missing.body.length, uri: '/assets/none.txt', method: 'GET' });
+      await client.close();
+    }
+    const tooBig = await plainRequest(spry.listener('http').port, '/echo', { method: 'POST', body: Buffer.alloc(1000) });
+    assert.equal(tooBig.status, 413);
+    expected.push({ protocol: 'http/1.1', status: 413, rsize: tooBig.body.length, uri: '/echo', method: 'POST' });
+    const lines = (await linesOf(dir.file('edge.log'), expected.length)).map((line) => JSON.parse(line) as JsonLine);
+    assert.deepEqual(
+      lines.map(({ protocol, status, rsize, uri, method }) => ({ protocol, status, rsize, uri, method })),
+      expected,
+    );
+  });
+});
