@@ -246,3 +246,22 @@ describe('the 400s the HTTP/1.1 front end sends by itself are counted and logged
     }
   });
 });
+
+describe('spry\'s default line for an upgrade', () => {
+  test('says what the connection became and the bytes each way', async () => {
+    const dir = await tempDir();
+    const spry = await startSpry(['--http', '127.0.0.1:0', ...WS_APP, '--logto', dir.file('default.log')]);
+    try {
+      const ws = await openWs(`ws://127.0.0.1:${spry.listener('http').port}/chat`);
+      assert.equal(await echo(ws, 'hi'), 'echo hi HTTP/1.1');
+      await closeWs(ws);
+      const [line] = await linesOf(dir.file('default.log'), 1);
+      const out = serverFrame('echo hi HTTP/1.1') + serverFrame('');
+      const into = clientFrame('hi') + clientFrame('');
+      assert.match(line, new RegExp(`^127\\.0\\.0\\.1 \\[[^\\]]+\\] GET /chat http/1\\.1 => 101 websocket, ${out} bytes out, ${into} in, \\d+\\.\\d{3} ms \\(worker 1\\)$`));
+    } finally {
+      await spry.stop();
+      await dir.remove();
+    }
+  });
+});
