@@ -15,7 +15,7 @@ import { WebSocket } from 'ws';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 import { PROMTOOL } from '../tools/tools.ts';
 import { freePort, plainRequest, startPeer } from '../uwsgi/helpers.ts';
-import { H2WebSocket } from '../websocket/ws-helpers.ts';
+import { echo, H2WebSocket, openWs } from '../websocket/ws-helpers.ts';
 import { linesOf, promtoolCheck, readStats, statsWhen, tempDir } from './helpers.ts';
 
 const WS_APP = ['--module', './test/fixtures/ws-app.ts:server'] as const;
@@ -28,19 +28,6 @@ type Line = { method: string; uri: string; protocol: string; stream: number; sta
 // from the client.
 const serverFrame = (payload: string): number => 2 + Buffer.byteLength(payload);
 const clientFrame = (payload: string): number => 6 + Buffer.byteLength(payload);
-
-async function openWs(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { rejectUnauthorized: false, ...options });
-  ws.on('error', () => {});
-  await once(ws, 'open');
-  return ws;
-}
-
-async function echo(ws: WebSocket, message: string): Promise<string> {
-  ws.send(message);
-  const [data] = (await once(ws, 'message')) as [Buffer];
-  return data.toString();
-}
 
 async function closeWs(ws: WebSocket): Promise<void> {
   ws.close();
