@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 import { PROMTOOL } from '../tools/tools.ts';
-import { freePort, plainRequest, startPeer } from '../uwsgi/helpers.ts';
+import { freePort, plainRequest, SKIP_UWSGI_PYTHON, startPeer, startUwsgi, WSGI_WEBSOCKET } from '../uwsgi/helpers.ts';
 import { echo, H2WebSocket, openWs } from '../websocket/ws-helpers.ts';
 import { linesOf, promtoolCheck, readStats, statsWhen, tempDir } from './helpers.ts';
 
@@ -181,6 +181,30 @@ describe('forwarded WebSockets name their backend', () => {
     } finally {
       await spry?.stop();
       await backend.stop();
+      await dir.remove();
+    }
+  });
+});
+
+describe('WebSockets forwarded to uWSGI\'s websocket API over uwsgi name their backend', { skip: SKIP_UWSGI_PYTHON }, () => {
+  test('one line with the uwsgi node, status 101 and the bytes each way', async () => {
+    const dir = await tempDir();
+    const port = await freePort();
+    const uwsgi = await startUwsgi(WSGI_WEBSOCKET, `127.0.0.1:${port}`, dir.path);
+    let spry: SpryProcess | undefined;
+    try {
+      spry = await startSpry(['--https2', 'addr=127.0.0.1:0', '--http-to', `127.0.0.1:${port}`, '--logto', dir.file('uwsgi.log'), '--log-format', 'json']);
+      const ws = await openWs(`wss://127.0.0.1:${spry.listener('https').port}/echo`);
+      assert.equal(await echo(ws, 'one'), 'echo one websocket');
+      ws.terminate();
+      const lines = await jsonLines(dir.file('uwsgi.log'), 1);
+      assert.deepEqual(
+        lines.map(({ uri, protocol, status, upgrade, backend, rsize, cl }) => ({ uri, protocol, status, upgrade, backend, rsize, cl })),
+        [{ uri: '/echo', protocol: 'http/1.1', status: 101, upgrade: 'websocket', backend: `127.0.0.1:${port}`, rsize: serverFrame('echo one websocket'), cl: clientFrame('one') }],
+      );
+    } finally {
+      await spry?.stop();
+      await uwsgi.stop();
       await dir.remove();
     }
   });
