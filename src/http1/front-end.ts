@@ -1,19 +1,20 @@
 // The HTTP/1.1 front end: node:http parses and serialises; we hand it sockets (TLS ones from
 // the ALPN dispatcher, plain ones from --http listeners) with emit('connection').
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
+import type { RequestHead } from '../exchange/exchange.ts';
 import { badRequestBody, type RequestHeadProblem } from '../exchange/request-validation.ts';
-import { assignedResponse, setHighWaterMarks } from '../internals/node-internals.ts';
+import { assignedResponse, setHighWaterMarks, type OutgoingPrivates } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { goAwayAll, isWebSocket, watchForSwitch } from '../exchange/going-away.ts';
 import { IdleSockets } from '../exchange/idle-sockets.ts';
 import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
-import { nodeRequestProblem, requestHeadFromNode } from './request-head.ts';
-import { countProtocolError } from '../observe/counters.ts';
+import { nodeRequestProblem, refusedRequestHead, requestHeadFromNode } from './request-head.ts';
+import { countRefusal } from '../observe/counters.ts';
 
 /** What the front end keeps on each socket it serves: the connection's facts, from accept(). */
 const kConnection = Symbol('spry.connection');
@@ -50,7 +51,7 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket as ServedSocket;
     const problem = nodeRequestProblem(req);
-    if (problem !== undefined) return refuse(res, problem);
+    if (problem !== undefined) return refuse(res, problem, requestHeadFromNode(req, socket[kConnection]!));
     // After close(): this response says Connection: close, and node:http closes after it.
     if (closing) res.shouldKeepAlive = false;
     const head = requestHeadFromNode(req, socket[kConnection]!);
@@ -65,8 +66,11 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
   });
   server.headersTimeout = Math.min(options.idleTimeoutMs, 60_000);
   server.on('upgrade', (req, socket: ServedSocket, head: Buffer) => {
+    // The connection's facts are on the socket node:http read from (req.socket): Node 26 hands an
+    // upgrade whose request has a body over as a stream around it.
+    const connection = (req.socket as ServedSocket)[kConnection]!;
     const problem = nodeRequestProblem(req);
-    if (problem !== undefined) return socket.end(badRequestResponse(problem));
+    if (problem !== undefined) return socket.end(badRequestResponse(problem, requestHeadFromNode(req, connection)));
     // No longer an HTTP/1.1 connection: close() and closeIdle() leave it to the app; a drain's
     // grace period ends it, and --http-timeout does if it goes quiet.
     sockets.delete(socket);
@@ -77,13 +81,16 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     // shouldUpgradeCallback lets only upgrades the app takes through; should one come anyway
     // (its listener went since), the client is told so rather than left hanging.
     if (app.upgrade === undefined || !app.upgrade.accepts()) return socket.end('HTTP/1.1 426 Upgrade Required\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    app.upgrade.serve(req, socket, head, requestHeadFromNode(req, socket[kConnection]!));
+    app.upgrade.serve(req, socket, head, requestHeadFromNode(req, connection));
   });
   // spry does not tunnel (docs/request-heads.md §3). Without this listener node:http would
   // close the connection without a word.
-  server.on('connect', (req, socket: Socket) => {
-    socket.end(badRequestResponse({ code: 'SPRY_ERR_BAD_TARGET', message: `CONNECT ${JSON.stringify(req.url)}: spry does not tunnel` }));
+  server.on('connect', (req, socket: ServedSocket) => {
+    socket.end(badRequestResponse({ code: 'SPRY_ERR_BAD_TARGET', message: `CONNECT ${JSON.stringify(req.url)}: spry does not tunnel` }, requestHeadFromNode(req, socket[kConnection]!)));
   });
+  // A head node:http's parser refused: its own answer (what it sends without this listener),
+  // counted and logged as the request it was, as nginx logs its 400s.
+  server.on('clientError', (error: ClientError, socket: ServedSocket) => answerClientError(error, socket));
   return {
     http1Server: server,
     accept(socket, connection) {
@@ -121,16 +128,41 @@ function declaresOverLimit(req: IncomingMessage, limitPostBytes: number): boolea
 }
 
 /** A whole 400 response, for a socket node:http no longer writes responses on (CONNECT, upgrades). */
-function badRequestResponse(problem: RequestHeadProblem): string {
-  countProtocolError('http/1.1', problem.code);
+function badRequestResponse(problem: RequestHeadProblem, head: RequestHead): string {
   const body = badRequestBody(problem);
-  return `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  const bodyBytes = Buffer.byteLength(body);
+  const responseHead = `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${bodyBytes}\r\nconnection: close\r\n\r\n`;
+  countRefusal(head, problem.code, 400, responseHead.length, bodyBytes);
+  return responseHead + body;
 }
 
 /** A 400 naming the problem; the connection closes after it (what follows cannot be trusted). */
-function refuse(res: ServerResponse, problem: RequestHeadProblem): void {
-  countProtocolError('http/1.1', problem.code);
+function refuse(res: ServerResponse, problem: RequestHeadProblem, head: RequestHead): void {
   const body = badRequestBody(problem);
-  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  const bodyBytes = Buffer.byteLength(body);
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': bodyBytes, connection: 'close' });
   res.end(body);
+  countRefusal(head, problem.code, 400, Buffer.byteLength((res as unknown as OutgoingPrivates)._header ?? '', 'latin1'), bodyBytes);
+}
+
+type ClientError = NodeJS.ErrnoException & { rawPacket?: Buffer };
+
+/** node:http's answers to what its parser refuses (_http_server.js socketOnError), by error code; 400 for the rest. */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+
+/**
+ * What node:http does with a client error when no 'clientError' listener is there: an answer
+ * if the socket can still take one and no response of its own has started, then the socket is
+ * destroyed. The answer is a request refused, for the stats and the access log.
+ */
+function answerClientError(error: ClientError, socket: ServedSocket): void {
+  const response = assignedResponse(socket) as unknown as OutgoingPrivates | null;
+  if (socket.writable && (response === null || !response._headerSent)) {
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+    const answer = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`;
+    socket.write(answer);
+    const connection = socket[kConnection];
+    if (connection !== undefined) countRefusal(refusedRequestHead(error.rawPacket, connection), error.code ?? 'HPE_INVALID', status, answer.length, 0);
+  }
+  socket.destroy(error);
 }

@@ -79,3 +79,31 @@ class NodeRequestHead implements RequestHead {
     return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
   }
 }
+
+/** The longest request line read back from bytes node:http's parser refused. */
+const MAX_REFUSED_LINE = 8192;
+
+/**
+ * What can be said of a request node:http's parser refused (its 'clientError'), for the access
+ * line of the 400: the method and target of its request line as far as they go ('-' where there
+ * is none), no headers.
+ */
+export function refusedRequestHead(rawPacket: Buffer | undefined, connection: ConnectionInfo): RequestHead {
+  let line = '';
+  if (rawPacket !== undefined) {
+    const newline = rawPacket.indexOf(0x0a);
+    line = rawPacket.toString('latin1', 0, Math.min(newline < 0 ? rawPacket.length : newline, MAX_REFUSED_LINE)).trimEnd();
+  }
+  const [method, target] = line.split(' ', 2);
+  return {
+    method: method === undefined || method === '' ? '-' : method,
+    target: target === undefined || target === '' ? '-' : target,
+    authority: '',
+    scheme: connection.secure ? 'https' : 'http',
+    httpVersion: '1.1',
+    headers: [],
+    connection,
+    protocol: HTTP_1_1,
+    hasBody: false,
+  };
+}

@@ -24,6 +24,9 @@ export class Http2Tunnel extends Duplex {
   readonly localPort: number;
   readonly remoteFamily: string;
   readonly encrypted: boolean | undefined;
+  /** Bytes the client sent on the stream, and bytes the app wrote (its response head included), as net.Socket counts them. */
+  bytesRead = 0;
+  bytesWritten = 0;
   private readonly stream: ServerHttp2Stream;
   private readonly protocol: string;
   private head: Buffer | undefined = Buffer.alloc(0);
@@ -40,6 +43,7 @@ export class Http2Tunnel extends Duplex {
     this.remoteFamily = connection.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
     this.encrypted = connection.secure ? true : undefined;
     stream.on('data', (chunk: Buffer) => {
+      this.bytesRead += chunk.length;
       if (!this.push(chunk)) stream.pause();
     });
     stream.on('end', () => this.push(null));
@@ -68,6 +72,7 @@ export class Http2Tunnel extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.bytesWritten += chunk.length;
     if (this.head === undefined) {
       this.stream.write(chunk, callback);
       return;

@@ -25,6 +25,12 @@ export interface AccessRecord {
   backend: string | undefined;
   /** True when the client or the connection cut the exchange before it ended. */
   cut: boolean;
+  /**
+   * Set on an upgraded connection's record (observed-upgrade.ts): the protocol it switched to
+   * (`websocket`). Its bodyBytes are then the bytes sent to the client after the switch, its
+   * requestBytes those the client sent, and its duration the whole connection's.
+   */
+  readonly upgrade?: string | undefined;
 }
 
 /** The wire protocol as negotiated: h2, h2c, spdy/3.1, spdy/3, spdy/2, http/1.1, http/1.0, uwsgi. */

@@ -1,15 +1,21 @@
 // What the stats count from outside a request's exchange: connections by protocol, protocol
-// errors by code, cache reads, the push planner's pushes. The layers that see these (listeners,
-// front ends, the cache, the planner) call in here; each call is a no-op while nothing observes
-// (startObservation sets the Stats when the access log, stats or metrics are on).
+// errors by code, requests a front end refused itself, cache reads, the push planner's pushes.
+// The layers that see these (listeners, front ends, the cache, the planner) call in here; each
+// call is a no-op while nothing observes (startObservation sets the Observer when the access
+// log, stats or metrics are on).
 
 import type { Socket } from 'node:net';
+import type { RequestHead } from '../exchange/exchange.ts';
+import { wireProtocol, type AccessRecord } from './access-record.ts';
+import type { Observer } from './observer.ts';
 import type { Stats } from './stats.ts';
 
+let observer: Observer | undefined;
 let stats: Stats | undefined;
 
-export function countInto(into: Stats | undefined): void {
-  stats = into;
+export function countInto(into: Observer | undefined): void {
+  observer = into;
+  stats = into?.stats;
 }
 
 /** A connection is served as `protocol` (h2, h2c, spdy/3.1, http/1.1, uwsgi …) until it closes. */
@@ -22,6 +28,19 @@ export function countConnection(socket: Socket, protocol: string): void {
 
 export function countProtocolError(protocol: string, code: string): void {
   stats?.protocolError(protocol, code);
+}
+
+/**
+ * A request the front end answered itself, before any app saw it (a 400 for a head node:http's
+ * parser or spry's checks refused): a protocol error under `code`, and an access line and a
+ * request by status class, as nginx logs its 400s. `headerBytes` and `bodyBytes` are what went out.
+ */
+export function countRefusal(head: RequestHead, code: string, status: number, headerBytes: number, bodyBytes: number): void {
+  const into = observer;
+  if (into === undefined) return;
+  into.stats.protocolError(wireProtocol(head), code);
+  const record: AccessRecord = { head, status, responseHeaders: undefined, headerBytes, bodyBytes, requestBytes: -1, startedAt: performance.now(), durationMs: 0, backend: undefined, cut: false };
+  into.ended(record);
 }
 
 export function countCacheLookup(cache: string, hit: boolean): void {

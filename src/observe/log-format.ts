@@ -44,6 +44,7 @@ const VARIABLES: Readonly<Record<string, Variable>> = {
   protocol: (r) => wireProtocol(r.head),
   stream: (r) => streamIdOf(r.head),
   backend: (r) => r.backend ?? '-',
+  upgrade: (r) => r.upgrade ?? '-',
 };
 
 export const FORMAT_VARIABLES: readonly string[] = Object.keys(VARIABLES);
@@ -75,11 +76,14 @@ export function compileFormat(format: string | undefined, context: LineContext, 
 
 /**
  * `127.0.0.1 [04/Oct/2025:10:33:11 +0000] GET /a?b h2 stream 1 => 200, 5 bytes in 0.412 ms (worker 1)`,
- * and ` via BACKEND` for forwarded requests, ` (cut)` when the client or connection cut it.
+ * and ` via BACKEND` for forwarded requests, ` (cut)` when the client or connection cut it. An
+ * upgraded connection says what it became and the bytes each way:
+ * `… GET /chat http/1.1 => 101 websocket, 120 bytes out, 64 in, 5012.345 ms (worker 1)`.
  */
 function defaultLine(r: AccessRecord, c: LineContext): string {
   const stream = streamIdOf(r.head);
-  return `${clientAddress(r, c)} [${apacheTimeAt(wallClock(r))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${r.status}, ${r.bodyBytes} bytes in ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}`;
+  const outcome = r.upgrade === undefined ? `${r.status}, ${r.bodyBytes} bytes in` : `${r.status} ${oneLine(r.upgrade)}, ${r.bodyBytes} bytes out, ${r.requestBytes} in,`;
+  return `${clientAddress(r, c)} [${apacheTimeAt(wallClock(r))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${outcome} ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}`;
 }
 
 /** Every value escaped by JSON.stringify: quotes, backslashes, control bytes; lone surrogates as \u escapes. */
@@ -104,6 +108,7 @@ function jsonLine(r: AccessRecord, c: LineContext): string {
     pid: c.pid,
     wid: c.wid,
     backend: r.backend ?? null,
+    upgrade: r.upgrade ?? null,
     cut: r.cut,
   });
 }
@@ -128,7 +133,9 @@ function hsize(r: AccessRecord): number {
   return headerBytesOf(r, STATUS_CODES[r.status] ?? '');
 }
 
+/** The request body's declared length; for an upgraded connection, the bytes the client sent after its head. */
 function contentLength(r: AccessRecord): number {
+  if (r.upgrade !== undefined) return r.requestBytes;
   const declared = r.head.upstreamVars?.CONTENT_LENGTH ?? headerValue(r.head.headers, 'content-length');
   const value = declared === undefined ? NaN : Number(declared);
   return Number.isSafeInteger(value) ? value : 0;

@@ -27,6 +27,10 @@ export function renderMetrics(snapshot: StatsSnapshot): string {
   }
   family('spry_requests_in_flight', 'gauge', 'Requests being served (open streams on SPDY and h2), by wire protocol.');
   for (const [protocol, stats] of protocols) out.push(`spry_requests_in_flight{protocol="${label(protocol)}"} ${stats.inFlight}`);
+  family('spry_upgrades_open', 'gauge', 'Upgraded connections open now (HTTP/1.1 101s, h2 extended CONNECT tunnels), by wire protocol.');
+  for (const [protocol, stats] of protocols) out.push(`spry_upgrades_open{protocol="${label(protocol)}"} ${stats.upgrades}`);
+  family('spry_upgrades_total', 'counter', 'Connections switched to another protocol (WebSocket), by wire protocol.');
+  for (const [protocol, stats] of protocols) out.push(`spry_upgrades_total{protocol="${label(protocol)}"} ${stats.upgradesTotal}`);
   family('spry_request_body_bytes_total', 'counter', 'Request body bytes read, by wire protocol.');
   for (const [protocol, stats] of protocols) out.push(`spry_request_body_bytes_total{protocol="${label(protocol)}"} ${stats.bytesIn}`);
   family('spry_response_body_bytes_total', 'counter', 'Response body bytes sent, by wire protocol.');

@@ -44,7 +44,7 @@ export function startObservation(config: ObserveConfig | undefined, workerId: nu
     stats.droppedLines = () => log.dropped;
   }
   const observer = needed ? new Observer(stats, writer) : undefined;
-  countInto(needed ? stats : undefined);
+  countInto(observer);
   const flushAtExit = (): void => writer?.flushSync();
   process.on('exit', flushAtExit);
   const reopen = (): void => {

@@ -1,7 +1,8 @@
 // The one place every request passes on every front end: App.serve (SPDY, h2, h2c, uwsgi,
-// HTTP/1.1 for fetch-style apps, forwarded requests) and App.serveNode (HTTP/1.1 with node:http's
-// own objects). observeApp() wraps the app once, at startup; with the access log, stats and
-// metrics all off it is not called and requests cost nothing extra.
+// HTTP/1.1 for fetch-style apps, forwarded requests), App.serveNode (HTTP/1.1 with node:http's
+// own objects) and App.upgrade (upgrades, in-process and forwarded). observeApp() wraps the app
+// once, at startup; with the access log, stats and metrics all off it is not called and
+// requests cost nothing extra.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -9,14 +10,15 @@ import type { App } from '../apps/app.ts';
 import type { RequestHead } from '../exchange/exchange.ts';
 import type { AccessRecord } from './access-record.ts';
 import { ObservedExchange } from './observed-exchange.ts';
+import { observeUpgrades } from './observed-upgrade.ts';
 import type { Observer } from './observer.ts';
 
 export function observeApp(app: App, observer: Observer): App {
   const serveNode = app.serveNode;
   return {
     style: app.style,
-    // Upgrades pass untouched (not logged yet).
-    ...(app.upgrade === undefined ? {} : { upgrade: app.upgrade }),
+    // Upgrades enter here too, once each (observed-upgrade.ts): one line per connection, at its close.
+    ...(app.upgrade === undefined ? {} : { upgrade: observeUpgrades(app.upgrade, observer) }),
     serve(exchange) {
       app.serve(new ObservedExchange(exchange, observer));
     },

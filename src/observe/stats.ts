@@ -16,6 +16,9 @@ export interface ProtocolStats {
   requests: number;
   /** Requests reached the app and not yet ended: open streams (SPDY, h2) or requests in flight. */
   inFlight: number;
+  /** Connections (HTTP/1.1) and streams (h2 extended CONNECT) switched to another protocol: open now, and in all. */
+  upgrades: number;
+  upgradesTotal: number;
   /** By status class: `1xx` … `5xx`, and `0xx` for exchanges cut before any response. */
   statusClasses: Record<string, number>;
   bytesIn: number;
@@ -103,6 +106,25 @@ export class Stats {
     errors[code] = (errors[code] ?? 0) + 1;
   }
 
+  /** A 101 went out (h2: the tunnel's 200): the connection is upgraded until ended() says otherwise. */
+  upgraded(record: AccessRecord): void {
+    const stats = this.protocol(wireProtocol(record.head));
+    stats.upgrades++;
+    stats.upgradesTotal++;
+  }
+
+  /**
+   * An upgrade's record at its connection's close, or a request the front end refused itself
+   * (a 400 for a head node:http or spry would not take): counted by protocol, status class and
+   * bytes as requests are; not in the duration histogram nor the worker's requests and avg_rt,
+   * which a WebSocket's hours would swamp.
+   */
+  ended(record: AccessRecord): void {
+    const stats = this.protocol(wireProtocol(record.head));
+    if (record.upgrade !== undefined) stats.upgrades--;
+    countAnswer(stats, record);
+  }
+
   cacheLookup(cache: string, hit: boolean): void {
     let lookups = this.caches.get(cache);
     if (lookups === undefined) this.caches.set(cache, (lookups = { hits: 0, misses: 0 }));
@@ -113,11 +135,7 @@ export class Stats {
   finished(record: AccessRecord): void {
     const stats = this.protocol(wireProtocol(record.head));
     stats.inFlight--;
-    stats.requests++;
-    const statusClass = STATUS_CLASSES[Math.floor(record.status / 100)] ?? `${Math.floor(record.status / 100)}xx`;
-    stats.statusClasses[statusClass] = (stats.statusClasses[statusClass] ?? 0) + 1;
-    if (record.requestBytes > 0) stats.bytesIn += record.requestBytes;
-    stats.bytesOut += record.bodyBytes;
+    countAnswer(stats, record);
     const seconds = record.durationMs / 1000;
     stats.durationSum += seconds;
     const buckets = stats.durationBuckets;
@@ -169,8 +187,17 @@ export class Stats {
 /** Status class names by status / 100, so a request's costs no string. */
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
+/** What every answered request adds to its protocol's counts. */
+function countAnswer(stats: ProtocolStats, record: AccessRecord): void {
+  stats.requests++;
+  const statusClass = STATUS_CLASSES[Math.floor(record.status / 100)] ?? `${Math.floor(record.status / 100)}xx`;
+  stats.statusClasses[statusClass] = (stats.statusClasses[statusClass] ?? 0) + 1;
+  if (record.requestBytes > 0) stats.bytesIn += record.requestBytes;
+  stats.bytesOut += record.bodyBytes;
+}
+
 function emptyProtocolStats(): ProtocolStats {
-  return { connections: 0, connectionsTotal: 0, errors: {}, requests: 0, inFlight: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 };
+  return { connections: 0, connectionsTotal: 0, errors: {}, requests: 0, inFlight: 0, upgrades: 0, upgradesTotal: 0, statusClasses: {}, bytesIn: 0, bytesOut: 0, durationBuckets: new Array<number>(DURATION_BOUNDS.length + 1).fill(0), durationSum: 0 };
 }
 
 function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
@@ -193,6 +220,8 @@ export function mergeSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapsh
       addCounts(into.errors, stats.errors);
       into.requests += stats.requests;
       into.inFlight += stats.inFlight;
+      into.upgrades += stats.upgrades;
+      into.upgradesTotal += stats.upgradesTotal;
       into.bytesIn += stats.bytesIn;
       into.bytesOut += stats.bytesOut;
       into.durationSum += stats.durationSum;

@@ -21,6 +21,7 @@ import { buildEnviron } from '../exchange/environ.ts';
 import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
 import { GOING_AWAY_FRAME, isWebSocket, markWebSocket } from '../exchange/going-away.ts';
 import { logLine } from '../log.ts';
+import { upgradeBackend } from '../observe/observed-upgrade.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
 import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders, httpTarget } from './backend-requests.ts';
 import type { Balancer, BackendNode } from './balancer.ts';
@@ -69,6 +70,8 @@ class ForwardedUpgrade {
 
   start(node: BackendNode, mayRetry: boolean): void {
     node.outstanding++;
+    // The access line names the node tried last (a retry's).
+    upgradeBackend(this.client, node.label);
     let released = false;
     const release = (): void => {
       if (released) return;

@@ -1,6 +1,8 @@
-// What the observe tests share: a temporary directory, and reading a log file once it holds
-// the lines a test made (a bounded wait: the writer batches).
+// What the observe tests share: a temporary directory, reading a log file once it holds the
+// lines a test made (a bounded wait: the writer batches), the stats document, and promtool's
+// verdict on a /metrics text.
 
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -26,7 +28,7 @@ export interface StatsDoc {
   version: string;
   pid: number;
   workers: { id: number; pid: number; requests: number }[];
-  protocols: Record<string, { connections: number; connectionsTotal: number; errors: Record<string, number>; requests: number; statusClasses: Record<string, number> }>;
+  protocols: Record<string, { connections: number; connectionsTotal: number; errors: Record<string, number>; requests: number; statusClasses: Record<string, number>; upgrades: number; upgradesTotal: number }>;
   caches: Record<string, { hits: number; misses: number }>;
   pushes: { sent: number; refused: number };
 }
@@ -50,4 +52,16 @@ export async function statsWhen(port: number, condition: (stats: StatsDoc) => bo
     if (condition(stats) || Date.now() > until) return stats;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** `promtool check metrics` on `text`: its exit code and everything it printed. */
+export function promtoolCheck(promtool: string, text: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+    child.stdin.end(text);
+  });
 }

@@ -10,7 +10,7 @@ import { connectClient } from '../helpers/protocol-clients.ts';
 import { startSpry, TEST_APP_ARGS } from '../helpers/spry-process.ts';
 import { PROMETHEUS, PROMTOOL } from '../tools/tools.ts';
 import { freePort, plainRequest } from '../uwsgi/helpers.ts';
-import { linesOf, readStats, tempDir, type StatsDoc } from './helpers.ts';
+import { linesOf, promtoolCheck, readStats, tempDir, type StatsDoc } from './helpers.ts';
 
 
 describe('the stats server counts the requests made', () => {
@@ -61,14 +61,7 @@ describe('Prometheus metrics', () => {
       const text = (await plainRequest(metricsPort, '/metrics')).body.toString('utf8');
       assert.match(text, /^spry_requests_total\{protocol="http\/1\.1",status="4xx"\} 4$/m);
       assert.match(text, /^spry_request_duration_seconds_count\{protocol="http\/1\.1"\} 4$/m);
-      const check = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn(PROMTOOL.path!, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.on('exit', (code) => resolve({ code, output }));
-        child.stdin.end(text);
-      });
+      const check = await promtoolCheck(PROMTOOL.path!, text);
       assert.equal(check.code, 0, check.output);
       assert.equal(check.output.trim(), '');
     } finally {

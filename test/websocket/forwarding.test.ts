@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 import { freePort, SKIP_UWSGI_PYTHON, startPeer, startUwsgi, tempDir, WSGI_WEBSOCKET, type Peer } from '../uwsgi/helpers.ts';
-import { H2WebSocket } from './ws-helpers.ts';
+import { echo, H2WebSocket, openWs } from './ws-helpers.ts';
 
 const WS_BACKEND = new URL('../fixtures/ws-backend.ts', import.meta.url).pathname;
 const running: { stop(): Promise<unknown> }[] = [];
@@ -38,19 +38,6 @@ function wssUrl(spry: SpryProcess, path: string): string {
 
 function h2Origin(spry: SpryProcess): string {
   return `https://127.0.0.1:${spry.listener('https').port}`;
-}
-
-async function openWs(url: string, options: { headers?: Record<string, string> } = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { rejectUnauthorized: false, ...options });
-  ws.on('error', () => {});
-  await once(ws, 'open');
-  return ws;
-}
-
-async function echo(ws: WebSocket, message: string): Promise<string> {
-  ws.send(message);
-  const [data] = (await once(ws, 'message')) as [Buffer];
-  return data.toString();
 }
 
 /** The response a `ws` client got instead of a 101, with its body. */

@@ -1,13 +1,14 @@
 // WebSocket test helpers: an echo server made with `ws` the way its docs show
-// (`new WebSocketServer({ server })`) on a spry createServer server, and a hand-rolled RFC 8441
-// client over node:http2 (node has no WebSocket-over-h2 client): masked frames on a CONNECT stream.
+// (`new WebSocketServer({ server })`) on a spry createServer server, a `ws` client's open and
+// round trip, and a hand-rolled RFC 8441 client over node:http2 (node has no WebSocket-over-h2
+// client): masked frames on a CONNECT stream.
 
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { createServer, type ServerOptions, type SpryServer } from '../../src/index.ts';
 
 export interface EchoServer {
@@ -36,6 +37,21 @@ export async function startEchoServer(options: ServerOptions = {}): Promise<Echo
       server.close(() => resolve());
     }),
   };
+}
+
+/** A `ws` client connected to `url` (any certificate; errors left to 'close'). */
+export async function openWs(url: string, options: { headers?: Record<string, string> } = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, { rejectUnauthorized: false, ...options });
+  ws.on('error', () => {});
+  await once(ws, 'open');
+  return ws;
+}
+
+/** Sends `message` and resolves with the next message back. */
+export async function echo(ws: WebSocket, message: string): Promise<string> {
+  ws.send(message);
+  const [data] = (await once(ws, 'message')) as [Buffer];
+  return data.toString();
 }
 
 /** One WebSocket over an h2 stream (RFC 8441), opened with an extended CONNECT. */
