@@ -7,6 +7,7 @@
 
 import { connect } from 'node:net';
 import { HandleConnection, type HandleTarget } from '../../src/internals/stream-handles.ts';
+import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
 
 const [mode, target, requestsText = '20000', concurrencyText = '50'] = process.argv.slice(2);
 const requests = Number(requestsText);
@@ -14,14 +15,7 @@ const concurrency = Number(concurrencyText);
 const colon = target.lastIndexOf(':');
 const where: HandleTarget = target.includes('/') ? { path: target } : { host: target.slice(0, colon), port: Number(target.slice(colon + 1)) };
 
-const VARS = ['REQUEST_METHOD', 'GET', 'PATH_INFO', '/', 'QUERY_STRING', '', 'SERVER_PROTOCOL', 'HTTP/1.1', 'SERVER_NAME', '127.0.0.1', 'SERVER_PORT', '80', 'REMOTE_ADDR', '127.0.0.1', 'HTTP_HOST', '127.0.0.1'];
-let block = '';
-for (const text of VARS) block += String.fromCharCode(text.length & 0xff, text.length >> 8) + text;
-const PACKET = Buffer.allocUnsafe(4 + block.length);
-PACKET[0] = 0;
-PACKET.writeUInt16LE(block.length, 1);
-PACKET[3] = 0;
-PACKET.write(block, 4, 'latin1');
+const PACKET = encodeUwsgiRequest({ REQUEST_METHOD: 'GET', PATH_INFO: '/', QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: '127.0.0.1', SERVER_PORT: '80', REMOTE_ADDR: '127.0.0.1', HTTP_HOST: '127.0.0.1' });
 
 let started = 0;
 let finished = 0;

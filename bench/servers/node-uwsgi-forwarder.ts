@@ -9,32 +9,26 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { HandleConnection, type HandleTarget } from '../../src/internals/stream-handles.ts';
+import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
 
 const [target, mode = 'net'] = process.argv.slice(2);
 const colon = target.lastIndexOf(':');
 const where: HandleTarget = target.includes('/') ? { path: target } : { host: target.slice(0, colon), port: Number(target.slice(colon + 1)) };
 
+/** The CGI variables a WSGI app needs, no more (spry's encoder: the floor is about connections). */
 function packet(req: IncomingMessage): Buffer {
   const url = req.url ?? '/';
   const question = url.indexOf('?');
-  const vars: string[] = [
-    'REQUEST_METHOD', req.method ?? 'GET',
-    'PATH_INFO', question < 0 ? url : url.slice(0, question),
-    'QUERY_STRING', question < 0 ? '' : url.slice(question + 1),
-    'SERVER_PROTOCOL', `HTTP/${req.httpVersion}`,
-    'SERVER_NAME', '127.0.0.1',
-    'SERVER_PORT', '80',
-    'REMOTE_ADDR', req.socket.remoteAddress ?? '',
-    'HTTP_HOST', req.headers.host ?? '',
-  ];
-  let block = '';
-  for (const text of vars) block += String.fromCharCode(text.length & 0xff, text.length >> 8) + text;
-  const bytes = Buffer.allocUnsafe(4 + block.length);
-  bytes[0] = 0;
-  bytes.writeUInt16LE(block.length, 1);
-  bytes[3] = 0;
-  bytes.write(block, 4, 'latin1');
-  return bytes;
+  return encodeUwsgiRequest({
+    REQUEST_METHOD: req.method ?? 'GET',
+    PATH_INFO: question < 0 ? url : url.slice(0, question),
+    QUERY_STRING: question < 0 ? '' : url.slice(question + 1),
+    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+    SERVER_NAME: '127.0.0.1',
+    SERVER_PORT: '80',
+    REMOTE_ADDR: req.socket.remoteAddress ?? '',
+    HTTP_HOST: req.headers.host ?? '',
+  });
 }
 
 /** Answers `res` with the backend's whole response. */
