@@ -71,3 +71,14 @@ export function loadRow(server: string, figures: LoadFigures, runs: readonly Loa
     figures: { best: figures, runs },
   };
 }
+
+/** The server's CPU per request that succeeded, in µs (utime + stime over the run). */
+export function microsPerRequest(run: LoadFigures): number {
+  return (run.serverCpuSeconds / Math.max(1, run.succeeded)) * 1e6;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

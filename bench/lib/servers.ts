@@ -88,6 +88,14 @@ export async function startScriptServer(name: string, node: string, script: stri
   return { name, port, origin: `https://${LOOPBACK}:${port}`, process: proc };
 }
 
+/** A plain-HTTP script of bench/servers that prints "listening PORT" (given `args`, no certificate). */
+export async function startPlainScript(name: string, script: string, args: readonly string[]): Promise<RunningServer> {
+  const proc = spawnManaged(name, NODE, [join(BENCH, 'servers', script), ...args], { cwd: ROOT });
+  const match = await proc.waitFor(/^listening (\S+)$/m, START_TIMEOUT_MS);
+  const port = Number(match[1]);
+  return { name, port, origin: `http://${LOOPBACK}:${port}`, process: proc };
+}
+
 /** A free loopback port, for servers (uWSGI) that cannot report the one they were given. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -119,12 +127,16 @@ async function waitForPort(port: number, proc: ManagedProcess): Promise<void> {
   throw new Error(`${proc.name}: nothing listens on ${port} after ${START_TIMEOUT_MS} ms; output:\n${proc.stderr().slice(-2000)}`);
 }
 
-/** The WSGI hello app under uWSGI, speaking the uwsgi protocol on a loopback port. */
-export async function startUwsgiBackend(): Promise<RunningServer> {
+/**
+ * The WSGI hello app under uWSGI, speaking the uwsgi protocol on a loopback port and, given
+ * `unixPath`, on that unix socket too (one process behind both: the same backend either way).
+ */
+export async function startUwsgiBackend(unixPath?: string): Promise<RunningServer> {
   const port = await freePort();
   const proc = spawnManaged('uwsgi backend', 'uwsgi', [
     '--plugin', 'python3',
     '--socket', `${LOOPBACK}:${port}`,
+    ...(unixPath === undefined ? [] : ['--socket', unixPath]),
     '--wsgi-file', join(BENCH, 'apps/hello_wsgi.py'),
     '--processes', '1',
     // A deep accept queue: each router opens one backend connection per request.
@@ -136,14 +148,14 @@ export async function startUwsgiBackend(): Promise<RunningServer> {
   return { name: 'uwsgi backend', port, origin: `uwsgi://${LOOPBACK}:${port}`, process: proc };
 }
 
-/** uWSGI's own HTTP router (the http plugin's gateway process) in front of `backendPort`. */
-export async function startUwsgiRouter(backendPort: number): Promise<RunningServer> {
+/** uWSGI's own HTTP router (the http plugin's gateway process) in front of `backend` (`host:port` or a unix socket path). */
+export async function startUwsgiRouter(backend: string): Promise<RunningServer> {
   const port = await freePort();
   const proc = spawnManaged('uWSGI http router', 'uwsgi', [
     '--master',
     '--plugin', 'http',
     '--http', `${LOOPBACK}:${port}`,
-    '--http-to', `${LOOPBACK}:${backendPort}`,
+    '--http-to', backend,
     // HTTP/1.1 keep-alive towards the client, as spry does (h2load does not reconnect).
     '--http-keepalive',
     '--die-on-term',

@@ -7,7 +7,7 @@
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { best, loadRow, measureSideBySide, type Contender, type ScenarioContext } from '../lib/context.ts';
+import { best, loadRow, measureSideBySide, median, microsPerRequest, type Contender, type ScenarioContext } from '../lib/context.ts';
 import { runH2load, runSpdyLoad, type LoadFigures } from '../lib/load-runs.ts';
 import type { ScenarioResult } from '../lib/report.ts';
 import { HELLO_MODULE, startSpry, spryTlsArgs, type RunningServer } from '../lib/servers.ts';
@@ -63,12 +63,3 @@ export async function observeCost(context: ScenarioContext): Promise<ScenarioRes
   };
 }
 
-function microsPerRequest(run: LoadFigures): number {
-  return (run.serverCpuSeconds / Math.max(1, run.succeeded)) * 1e6;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}

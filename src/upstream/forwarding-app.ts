@@ -23,11 +23,11 @@ import { headerValue } from '../exchange/flat-headers.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
 import { describeRequest } from '../observe/access-record.ts';
-import { connectUwsgi, HOP_BY_HOP, httpBackendHeaders, httpTarget } from './backend-requests.ts';
+import { HOP_BY_HOP, httpBackendHeaders, httpTarget } from './backend-requests.ts';
 import { Balancer, type BackendNode } from './balancer.ts';
 import { forwardedUpgrades } from './forwarded-upgrade.ts';
-import { HttpResponseParser } from './http-response-parser.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
+import { UwsgiAttempt, type AttemptOwner } from './uwsgi-attempt.ts';
 import { BodyTooLarge, HELD_BODY_MAX_BYTES, holdBody, type HeldBody } from './held-body.ts';
 
 export interface ForwardingOptions {
@@ -56,12 +56,12 @@ export function forwardingApp(balancer: Balancer, options: ForwardingOptions): A
   };
 }
 
-class Forward {
-  private readonly exchange: ServerExchange;
+class Forward implements AttemptOwner {
+  readonly exchange: ServerExchange;
   private readonly balancer: Balancer;
   private readonly options: ForwardingOptions;
   private readonly agent: Agent;
-  private headSent = false;
+  headSent = false;
   private finished = false;
   /** Nodes tried so far (each at most once). */
   private readonly tried = new Set<BackendNode>();
@@ -134,8 +134,7 @@ class Forward {
   // ── uwsgi ────────────────────────────────────────────────────────────────
 
   private viaUwsgi(node: BackendNode, release: () => void): void {
-    const exchange = this.exchange;
-    const head = exchange.head;
+    const head = this.exchange.head;
     const held = this.held;
     let packet: Buffer;
     try {
@@ -147,102 +146,24 @@ class Forward {
       packet = encodeUwsgiRequest(this.options.extraVars === undefined ? environ : { ...environ, ...this.options.extraVars });
     } catch (error) {
       release();
-      return fail(exchange, 431, (error as Error).message);
+      return fail(this.exchange, 431, (error as Error).message);
     }
-    const socket = connectUwsgi(node.address);
-    let connected = false;
-    /** No byte of the response yet: a failure now may be retried elsewhere. */
-    let answered = false;
-    /** This attempt gave up on the socket (a retry took over): its late events change nothing. */
-    let abandoned = false;
-    const lost = (error: NodeJS.ErrnoException): void => {
-      if (abandoned) return;
-      abandoned = true;
-      socket.destroy();
-      release();
-      if (!connected) return this.connectFailed(node, error, true); // the body sink is set on connect
-      this.balancer.markDead(node);
-      if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
-    };
-    // Nagle could hold back a body's later writes; a lone packet goes out at once either way.
-    if (head.hasBody || held !== undefined) socket.setNoDelay(true);
-    const timedOut = (): void => {
-      this.backendFailed(node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`), 504);
-      socket.destroy();
-    };
-    // The whole head must arrive within the timeout (an idle timeout alone never fires on a
-    // backend that trickles its head a byte at a time). Until then that deadline is also the
-    // idle one, so the socket's idle timer (re-armed on every read and write) is armed only
-    // for a body that does not arrive with the head: most responses never need it.
-    const headDeadline = setTimeout(timedOut, this.options.timeoutMs);
-    let idleArmed = false;
-    const parser = new HttpResponseParser(
-      {
-        head: (status, headers) => {
-          clearTimeout(headDeadline);
-          this.respond(status, headers);
-        },
-        body: (chunk) => {
-          if (!exchange.write(chunk)) socket.pause();
-        },
-        end: () => {
-          abandoned = true;
-          this.finish();
-          socket.destroy();
-        },
-      },
-      head.method === 'HEAD',
-    );
-    exchange.onDrain = () => socket.resume();
-    exchange.onAbort = () => socket.destroy();
-    // `on`, not `once`: each of these fires at most once on a socket, and once's wrapper and
-    // its removal cost a closure and a listener-array splice per event per request.
-    socket.on('connect', () => {
-      connected = true;
-      this.balancer.markAlive(node);
-      socket.write(packet);
-      if (held !== undefined) return void held.writeTo(socket);
-      if (!head.hasBody) return;
-      exchange.sendContinue?.(); // the backend reads at once: Expect: 100-continue is answered now
-      exchange.setBodySink({
-        data: (chunk) => socket.write(chunk),
-        end: () => {},
-      });
-      socket.on('drain', () => exchange.resumeBody());
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (abandoned) return;
-      answered = true;
-      try {
-        parser.push(chunk);
-      } catch (error) {
-        this.backendFailed(node, error as Error, 502);
-        socket.destroy();
-        return;
-      }
-      if (!idleArmed && this.headSent && !parser.done) {
-        idleArmed = true;
-        socket.setTimeout(this.options.timeoutMs);
-      }
-    });
-    socket.on('end', () => {
-      if (abandoned) return;
-      if (!answered) return lost(new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection without answering'));
-      try {
-        parser.close();
-      } catch (error) {
-        this.backendFailed(node, error as Error, 502);
-      }
-    });
-    socket.on('timeout', timedOut);
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (!answered) return lost(error);
-      this.backendFailed(node, error, 502);
-    });
-    socket.on('close', () => {
-      clearTimeout(headDeadline);
-      release();
-    });
+    new UwsgiAttempt(this, node, packet, held, release);
+  }
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  markAlive(node: BackendNode): void {
+    this.balancer.markAlive(node);
+  }
+
+  /** A uwsgi attempt's connection failed before any byte of the response (the attempt is closed). */
+  lost(node: BackendNode, error: NodeJS.ErrnoException, connected: boolean): void {
+    if (!connected) return this.connectFailed(node, error, true); // the body sink is set on connect
+    this.balancer.markDead(node);
+    if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
   }
 
   // ── HTTP ─────────────────────────────────────────────────────────────────
@@ -304,13 +225,13 @@ class Forward {
 
   // ── outcomes ─────────────────────────────────────────────────────────────
 
-  private respond(status: number, headers: FlatHeaders): void {
+  respond(status: number, headers: FlatHeaders): void {
     if (this.exchange.aborted) return;
     this.headSent = true;
     this.exchange.respond(status, headers, false);
   }
 
-  private finish(): void {
+  finish(): void {
     this.held?.dispose();
     if (this.finished || this.exchange.aborted) return;
     this.finished = true;
@@ -325,7 +246,7 @@ class Forward {
   }
 
   /** Before the response head: an error status. After it: the stream is cut. */
-  private backendFailed(node: BackendNode, error: Error, status: 502 | 504, log = true): void {
+  backendFailed(node: BackendNode, error: Error, status: 502 | 504, log = true): void {
     if (this.finished || this.exchange.aborted) return;
     if (log) logLine(`backend ${node.label}: ${(error as NodeJS.ErrnoException).code ?? error.message} (on ${describeRequest(this.exchange.head)})`);
     this.finished = true;

@@ -8,7 +8,6 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import type { ServerExchange } from '../exchange/exchange.ts';
 
 /** Without --limit-post: 1 GiB of temporary file per request at most. */
@@ -16,6 +15,14 @@ export const HELD_BODY_MAX_BYTES = 1 << 30;
 const FILE_READ_BYTES = 64 << 10;
 
 export class BodyTooLarge extends Error {}
+
+/** Where a held body goes: a backend connection, with its backpressure. */
+export interface BodyTarget {
+  readonly destroyed: boolean;
+  /** False when full: whenDrained() resolves once it is not (or the target is gone). */
+  write(chunk: Buffer): boolean;
+  whenDrained(): Promise<void>;
+}
 
 export class HeldBody {
   private readonly memory: Buffer[];
@@ -30,33 +37,21 @@ export class HeldBody {
     this.length = length;
   }
 
-  /** Writes the whole body to `socket`, with its backpressure; resolves once all is handed over. */
-  async writeTo(socket: Socket): Promise<void> {
-    for (const chunk of this.memory) if (!socket.write(chunk)) await drained(socket);
+  /** Writes the whole body to `target`, with its backpressure; resolves once all is handed over. */
+  async writeTo(target: BodyTarget): Promise<void> {
+    for (const chunk of this.memory) if (!target.write(chunk)) await target.whenDrained();
     if (this.file === undefined) return;
-    for (let position = 0; position < this.fileBytes && !socket.destroyed; ) {
+    for (let position = 0; position < this.fileBytes && !target.destroyed; ) {
       const { buffer, bytesRead } = await this.file.read(Buffer.allocUnsafe(FILE_READ_BYTES), 0, FILE_READ_BYTES, position);
       if (bytesRead === 0) break;
       position += bytesRead;
-      if (!socket.write(buffer.subarray(0, bytesRead))) await drained(socket);
+      if (!target.write(buffer.subarray(0, bytesRead))) await target.whenDrained();
     }
   }
 
   dispose(): void {
     void this.file?.close().catch(() => {});
   }
-}
-
-function drained(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
 }
 
 /** Reads the exchange's whole body; rejects with BodyTooLarge past `maxBytes`, or if the client goes away. */

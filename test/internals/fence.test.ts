@@ -16,13 +16,16 @@ import { SpryError } from '../../src/errors.ts';
 import { NODE, http2SessionDestroy, kNeedDrain, kOutHeaders, nodeInternalChecks, type NodeSubjects } from '../../src/internals/node-internals.ts';
 import { pakoInternalChecks, probeInflateState } from '../../src/internals/pako-internals.ts';
 import { missingInternals, requireInternals } from '../../src/internals/require-internals.ts';
+import { streamHandleChecks } from '../../src/internals/stream-handles.ts';
 
 const SPRY_INDEX = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+/** What the command line loads: the router's parts (the forwarding app) included. */
+const SPRY_SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 
-/** Loads spry in a child Node whose preload (ES module source) changed something first. */
-async function loadSpryAfter(preload: string): Promise<{ code: number; stderr: string }> {
+/** Loads spry (`module`) in a child Node whose preload (ES module source) changed something first. */
+async function loadSpryAfter(preload: string, module = SPRY_INDEX): Promise<{ code: number; stderr: string }> {
   const importPreload = `--import=data:text/javascript,${encodeURIComponent(preload)}`;
-  const load = `await import(${JSON.stringify(SPRY_INDEX)});`;
+  const load = `await import(${JSON.stringify(module)});`;
   try {
     await promisify(execFile)(process.execPath, [importPreload, '--conditions=spry-source', '--input-type=module', '-e', load], { timeout: 30_000 });
     return { code: 0, stderr: '' };
@@ -115,6 +118,26 @@ describe(`Node.js internals on ${process.version}`, () => {
     assert.notEqual(code, 0);
     assert.match(stderr, /SPRY_ERR_INTERNALS_MISSING/);
     assert.ok(stderr.includes(`Node.js ${process.version} lacks what spry relies on: OutgoingMessage.prototype._storeHeader. `), stderr);
+  });
+
+  test("the socket handles a uwsgi backend connection rides on (process.binding's tcp_wrap, pipe_wrap, stream_wrap) are there", () => {
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+    const tcp = binding('tcp_wrap');
+    const pipe = binding('pipe_wrap');
+    const stream = binding('stream_wrap');
+    const parts = {
+      TCP: tcp.TCP, TCPConnectWrap: tcp.TCPConnectWrap, tcpSocket: (tcp.constants as Record<string, number>).SOCKET,
+      Pipe: pipe.Pipe, PipeConnectWrap: pipe.PipeConnectWrap, pipeSocket: (pipe.constants as Record<string, number>).SOCKET,
+      WriteWrap: stream.WriteWrap, state: stream.streamBaseState, kReadBytesOrError: stream.kReadBytesOrError, kArrayBufferOffset: stream.kArrayBufferOffset, kLastWriteWasAsync: stream.kLastWriteWasAsync,
+    };
+    assert.deepEqual(missingInternals(streamHandleChecks(parts as never)), []);
+  });
+
+  test("spry fails at load, naming this Node and the part, when process.binding('stream_wrap') has no WriteWrap", async () => {
+    const { code, stderr } = await loadSpryAfter(`delete process.binding('stream_wrap').WriteWrap;`, SPRY_SERVER);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /SPRY_ERR_INTERNALS_MISSING/);
+    assert.ok(stderr.includes(`Node.js ${process.version} lacks what spry relies on: process.binding('stream_wrap').WriteWrap. `), stderr);
   });
 
   test('spry loads in the same child when nothing is changed', async () => {
