@@ -1,9 +1,11 @@
 // A SPDY session over one connection, either end's common part (server-session.ts and
-// client-session.ts add what only one end does: requests and pushes). It decodes frames and hands each decision to the part that owns it
-// (stream-registry.ts: ids and limits; flow-control.ts: windows; settings.ts; ping-pong.ts;
-// push-ledger.ts: pushes; scheduler.ts and stream-framer.ts: what goes out when;
-// session-lifecycle.ts: closing and the end), and acts on their verdicts: protocol errors
-// become RST_STREAM or GOAWAY here, and only here (docs/spdy-protocol.md §12).
+// client-session.ts add what only one end does: requests and pushes). It decodes frames and
+// hands each decision to the part that owns it (stream-registry.ts: ids and limits;
+// flow-control.ts: windows; settings.ts; ping-pong.ts; push-ledger.ts: pushes;
+// peer-stream-frames.ts: the peer's RST_STREAM, SYN_REPLY, HEADERS and WINDOW_UPDATE;
+// scheduler.ts and stream-framer.ts: what goes out when; session-lifecycle.ts: closing and the
+// end), and acts on their verdicts: protocol errors become RST_STREAM or GOAWAY here, and only
+// here (docs/spdy-protocol.md §12).
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -14,7 +16,7 @@ import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { PushedResource } from '../push/push-planner.ts';
 import { AbuseBudgets } from './abuse-budget.ts';
 import { HeaderInflater } from './compression.ts';
-import { FrameType, GoawayStatus, RstStatus, rstStatusName } from './constants.ts';
+import { FrameType, GoawayStatus, RstStatus } from './constants.ts';
 import { type CreditSink, FlowControl } from './flow-control.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { encodeGoaway, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate } from './frame-encoder.ts';
@@ -22,7 +24,8 @@ import type { ControlFrame, FrameSink, GoawayFrame, SettingsFrame, SynStreamFram
 import { SpdySessionError, SpdyStreamError, type SpdyProtocolError } from './protocol-error.ts';
 import { PingPong } from './ping-pong.ts';
 import { PushLedger } from './push-ledger.ts';
-import { DROP, checkData, checkHeaders, inflateHeaderBlock } from './recv.ts';
+import { PeerStreamFrames } from './peer-stream-frames.ts';
+import { DROP, checkData, inflateHeaderBlock } from './recv.ts';
 import { sessionRole, type SessionRole } from './role.ts';
 import { Scheduler } from './scheduler.ts';
 import { SessionLifecycle } from './session-lifecycle.ts';
@@ -53,6 +56,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
   private readonly framer: StreamFramer;
   protected readonly pushes = new PushLedger();
   private readonly budgets: AbuseBudgets;
+  private readonly peerFrames: PeerStreamFrames;
   /**
    * Request streams opened by the chunk being decoded: they reach the app once the whole chunk
    * is read, so that a stream the same chunk resets (rapid reset) never costs the app anything.
@@ -83,6 +87,8 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     this.inflater = new HeaderInflater(this.version.dictionary, this.tuning.maxHeaderBlockBytes);
     const { decoder, inflater, registry, flow, scheduler, framer, opened } = this;
     this.life = new SessionLifecycle({ socket, decoder, inflater, registry, flow, scheduler, framer, opened });
+    const { version, roleFacts: role, pushes, life, budgets } = this;
+    this.peerFrames = new PeerStreamFrames({ version, role, registry, flow, scheduler, pushes, life, budgets });
 
     // Frames leave whole (the scheduler corks); Nagle would only hold a reply back until the
     // peer's delayed ACK of our SETTINGS (40 ms on Linux).
@@ -181,7 +187,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
       case FrameType.HEADERS:
         return this.onReplyOrHeaders(frame.streamId, frame.headerBlock, frame.fin, false);
       case FrameType.RST_STREAM:
-        return this.onRstStream(frame.streamId, frame.status);
+        return this.act(this.peerFrames.rstStream(frame.streamId, frame.status));
       case FrameType.SETTINGS:
         return this.onSettings(frame);
       case FrameType.PING:
@@ -189,7 +195,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
       case FrameType.GOAWAY:
         return this.onGoaway(frame);
       case FrameType.WINDOW_UPDATE:
-        return this.onWindowUpdate(frame.streamId, frame.delta);
+        return this.act(this.peerFrames.windowUpdate(frame.streamId, frame.delta));
       case FrameType.NOOP:
       case FrameType.CREDENTIAL:
         return; // NOOP means nothing; client certificates by CREDENTIAL are not supported (ignored).
@@ -211,8 +217,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
   }
 
   onProtocolError(error: SpdyProtocolError): void {
-    if (error.scope === 'session') this.fail(error);
-    else this.streamError(error);
+    this.act(error);
   }
 
   private onSynStream(frame: SynStreamFrame): void {
@@ -231,38 +236,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
 
   private onReplyOrHeaders(id: number, block: Uint8Array, fin: boolean, isReply: boolean): void {
     const headers = this.inflate(block, id);
-    if (!Array.isArray(headers)) return this.act(headers);
-    const verdict = checkHeaders(this.roleFacts, this.version, this.registry, id, isReply);
-    if (verdict === DROP) return this.spendInvalidFrame();
-    if (verdict !== undefined) return this.streamError(verdict);
-    const stream = this.registry.get(id)!;
-    if (isReply) {
-      stream.gotReply = true;
-      stream.onResponse?.(headers);
-    } else {
-      stream.onHeaders?.(headers);
-    }
-    if (fin) stream.receiveFin();
-  }
-
-  private onRstStream(id: number, status: number): void {
-    const stream = this.registry.get(id);
-    const reason = (): SpryError => new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${id} (${rstStatusName(status)})`);
-    if (stream === undefined && !this.registry.wasKnown(id)) this.spendInvalidFrame();
-    if (stream !== undefined) {
-      // Work the peer asked for and threw away before it was done: the rapid-reset budget.
-      const wasted = stream.isServerStream && !stream.localFin;
-      this.forget(stream);
-      stream.terminate(reason());
-      const verdict = wasted ? this.budgets.peerReset() : undefined;
-      if (verdict !== undefined) return this.fail(verdict);
-    }
-    // Cancelling a request cancels the pushes that came with it, even once its own response
-    // has ended (SPDY/3 §3.3.2).
-    for (const push of this.pushes.pushesOf(id)) {
-      this.forget(push);
-      push.terminate(reason());
-    }
+    this.act(Array.isArray(headers) ? this.peerFrames.replyOrHeaders(id, headers, fin, isReply) : headers);
   }
 
   private inflate(block: Uint8Array, streamId: number): FlatHeaders | SpdyProtocolError {
@@ -273,7 +247,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     const outcome = applyPeerSettings(frame, this.flow, this.registry.streams, this.pushes);
     if (outcome instanceof SpdySessionError) return this.fail(outcome);
     for (const error of outcome.streamErrors) this.streamError(error);
-    if (outcome.windowGrew) for (const stream of this.registry.streams.values()) this.wakeIfQueued(stream);
+    if (outcome.windowGrew) for (const stream of this.registry.streams.values()) this.peerFrames.wakeIfQueued(stream);
     this.emit('settings', frame);
   }
 
@@ -281,7 +255,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     const verdict = this.pings.received(id);
     // The peer's: echo at once, ahead of any queued DATA.
     if (verdict === 'echo') this.sendControl(encodePing(this.version, id));
-    else if (verdict === 'unknown') this.spendInvalidFrame();
+    else if (verdict === 'unknown') this.act(this.budgets.invalidFrame());
   }
 
   private onGoaway(frame: GoawayFrame): void {
@@ -295,31 +269,6 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     }
     this.emit('goaway', frame.lastGoodStreamId, frame.status);
     this.life.closeWhenDone();
-  }
-
-  private onWindowUpdate(streamId: number, delta: number): void {
-    if (!this.flow.sendEnabled) return;
-    if (streamId === 0) {
-      if (!this.flow.hasSessionWindow) return; // meaningless before 3.1 (docs/spdy-protocol.md §6)
-      const verdict = this.flow.growSessionWindow(delta);
-      if (verdict !== undefined) return this.fail(verdict);
-      if (!this.flow.sessionBlocked()) this.scheduler.sessionWindowOpened();
-      return;
-    }
-    // A stream whose response is done but whose upload is still open is still a stream: its
-    // window may overflow too (SPDY/3 §2.6.8).
-    const stream = this.registry.get(streamId);
-    if (stream === undefined) {
-      if (!this.registry.wasKnown(streamId)) this.spendInvalidFrame();
-      return;
-    }
-    const verdict = this.flow.growStreamWindow(stream, delta);
-    if (verdict !== undefined) return this.streamError(verdict);
-    this.wakeIfQueued(stream);
-  }
-
-  private wakeIfQueued(stream: SpdyStream): void {
-    if (stream.queue.length > 0 && !stream.scheduled) this.wantsToSend(stream);
   }
 
   // ── StreamOwner ──────────────────────────────────────────────────────────
@@ -378,7 +327,8 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
   // ── errors and teardown ──────────────────────────────────────────────────
 
   /** Acts on a part's verdict: RST_STREAM for a stream error, GOAWAY for a session error. */
-  protected act(verdict: SpdyProtocolError): void {
+  protected act(verdict: SpdyProtocolError | undefined): void {
+    if (verdict === undefined) return;
     if (verdict.scope === 'session') this.fail(verdict);
     else this.streamError(verdict);
   }
@@ -404,12 +354,6 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     if (verdict !== undefined) this.fail(verdict);
   }
 
-  /** A frame we drop unanswered: it spends the invalid-frame budget. */
-  private spendInvalidFrame(): void {
-    const verdict = this.budgets.invalidFrame();
-    if (verdict !== undefined) this.fail(verdict);
-  }
-
   /** GOAWAY(status), then close hard: the peer can no longer be understood. */
   private fail(error: SpdySessionError): void {
     if (this.life.ended) return;
@@ -429,10 +373,6 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
   }
 
   private forget(stream: SpdyStream): void {
-    this.flow.forget(stream);
-    if (this.registry.remove(stream)) {
-      if (!stream.isServerStream && stream.associatedStreamId !== 0) this.pushes.closed(stream);
-      this.life.streamGone();
-    }
+    this.peerFrames.forget(stream);
   }
 }
