@@ -133,10 +133,24 @@ export function createHttp2FrontEnd(
       stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
       return;
     }
-    const exchange = new Http2Exchange(stream, headers, rawHeaders, sessions.get(stream.session!)!);
-    stalls?.watch(exchange);
-    app.serve(exchange);
+    if (opened.push({ stream, headers, rawHeaders }) === 1) setImmediate(serveOpened);
   });
+  /**
+   * Streams opened by the reads being processed reach the app once they are done, so that a
+   * stream the same read resets (rapid reset) never costs the app, the access log or a framed
+   * response anything (as SPDY's session does). node:http2 runs each frame's callbacks, and the
+   * ticks after them, before it takes the next frame of a read: only an immediate comes after.
+   */
+  const opened: { stream: ServerHttp2Stream; headers: IncomingHttpHeaders; rawHeaders: string[] | undefined }[] = [];
+  const serveOpened = (): void => {
+    for (const { stream, headers, rawHeaders } of opened.splice(0)) {
+      const state = stream.session === undefined ? undefined : sessions.get(stream.session);
+      if (stream.closed || stream.destroyed || state === undefined) continue;
+      const exchange = new Http2Exchange(stream, headers, rawHeaders, state);
+      stalls?.watch(exchange);
+      app.serve(exchange);
+    }
+  };
   return {
     accept(socket, connection) {
       (socket as AcceptedSocket)[kConnection] = connection;

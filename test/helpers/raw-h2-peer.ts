@@ -42,8 +42,14 @@ export class RawH2Peer {
 
   /** Sends `fields` (in order, as given: nothing checked) on `streamId` with END_STREAM. */
   request(streamId: number, fields: readonly (readonly [string, string])[]): void {
-    const block = Buffer.concat(fields.map(([name, value]) => h2Literal(name, value)));
-    this.socket.write(h2Frame(TYPE.HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, streamId, block));
+    this.socket.write(requestFrame(streamId, fields));
+  }
+
+  /** Opens each of `streamIds` with `fields` and resets it (CANCEL) at once, all in one write. */
+  requestAndReset(streamIds: readonly number[], fields: readonly (readonly [string, string])[]): void {
+    const cancel = Buffer.alloc(4);
+    cancel.writeUInt32BE(0x8);
+    this.socket.write(Buffer.concat(streamIds.flatMap((id) => [requestFrame(id, fields), h2Frame(TYPE.RST_STREAM, 0, id, cancel)])));
   }
 
   /** What happened to `streamId`: resolves at its response head or reset (or a GOAWAY). */
@@ -90,6 +96,11 @@ export class RawH2Peer {
     this.waiters.delete(streamId);
     waiter?.(outcome);
   }
+}
+
+function requestFrame(streamId: number, fields: readonly (readonly [string, string])[]): Buffer {
+  const block = Buffer.concat(fields.map(([name, value]) => h2Literal(name, value)));
+  return h2Frame(TYPE.HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, streamId, block);
 }
 
 /** One HTTP/2 frame (RFC 9113 §4.1). */

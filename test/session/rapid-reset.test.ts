@@ -2,7 +2,8 @@
 // costs it nothing and used to cost spry ~35 µs a stream without end. Past max-peer-resets
 // (1000 per abuse window by default) the session ends with GOAWAY; the streams reset in the
 // chunk that opened them never reach the app, and nothing is framed for any reset stream.
-// h2 is node:http2's mitigation, with the same budget (streamResetBurst).
+// h2 is node:http2's mitigation, with the same budget (streamResetBurst); there too a stream
+// reset in the read that opened it never reaches the app.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -13,6 +14,7 @@ import { DEFAULTS } from '../../src/config/config.ts';
 import { RstStatus } from '../../src/spdy/constants.ts';
 import { testApp } from '../../examples/testapp.ts';
 import { assertBystanderServed } from '../helpers/bystander.ts';
+import { RawH2Peer } from '../helpers/raw-h2-peer.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -65,6 +67,23 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
 }
 
 describe('rapid reset on h2 (node:http2)', () => {
+  it('never hands the app a stream reset in the read that opened it', { timeout: 30_000 }, async () => {
+    served = 0;
+    const peer = await RawH2Peer.connect(server.port);
+    try {
+      const fields = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'localhost'], [':path', '/headers.json']] as const;
+      const reset = Array.from({ length: 200 }, (_, i) => 2 * i + 1);
+      peer.requestAndReset(reset, fields);
+      // Frames are handled in order: once this one is answered, every reset before it was seen.
+      peer.request(401, fields);
+      assert.deepEqual(await peer.outcome(401, 10_000), { kind: 'response' });
+      assert.equal(served, 1, `the app was handed ${served - 1} of the 200 reset streams`);
+      await assertBystanderServed(server.port, 'h2');
+    } finally {
+      peer.close();
+    }
+  });
+
   // A budget far below nghttp2's own default burst (1000), so only max-peer-resets can stop it.
   const H2_BUDGET = 100;
   let small: TestServer;
