@@ -47,7 +47,7 @@ export class PeerStreamFrames {
       // Work the peer asked for and threw away before it was done: the rapid-reset budget.
       const wasted = stream.isServerStream && !stream.localFin;
       this.forget(stream);
-      stream.terminate(reason());
+      stream.terminate(reason);
       const verdict = wasted ? budgets.peerReset() : undefined;
       if (verdict !== undefined) return verdict;
     } else if (!registry.wasKnown(id)) {
@@ -57,7 +57,7 @@ export class PeerStreamFrames {
     // has ended (SPDY/3 §3.3.2).
     for (const push of pushes.pushesOf(id)) {
       this.forget(push);
-      push.terminate(reason());
+      push.terminate(reason);
     }
     return undefined;
   }

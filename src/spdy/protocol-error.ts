@@ -7,12 +7,25 @@ import { GoawayStatus, type GoawayStatusCode, type RstStatusCode } from './const
  */
 export type SpdyProtocolError = SpdyStreamError | SpdySessionError;
 
+/**
+ * Turns stack capture off for the error about to be made, returning the limit to restore. A
+ * peer's fault has no stack worth keeping, and capturing one was most of what a flood of bad
+ * requests cost (bench scenario 9, bad targets on SPDY/3.1: ~34 -> ~25 µs of CPU a request).
+ */
+function stackOff(): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return limit;
+}
+
 export class SpdyStreamError extends SpryError {
   readonly scope = 'stream';
   readonly streamId: number;
   readonly status: RstStatusCode;
   constructor(code: ErrorCode, streamId: number, status: RstStatusCode, message: string) {
+    const limit = stackOff();
     super(code, message);
+    Error.stackTraceLimit = limit;
     this.streamId = streamId;
     this.status = status;
     this.name = 'SpdyStreamError';
@@ -23,7 +36,9 @@ export class SpdySessionError extends SpryError {
   readonly scope = 'session';
   readonly status: GoawayStatusCode;
   constructor(code: ErrorCode, message: string, status: GoawayStatusCode = GoawayStatus.PROTOCOL_ERROR) {
+    const limit = stackOff();
     super(code, message);
+    Error.stackTraceLimit = limit;
     this.status = status;
     this.name = 'SpdySessionError';
   }
