@@ -51,12 +51,10 @@ function serveExtendedConnect(stream: ServerHttp2Stream, headers: IncomingHttpHe
     : checkTarget('GET', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? '');
   if (problem !== undefined) {
     trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
-    stream.on('error', ignore);
     stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
     return;
   }
   if (app.upgrade === undefined || !app.upgrade.accepts()) {
-    stream.on('error', ignore);
     stream.respond({ ':status': 501, 'content-type': 'text/plain; charset=utf-8' });
     stream.end(`no upgrade to ${protocol} here\n`);
     return;
@@ -124,12 +122,14 @@ export function createHttp2FrontEnd(
     // fields with bad values; what it lets through but spry does not serve is refused here,
     // before the app sees it (docs/request-heads.md §2): a :path that is not origin-form or
     // holds bytes above 0x7e, `*` but for OPTIONS, CONNECT (no :path), a port that is not digits.
+    // 'close' follows a stream's error and reports it; node:http2 also reports as an error the
+    // reset it sends, and a stream may be reset before it is served (below).
+    stream.on('error', ignore);
     if (headers[':protocol'] !== undefined) return serveExtendedConnect(stream, headers, rawHeaders, sessions.get(stream.session!)!, app);
     const problem = checkTarget(headers[':method'] ?? '', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? headers.host ?? '');
     if (problem !== undefined) {
       trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
       countProtocolError(sessions.get(stream.session!)!.connection.secure ? 'h2' : 'h2c', problem.code);
-      stream.on('error', ignore); // node:http2 reports the reset it sends as the stream's error
       stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
       return;
     }

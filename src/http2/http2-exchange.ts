@@ -58,8 +58,7 @@ export class Http2Exchange implements ServerExchange {
     }
     (stream as Carrier)[kExchange] = this;
     state.openStreams++;
-    stream.on('close', onStreamClose);
-    stream.on('error', ignore); // 'close' follows and reports it
+    stream.on('close', onStreamClose); // (the front end ignores 'error': 'close' follows and reports it)
   }
 
   /** The stream closed: a reset (by the client, or ours) unless our response ended it cleanly. */
@@ -266,8 +265,6 @@ const HEADERS_THEN_END = Object.freeze({ endStream: false, waitForTrailers: fals
 function sendNoTrailers(this: ServerHttp2Stream): void {
   if (!this.destroyed) this.sendTrailers({});
 }
-
-function ignore(): void {}
 
 /** Flat header pairs into node:http2's object form, repeated names as arrays (lower case). */
 function addFlat(target: OutgoingHttpHeaders, flat: FlatHeaders | undefined): void {
