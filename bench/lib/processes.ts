@@ -4,7 +4,7 @@
 // Linux only: CPU time and resident memory are read from /proc.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -204,12 +204,46 @@ export function groupCpuSeconds(pgid: number): number {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
+/** CPU seconds (user + system) used so far by one process (not its group): field 14 + 15 of its stat. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readStat(pid);
+  if (stat === undefined) throw new Error(`no /proc/${pid}/stat`);
+  return (Number(stat[11]) + Number(stat[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Throws unless `pid` is a node process itself (not a wrapper such as npx or a shell), so /proc reads it. */
+export function assertNodeProcess(pid: number): void {
+  const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+  if (!/(^|\/)node(\d+)?$/.test(argv0)) throw new Error(`pid ${pid} runs ${argv0}, not node: its CPU and memory would not be the server's`);
+}
+
+/**
+ * Resets the process's peak resident memory (VmHWM) to its current RSS (`5` to clear_refs,
+ * Linux 4.0+), so that VmHWM read later is the peak since now. False where the kernel refuses.
+ */
+export function resetPeakResident(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Peak resident memory of one process, in bytes (VmHWM): since it started, or since resetPeakResident. */
+export function peakResidentBytes(pid: number): number {
+  return statusKiB(pid, 'VmHWM') * 1024;
+}
+
 /** Resident memory of one process, in bytes (VmRSS). */
 export function residentBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(match[1]) * 1024;
+  return statusKiB(pid, 'VmRSS') * 1024;
+}
+
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (match === null) throw new Error(`no ${field} for pid ${pid}`);
+  return Number(match[1]);
 }
 
 /** Runs a command to completion (managed, so it dies with the runner); rejects after `timeoutMs`. */

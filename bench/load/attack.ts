@@ -1,16 +1,23 @@
-// Scenario 9's client: one attack on one connection, exact bytes over TLS, while a legitimate
-// client on a connection of its own GETs / one request at a time and times each; or that client
-// alone (`none`), for its latency without an attack. Prints one JSON line.
+// Scenario 9's clients, each in a process of its own (so that framing an attack never holds up
+// the legitimate client's timer): one attack on one connection, exact bytes over TLS; or the
+// legitimate client (`legitimate`), which GETs / one request at a time on a connection of its
+// own and times each. Prints one JSON line.
 //
-//   node bench/load/attack.ts ATTACK PROTOCOL PORT SECONDS
-//     ATTACK    none | ping-flood | rapid-reset | stalled | bad-targets
-//     PROTOCOL  spdy/3.1 | h2
+//   node bench/load/attack.ts ROLE PROTOCOL PORT SECONDS
+//     ROLE      legitimate | ping-flood | rapid-reset | stalled | bad-targets
+//     PROTOCOL  spdy/2 | spdy/3 | spdy/3.1 | h2
 //
-// ping-flood:  PINGs in batches of 10,000, never reading, until the server closes or 200,000
-// rapid-reset: request + reset pairs (SYN_STREAM + RST_STREAM CANCEL; HEADERS + RST_STREAM CANCEL)
+// ping-flood:  PINGs in batches of 10,000, never reading, 200,000 at most
+// rapid-reset: request + reset pairs (SYN_STREAM + RST_STREAM CANCEL; HEADERS + RST_STREAM CANCEL),
+//              20,000 at most
 // stalled:     100 streams GET /download?n=1000000 with a 16 KiB window never opened further
-// bad-targets: requests for targets that are not origin-form (http://x, x, /a b, /\x7f)
-// Every attack stops at SECONDS, or when the server closes the connection.
+// bad-targets: requests for targets that are not origin-form (x, /a b, /\x7f, and http://x/,
+//              which only SPDY/2 may send, so there it is `http://x y/`), 5,000 at most
+// An attacker whose connection the server closes connects again (a persistent attacker), until
+// SECONDS or its count.
+//
+//   node bench/load/attack.ts legitimate PROTOCOL PORT SECONDS [WARMUP]
+// times only the requests after WARMUP seconds of them.
 
 import { connect as http2Connect } from 'node:http2';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
@@ -18,49 +25,53 @@ import { HeaderDeflater } from '../../src/spdy/compression.ts';
 import { encodePing, encodeRstStream, encodeSettings, encodeSynStream } from '../../src/spdy/frame-encoder.ts';
 import { encodeHeaderBlock } from '../../src/spdy/header-block.ts';
 import { SpdyClient } from '../../src/spdy/client.ts';
-import { SPDY_VERSIONS } from '../../src/spdy/versions.ts';
+import { SPDY_VERSIONS, type SpdyAlpn } from '../../src/spdy/versions.ts';
 import { H2_PREFACE, h2Frame, h2Literal } from '../../test/helpers/raw-h2-peer.ts';
 import { LatencyHistogram } from '../lib/histogram.ts';
 
-type Protocol = 'spdy/3.1' | 'h2';
-const [attack, protocol, portText, secondsText] = process.argv.slice(2) as [string, Protocol, string, string];
+type Protocol = SpdyAlpn | 'h2';
+const [role, protocol, portText, secondsText, warmupText = '0'] = process.argv.slice(2) as [string, Protocol, string, string, string?];
 const port = Number(portText);
 const durationMs = Number(secondsText) * 1000;
-const V31 = SPDY_VERSIONS['spdy/3.1'];
+const V = protocol === 'h2' ? undefined : SPDY_VERSIONS[protocol];
 const PING_BATCH = 10_000;
 const MAX_PINGS = 200_000;
 const RESET_BATCH = 500;
+const MAX_RESETS = 20_000;
 const STALLED_STREAMS = 100;
 const SMALL_WINDOW = 16_384;
-const BAD_TARGETS = ['http://x/', 'x', '/a b', '/\x7f'];
+const BAD_TARGET_BATCH = 100;
+const MAX_BAD_TARGETS = 5_000;
+const BAD_TARGETS = V?.urlIsAbsolute === true ? ['http://x y/', 'x', '/a b', '/\x7f'] : ['http://x/', 'x', '/a b', '/\x7f'];
 
 // ── the attacker's frames ─────────────────────────────────────────────────
 
 /** A request's frame: SYN_STREAM (compressed by `deflater`) or an h2 HEADERS (HPACK, no indexing). */
 function requestFrame(deflater: HeaderDeflater | undefined, id: number, path: string): Buffer {
-  if (deflater !== undefined) {
-    const block = encodeHeaderBlock(V31, [':method', 'GET', ':path', path, ':version', 'HTTP/1.1', ':host', 'localhost', ':scheme', 'https']);
-    return encodeSynStream(V31, { streamId: id, associatedStreamId: 0, priority: 0, fin: true, unidirectional: false }, Buffer.from(deflater.deflate(block)));
+  if (deflater !== undefined && V !== undefined) {
+    const names = V.headers;
+    const block = encodeHeaderBlock(V, [names.method, 'GET', names.path, path, names.version, 'HTTP/1.1', names.host, 'localhost', names.scheme, 'https']);
+    return encodeSynStream(V, { streamId: id, associatedStreamId: 0, priority: 0, fin: true, unidirectional: false }, Buffer.from(deflater.deflate(block)));
   }
   // :method GET and :scheme https from the static table, :path and :authority as literals.
   const block = Buffer.concat([Buffer.from([0x82, 0x87]), h2Literal(':path', path), h2Literal(':authority', 'localhost')]);
   return h2Frame(0x1, 0x5, id, block); // HEADERS, END_STREAM | END_HEADERS
 }
 
-function resetFrame(spdy: boolean, id: number): Buffer {
-  if (spdy) return encodeRstStream(V31, id, 5 /* CANCEL */);
+function resetFrame(id: number): Buffer {
+  if (V !== undefined) return encodeRstStream(V, id, 5 /* CANCEL */);
   const code = Buffer.alloc(4);
   code.writeUInt32BE(0x8); // CANCEL
   return h2Frame(0x3, 0, id, code);
 }
 
-function pingFrame(spdy: boolean, n: number): Buffer {
-  return spdy ? encodePing(V31, (2 * n + 1) >>> 0) : h2Frame(0x6, 0, 0, Buffer.alloc(8, n & 0xff));
+function pingFrame(n: number): Buffer {
+  return V !== undefined ? encodePing(V, (2 * n + 1) >>> 0) : h2Frame(0x6, 0, 0, Buffer.alloc(8, n & 0xff));
 }
 
 /** The connection's opening: h2's preface and SETTINGS, or SPDY's SETTINGS (both a 16 KiB stream window). */
-function opening(spdy: boolean): Buffer {
-  if (spdy) return encodeSettings(V31, [{ id: 7, flags: 0, value: SMALL_WINDOW }]);
+function opening(): Buffer {
+  if (V !== undefined) return encodeSettings(V, [{ id: 7, flags: 0, value: SMALL_WINDOW }]);
   const setting = Buffer.alloc(6);
   setting.writeUInt16BE(0x4); // SETTINGS_INITIAL_WINDOW_SIZE
   setting.writeUInt32BE(SMALL_WINDOW, 2);
@@ -83,64 +94,96 @@ function connectRaw(): Promise<TLSSocket> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs the attack until `deadline`; returns what it sent and whether the server closed the connection. */
-async function runAttack(deadline: number): Promise<{ sent: number; closedByServer: boolean }> {
-  const spdy = protocol !== 'h2';
+/** What an attack did: frames (streams, for stalled) the kernel took, connections, how many the server closed. */
+interface Outcome {
+  sent: number;
+  connections: number;
+  closedByServer: number;
+}
+
+/**
+ * A persistent attacker: the attack on one connection and, each time the server closes it,
+ * on a new one, until `deadline` or its count. So every server is sent about as much, and one
+ * that closes early pays for the handshakes the attacker comes back with.
+ */
+async function runAttack(deadline: number): Promise<Outcome> {
+  const outcome: Outcome = { sent: 0, connections: 0, closedByServer: 0 };
+  while (performance.now() < deadline && outcome.sent < MAX_FRAMES[role]) {
+    const closedByServer = await attackConnection(deadline, outcome);
+    outcome.connections++;
+    if (!closedByServer) break;
+    outcome.closedByServer++;
+  }
+  return outcome;
+}
+
+const MAX_FRAMES: Record<string, number> = { 'ping-flood': MAX_PINGS, 'rapid-reset': MAX_RESETS, stalled: Infinity, 'bad-targets': MAX_BAD_TARGETS };
+
+/** The attack on one connection; true if the server closed it. Counts into `outcome.sent`. */
+async function attackConnection(deadline: number, outcome: Outcome): Promise<boolean> {
   const socket = await connectRaw();
   let closed = false;
   socket.on('close', () => (closed = true));
-  const deflater = spdy ? new HeaderDeflater(V31.dictionary) : undefined;
-  socket.write(opening(spdy));
-  let sent = 0;
-  const writeAndWait = async (bytes: Buffer): Promise<void> => {
-    if (!socket.write(bytes)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), sleep(100)]);
-  };
-  if (attack === 'ping-flood') {
-    socket.pause(); // never read
-    while (!closed && sent < MAX_PINGS && performance.now() < deadline) {
-      const batch = Buffer.concat(Array.from({ length: PING_BATCH }, (_, i) => pingFrame(spdy, sent + i)));
-      sent += PING_BATCH;
-      await writeAndWait(batch);
+  const deflater = V !== undefined ? new HeaderDeflater(V.dictionary) : undefined;
+  socket.write(opening());
+  const more = (): boolean => !closed && outcome.sent < MAX_FRAMES[role] && performance.now() < deadline;
+  /** Writes `bytes`; `count` frames are counted once the socket took them (drained), not while they wait in this process. */
+  const writeCounted = async (bytes: Buffer, count: number): Promise<void> => {
+    if (!socket.write(bytes)) {
+      const drained = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+        const settle = (value: boolean) => (): void => {
+          clearTimeout(timer);
+          socket.off('drain', onDrain).off('close', onClose);
+          resolve(value);
+        };
+        const onDrain = settle(true);
+        const onClose = settle(false); // the server closed it: a new connection may go on
+        socket.once('drain', onDrain).once('close', onClose);
+      });
+      if (!drained || closed) return;
     }
-  } else if (attack === 'rapid-reset') {
+    outcome.sent += count;
+  };
+  if (role === 'ping-flood') {
+    socket.pause(); // never read
+    while (more()) await writeCounted(Buffer.concat(Array.from({ length: PING_BATCH }, (_, i) => pingFrame(outcome.sent + i))), PING_BATCH);
+  } else if (role === 'rapid-reset') {
     socket.resume(); // read and discard
     let id = 1;
-    while (!closed && performance.now() < deadline) {
+    while (more()) {
       const frames: Buffer[] = [];
-      for (let i = 0; i < RESET_BATCH; i++, id += 2) frames.push(requestFrame(deflater, id, '/'), resetFrame(spdy, id));
-      sent += RESET_BATCH;
-      await writeAndWait(Buffer.concat(frames));
+      for (let i = 0; i < RESET_BATCH; i++, id += 2) frames.push(requestFrame(deflater, id, '/'), resetFrame(id));
+      await writeCounted(Buffer.concat(frames), RESET_BATCH);
       await sleep(1);
     }
-  } else if (attack === 'stalled') {
+  } else if (role === 'stalled') {
     socket.resume(); // read (and drop) what the window lets through; never open it further
     const frames: Buffer[] = [];
     for (let i = 0; i < STALLED_STREAMS; i++) frames.push(requestFrame(deflater, 2 * i + 1, '/download?n=1000000'));
-    sent = STALLED_STREAMS;
-    socket.write(Buffer.concat(frames));
+    await writeCounted(Buffer.concat(frames), STALLED_STREAMS);
     while (!closed && performance.now() < deadline) await sleep(50);
-  } else if (attack === 'bad-targets') {
+  } else if (role === 'bad-targets') {
     socket.resume();
     let id = 1;
-    while (!closed && performance.now() < deadline) {
+    while (more()) {
       const frames: Buffer[] = [];
-      for (let i = 0; i < 100; i++, id += 2) frames.push(requestFrame(deflater, id, BAD_TARGETS[(id >> 1) % BAD_TARGETS.length]));
-      sent += 100;
-      await writeAndWait(Buffer.concat(frames));
+      for (let i = 0; i < BAD_TARGET_BATCH; i++, id += 2) frames.push(requestFrame(deflater, id, BAD_TARGETS[(id >> 1) % BAD_TARGETS.length]));
+      await writeCounted(Buffer.concat(frames), BAD_TARGET_BATCH);
       await sleep(5);
     }
   } else {
-    throw new Error(`unknown attack ${attack}`);
+    throw new Error(`unknown attack ${role}`);
   }
   const closedByServer = closed;
   socket.destroy();
-  return { sent, closedByServer };
+  return closedByServer;
 }
 
 // ── the legitimate client ────────────────────────────────────────────────
 
-/** GET / one at a time until `deadline`; each latency (in µs) goes into `histogram`. */
-async function legitimate(deadline: number, histogram: LatencyHistogram): Promise<number> {
+/** GET / one at a time until `deadline`; each latency (in µs) from `recordFrom` on goes into `histogram`. */
+async function legitimate(recordFrom: number, deadline: number, histogram: LatencyHistogram): Promise<number> {
   let failed = 0;
   if (protocol === 'h2') {
     const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
@@ -153,28 +196,36 @@ async function legitimate(deadline: number, histogram: LatencyHistogram): Promis
         stream.on('data', () => {});
         stream.on('end', () => resolve(true));
       });
+      if (started < recordFrom) continue;
       if (ok) histogram.record((performance.now() - started) * 1000);
       else failed++;
     }
     session.destroy();
     return failed;
   }
-  const client = await SpdyClient.connect({ host: '127.0.0.1', port, protocol });
+  const client = await SpdyClient.connect({ host: '127.0.0.1', port, protocol: protocol as SpdyAlpn });
   while (performance.now() < deadline) {
     const started = performance.now();
     try {
       await client.request('/');
-      histogram.record((performance.now() - started) * 1000);
+      if (started >= recordFrom) histogram.record((performance.now() - started) * 1000);
     } catch {
-      failed++;
+      if (started >= recordFrom) failed++;
     }
   }
   await client.close();
   return failed;
 }
 
-const deadline = performance.now() + durationMs;
-const histogram = new LatencyHistogram();
-const [outcome, failed] = await Promise.all([attack === 'none' ? Promise.resolve({ sent: 0, closedByServer: false }) : runAttack(deadline), legitimate(deadline, histogram)]);
-process.stdout.write(`${JSON.stringify({ attack, protocol, ...outcome, legitimate: { requests: histogram.count, failed, p50Ms: histogram.percentile(0.5) / 1000, p99Ms: histogram.percentile(0.99) / 1000 } })}\n`);
+const recordFrom = performance.now() + Number(warmupText) * 1000;
+const deadline = recordFrom + durationMs;
+if (role === 'legitimate') {
+  const histogram = new LatencyHistogram();
+  const failed = await legitimate(recordFrom, deadline, histogram);
+  process.stdout.write(`${JSON.stringify({ requests: histogram.count, failed, p50Ms: histogram.percentile(0.5) / 1000, p99Ms: histogram.percentile(0.99) / 1000 })}\n`);
+} else {
+  const started = performance.now();
+  const outcome = await runAttack(deadline);
+  process.stdout.write(`${JSON.stringify({ ...outcome, seconds: (performance.now() - started) / 1000 })}\n`);
+}
 process.exit(0);

@@ -1,21 +1,27 @@
 // Scenario 9: what a hostile client costs the server. Each attack (load/attack.ts: a PING flood
-// that never reads, rapid reset, stalled streams at a 16 KiB window, bad request targets) runs
-// for a few seconds on one connection against a fresh server process, while a legitimate client
-// on another connection GETs / one request at a time. Per run: the server's CPU (utime + stime
-// over the attack), its peak RSS (VmHWM) and growth over its RSS before, and the legitimate
-// client's p99, beside its p99 with no attack (measured first on each server). spry runs SPDY/3.1
-// and h2, node:http2 h2, node-spdy (Node 20) SPDY/3.1, all with the hello app.
+// that never reads, rapid reset, stalled streams at a 16 KiB window, bad request targets; a
+// persistent attacker, which connects again when the server closes it) is measured on a fresh
+// server process in three runs:
+//   1. the legitimate client alone (GET / one request at a time), after a warm-up it does not
+//      time: its p99 without an attack;
+//   2. the attack alone: the server's CPU (utime + stime of the server's own node process,
+//      /proc/PID/stat), in all and per frame sent, and its RSS growth (peak VmHWM during the
+//      attack, the peak reset first, over the RSS it rested at just before);
+//   3. both at once, each client in a process of its own: its p99 under attack.
+// Each measurement is repeated on fresh servers and the median reported. spry runs SPDY/2, /3,
+// /3.1 and h2, node:http2 h2, node-spdy (Node 20) SPDY/3.1 (once, for reference), all with the
+// hello app.
 
 import type { ScenarioContext } from '../lib/context.ts';
-import { groupCpuSeconds, residentBytes, runToCompletion } from '../lib/processes.ts';
+import { assertNodeProcess, peakResidentBytes, processCpuSeconds, residentBytes, resetPeakResident, runToCompletion } from '../lib/processes.ts';
 import type { Ratio, Row, ScenarioResult } from '../lib/report.ts';
 import { BENCH, HELLO_MODULE, NODE, OLD_NODE, OLD_NODE_VERSION, startScriptServer, startSpry, spryTlsArgs, type RunningServer } from '../lib/servers.ts';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ATTACKS = ['ping-flood', 'rapid-reset', 'stalled', 'bad-targets'] as const;
 type Attack = (typeof ATTACKS)[number];
-type Protocol = 'spdy/3.1' | 'h2';
+type Protocol = 'spdy/2' | 'spdy/3' | 'spdy/3.1' | 'h2';
 
 interface Target {
   readonly name: string;
@@ -23,115 +29,175 @@ interface Target {
   start(): Promise<RunningServer>;
 }
 
-interface AttackRun {
-  readonly attack: Attack | 'none';
-  readonly cpuSeconds: number;
-  readonly rssBeforeBytes: number;
-  readonly peakRssBytes: number;
+interface AttackOutcome {
   readonly sent: number;
-  readonly closedByServer: boolean;
-  readonly legitimate: { readonly requests: number; readonly failed: number; readonly p50Ms: number; readonly p99Ms: number };
+  readonly connections: number;
+  readonly closedByServer: number;
+  readonly seconds: number;
 }
 
-function peakResidentBytes(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new Error(`no VmHWM for pid ${pid}`);
-  return Number(match[1]) * 1024;
+interface Legitimate {
+  readonly requests: number;
+  readonly failed: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
 }
 
-async function runOne(server: RunningServer, protocol: Protocol, attack: Attack | 'none', seconds: number): Promise<AttackRun> {
-  const pid = server.process.pid;
-  const rssBeforeBytes = residentBytes(pid);
-  const cpuBefore = groupCpuSeconds(pid);
-  const { stdout, stderr, code } = await runToCompletion(`attack ${attack}`, NODE, ['--conditions=spry-source', join(BENCH, 'load', 'attack.ts'), attack, protocol, String(server.port), String(seconds)], (seconds + 30) * 1000);
-  if (code !== 0) throw new Error(`attack ${attack} on ${server.name} exited ${code}: ${stderr.slice(-1000)}`);
-  const cpuSeconds = groupCpuSeconds(pid) - cpuBefore;
-  const outcome = JSON.parse(stdout.trim().split('\n').pop()!) as Omit<AttackRun, 'cpuSeconds' | 'rssBeforeBytes' | 'peakRssBytes'>;
-  return { ...outcome, attack, cpuSeconds, rssBeforeBytes, peakRssBytes: peakResidentBytes(pid) };
+/** One attack on one fresh server. */
+interface AttackRun {
+  readonly outcome: AttackOutcome;
+  readonly cpuSeconds: number;
+  readonly restingRssBytes: number;
+  readonly peakRssBytes: number;
+  readonly without: Legitimate;
+  readonly under: Legitimate;
 }
 
-/** The baseline on a fresh server, then each attack on a fresh server of its own. */
-async function attackTarget(context: ScenarioContext, target: Target, seconds: number): Promise<{ baseline: AttackRun; runs: Map<Attack, AttackRun> }> {
-  const once = async (attack: Attack | 'none'): Promise<AttackRun> => {
-    context.log(`${target.name} ${target.protocol}: ${attack}`);
-    const server = await target.start();
-    try {
-      return await runOne(server, target.protocol, attack, seconds);
-    } finally {
-      await server.process.stop();
-    }
-  };
-  const baseline = await once('none');
-  const runs = new Map<Attack, AttackRun>();
-  for (const attack of ATTACKS) runs.set(attack, await once(attack));
-  return { baseline, runs };
-}
-
+const WARMUP_SECONDS = 0.5;
+/** Quiet before the resting RSS is read and after the attack, before its CPU is: the server finishes what the attack left. */
+const SETTLE_MS = 300;
+/** One clock tick: CPU below it reads 0 or 0.01 s at random, so it counts as one tick in ratios. */
+const CPU_FLOOR_SECONDS = 0.01;
+/** RSS growth below this is the allocator's and the collector's noise (a legitimate run alone moves RSS that much). */
+const RSS_FLOOR_BYTES = 2 * 2 ** 20;
 const MiB = 2 ** 20;
 
-/**
- * The attack's own CPU: the run's, less what its legitimate requests cost at the baseline's CPU
- * per request (the legitimate client keeps every server busy, and is served more or less under
- * attack, so the raw figure mostly measures it).
- */
-function attackCpuSeconds(run: AttackRun, baseline: AttackRun): number {
-  const perRequest = baseline.legitimate.requests > 0 ? baseline.cpuSeconds / baseline.legitimate.requests : 0;
-  return Math.max(0, run.cpuSeconds - perRequest * run.legitimate.requests);
+async function client<T>(role: Attack | 'legitimate', protocol: Protocol, server: RunningServer, seconds: number, warmupSeconds = 0): Promise<T> {
+  const args = ['--conditions=spry-source', join(BENCH, 'load', 'attack.ts'), role, protocol, String(server.port), String(seconds), String(warmupSeconds)];
+  const { stdout, stderr, code } = await runToCompletion(`${role} client`, NODE, args, (seconds + warmupSeconds + 30) * 1000);
+  if (code !== 0) throw new Error(`${role} client on ${server.name} ${protocol} exited ${code}: ${stderr.slice(-1000)}`);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
 
-function row(target: Target, run: AttackRun, baseline: AttackRun): Row {
-  const legit = run.legitimate;
+async function measureOnce(target: Target, attack: Attack, seconds: number): Promise<AttackRun> {
+  const server = await target.start();
+  try {
+    const pid = server.process.pid;
+    assertNodeProcess(pid);
+    // The warm-up (JIT, first allocations) and the legitimate client's p99 without an attack.
+    const without = await client<Legitimate>('legitimate', target.protocol, server, seconds, WARMUP_SECONDS);
+    await sleep(SETTLE_MS);
+    const restingRssBytes = residentBytes(pid);
+    if (!resetPeakResident(pid)) throw new Error(`cannot reset VmHWM of pid ${pid} (/proc/PID/clear_refs): no peak to measure`);
+    const cpuBefore = processCpuSeconds(pid);
+    const outcome = await client<AttackOutcome>(attack, target.protocol, server, seconds);
+    await sleep(SETTLE_MS);
+    const cpuSeconds = Math.round((processCpuSeconds(pid) - cpuBefore) * 100) / 100; // whole clock ticks
+    const peakRssBytes = peakResidentBytes(pid);
+    const [, under] = await Promise.all([client<AttackOutcome>(attack, target.protocol, server, seconds), client<Legitimate>('legitimate', target.protocol, server, seconds)]);
+    return { outcome, cpuSeconds, restingRssBytes, peakRssBytes, without, under };
+  } finally {
+    await server.process.stop();
+  }
+}
+
+/** The medians over the repeats of one target and attack. */
+interface Summary {
+  readonly runs: readonly AttackRun[];
+  readonly cpuSeconds: number;
+  readonly cpuPerFrameMicros: number;
+  readonly growthBytes: number;
+  readonly restingRssBytes: number;
+  readonly p99WithoutMs: number;
+  readonly p99UnderMs: number;
+  /** Median of each run's p99 under attack ÷ its p99 without (paired: the same server, minutes apart at most). */
+  readonly p99Ratio: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function summarise(runs: readonly AttackRun[]): Summary {
+  const growth = (run: AttackRun): number => Math.max(0, run.peakRssBytes - run.restingRssBytes);
   return {
-    server: `${target.name} ${target.protocol} ${run.attack}`,
-    headline: `CPU ${run.cpuSeconds.toFixed(2)} s`,
-    details:
-      `${run.attack === 'none' ? '' : `attack's own ${attackCpuSeconds(run, baseline).toFixed(2)} s; `}peak RSS ${(run.peakRssBytes / MiB).toFixed(0)} MiB (+${(Math.max(0, run.peakRssBytes - run.rssBeforeBytes) / MiB).toFixed(1)}); sent ${run.sent.toLocaleString('en-US')}` +
-      `${run.closedByServer ? ', closed by the server' : ''}; legitimate p99 ${legit.p99Ms.toFixed(1)} ms (${baseline.legitimate.p99Ms.toFixed(1)} without), ${legit.requests} requests${legit.failed > 0 ? `, ${legit.failed} FAILED` : ''}`,
-    figures: { run, baseline },
+    runs,
+    cpuSeconds: median(runs.map((run) => run.cpuSeconds)),
+    cpuPerFrameMicros: median(runs.map((run) => (run.cpuSeconds / Math.max(1, run.outcome.sent)) * 1e6)),
+    growthBytes: median(runs.map(growth)),
+    restingRssBytes: median(runs.map((run) => run.restingRssBytes)),
+    p99WithoutMs: median(runs.map((run) => run.without.p99Ms)),
+    p99UnderMs: median(runs.map((run) => run.under.p99Ms)),
+    p99Ratio: median(runs.map((run) => run.under.p99Ms / run.without.p99Ms)),
   };
+}
+
+function row(target: Target, attack: Attack, summary: Summary): Row {
+  const { runs } = summary;
+  const sent = median(runs.map((run) => run.outcome.sent));
+  const connections = median(runs.map((run) => run.outcome.connections));
+  const closed = median(runs.map((run) => run.outcome.closedByServer));
+  const failed = runs.reduce((sum, run) => sum + run.under.failed + run.without.failed, 0);
+  return {
+    server: `${target.name} ${target.protocol} ${attack}`,
+    headline: `CPU ${summary.cpuSeconds.toFixed(2)} s`,
+    details:
+      `${summary.cpuPerFrameMicros.toFixed(2)} µs per ${attack === 'stalled' ? 'stream' : 'frame'} sent (${sent.toLocaleString('en-US')} sent on ${connections} connection${connections === 1 ? '' : 's'}, ${closed} closed by the server); ` +
+      `RSS +${(summary.growthBytes / MiB).toFixed(1)} MiB over ${(summary.restingRssBytes / MiB).toFixed(0)} resting; ` +
+      `legitimate p99 ${summary.p99WithoutMs.toFixed(1)} ms without, ${summary.p99UnderMs.toFixed(1)} under (${summary.p99Ratio.toFixed(2)}x)${failed > 0 ? `, ${failed} requests FAILED` : ''}; ` +
+      `CPU runs ${runs.map((run) => run.cpuSeconds.toFixed(2)).join(', ')} s`,
+    figures: summary,
+  };
+}
+
+/** ours ÷ theirs, each at least `floor` (below it the figures are noise, and 0 ÷ 0 says nothing). */
+function flooredRatio(ours: number, theirs: number, floor: number): number {
+  return Math.max(ours, floor) / Math.max(theirs, floor);
 }
 
 export async function abuse(context: ScenarioContext): Promise<ScenarioResult> {
   const { plan, cert } = context;
   const oldNode = OLD_NODE;
   if (oldNode === undefined) throw new Error('node-spdy needs Node < 22 on PATH (process.binding(http_parser)); none found');
-  const seconds = plan.quick ? 1.5 : 2.5;
+  const seconds = 1;
+  const repeats = plan.quick ? 1 : 3;
   const spry = (): Promise<RunningServer> => startSpry({ args: spryTlsArgs(cert), module: HELLO_MODULE });
-  const targets: Target[] = [
-    { name: 'spry', protocol: 'spdy/3.1', start: spry },
-    { name: 'spry', protocol: 'h2', start: spry },
-    { name: 'node:http2', protocol: 'h2', start: () => startScriptServer('node-http2', NODE, 'node-http2.ts', cert) },
-    { name: 'node-spdy', protocol: 'spdy/3.1', start: () => startScriptServer('node-spdy', oldNode, 'node-spdy.cjs', cert) },
-  ];
-  const results = [];
-  for (const target of targets) results.push({ target, ...(await attackTarget(context, target, seconds)) });
+  const nodeHttp2: Target = { name: 'node:http2', protocol: 'h2', start: () => startScriptServer('node-http2', NODE, 'node-http2.ts', cert) };
+  const spryTargets: Target[] = (['spdy/2', 'spdy/3', 'spdy/3.1', 'h2'] as const).map((protocol) => ({ name: 'spry', protocol, start: spry }));
+  const nodeSpdy: Target = { name: 'node-spdy', protocol: 'spdy/3.1', start: () => startScriptServer('node-spdy', oldNode, 'node-spdy.cjs', cert) };
+  const targets: Target[] = [...spryTargets, nodeHttp2, nodeSpdy];
 
-  const rows: Row[] = [];
-  for (const { target, baseline, runs } of results) {
-    rows.push(row(target, baseline, baseline));
-    for (const run of runs.values()) rows.push(row(target, run, baseline));
-  }
-  const nodeHttp2 = results.find((r) => r.target.name === 'node:http2')!;
-  const ratios: Ratio[] = [];
-  for (const { target, baseline, runs } of results.filter((r) => r.target.name === 'spry')) {
+  // Round by round, every target in turn, so that the box's drift touches each alike.
+  const runs = new Map<Target, Map<Attack, AttackRun[]>>(targets.map((target) => [target, new Map(ATTACKS.map((attack) => [attack, []]))]));
+  for (let round = 0; round < repeats; round++) {
     for (const attack of ATTACKS) {
-      const ours = runs.get(attack)!;
-      const theirs = nodeHttp2.runs.get(attack)!;
-      const cpu = attackCpuSeconds(ours, baseline) / attackCpuSeconds(theirs, nodeHttp2.baseline);
-      ratios.push({ label: `${attack}, spry ${target.protocol} ÷ node:http2: the attack's own CPU`, value: cpu, target: { kind: 'max', value: 1 } });
-      ratios.push({ label: `${attack}, spry ${target.protocol} ÷ node:http2: peak RSS`, value: ours.peakRssBytes / theirs.peakRssBytes, target: { kind: 'max', value: 1 } });
-      ratios.push({ label: `${attack}, spry ${target.protocol}: legitimate p99 under attack ÷ without`, value: ours.legitimate.p99Ms / baseline.legitimate.p99Ms, target: { kind: 'max', value: 2 } });
+      for (const target of targets.filter((t) => round === 0 || t !== nodeSpdy)) {
+        context.log(`${target.name} ${target.protocol}: ${attack}, run ${round + 1}/${repeats}`);
+        runs.get(target)!.get(attack)!.push(await measureOnce(target, attack, seconds));
+      }
     }
   }
+  const summaries = new Map([...runs].map(([target, byAttack]) => [target, new Map([...byAttack].map(([attack, list]) => [attack, summarise(list)]))]));
+
+  const rows: Row[] = [];
+  for (const [target, byAttack] of summaries) for (const [attack, summary] of byAttack) rows.push(row(target, attack, summary));
+  const ratios: Ratio[] = [];
+  const atMost = (value: number): Ratio['target'] => ({ kind: 'max', value });
+  for (const target of spryTargets) {
+    for (const attack of ATTACKS) {
+      const ours = summaries.get(target)!.get(attack)!;
+      const theirs = summaries.get(nodeHttp2)!.get(attack)!;
+      const label = `${attack}, spry ${target.protocol}`;
+      ratios.push({ label: `${label} ÷ node:http2: the attack's CPU`, value: flooredRatio(ours.cpuSeconds, theirs.cpuSeconds, CPU_FLOOR_SECONDS), target: atMost(1) });
+      ratios.push({ label: `${label} ÷ node:http2: its CPU per ${attack === 'stalled' ? 'stream' : 'frame'} sent`, value: ours.cpuPerFrameMicros / theirs.cpuPerFrameMicros, target: atMost(1) });
+      ratios.push({ label: `${label} ÷ node:http2: RSS growth`, value: flooredRatio(ours.growthBytes, theirs.growthBytes, RSS_FLOOR_BYTES), target: atMost(1) });
+      ratios.push({ label: `${label}: legitimate p99 under attack ÷ without`, value: ours.p99Ratio, target: atMost(2) });
+    }
+  }
+  for (const attack of ATTACKS) ratios.push({ label: `${attack}, node:http2: legitimate p99 under attack ÷ without (for reference)`, value: summaries.get(nodeHttp2)!.get(attack)!.p99Ratio });
   return {
     id: '9',
-    title: 'abuse: server CPU, peak RSS and a legitimate client’s p99 per attack',
-    shape: `each attack ${seconds} s on one connection against a fresh server, a legitimate client GETting / one at a time on another; spry and node:http2 on ${process.version}, node-spdy on Node ${OLD_NODE_VERSION}`,
+    title: 'abuse: the attack’s server CPU and RSS growth, and a legitimate client’s p99 with and without it',
+    shape: `per attack and server, on a fresh server: the legitimate client alone (GET / one at a time, ${WARMUP_SECONDS} s warm-up + ${seconds} s timed), the attack alone (up to ${seconds} s or its count), then both at once in processes of their own; median of ${repeats} fresh servers each (node-spdy: 1); spry and node:http2 on ${process.version}, node-spdy on Node ${OLD_NODE_VERSION}`,
     rows,
     ratios,
     notes: [
-      'CPU is the server process’s utime + stime over the run; the attack’s own is that less the legitimate requests served meanwhile at the baseline’s CPU per request (an estimate: the legitimate client keeps every server busy). A server that closes the attacker early spends less.',
-      'Peak RSS is VmHWM, growth is over the RSS before the attack; spry’s process starts larger (its app loader, caches), so its peak ratio carries that base.',
+      'The attack’s CPU is the server’s own node process’s utime + stime (/proc/PID/stat) over the attack run alone, no legitimate client, read after a 300 ms settle; CPU time is what to compare on this shared box: wall-clock figures (the p99s) move with every other process on it, CPU time much less.',
+      `Per frame (per stream for stalled) divides by the frames the attacker's socket took (written and drained), over all its connections: a server that stops reading takes fewer; one that closes early pays for the new handshakes. CPU is read in clock ticks of ${CPU_FLOOR_SECONDS} s: under one counts as one in the ratios, and a tick or two either way (a ratio of 1.5x between 0.02 and 0.03 s) is below what this measures.`,
+      `RSS growth is the peak (VmHWM, reset through /proc/PID/clear_refs as the attack starts) over the RSS the same server rested at just before, so each server is measured against its own base; growth under ${RSS_FLOOR_BYTES / MiB} MiB counts as ${RSS_FLOOR_BYTES / MiB} MiB in the ratios (garbage-collector noise).`,
+      'p99 ratios pair runs on the same server: under attack ÷ without, then the median over the repeats.',
     ],
   };
 }
