@@ -1,12 +1,14 @@
 // One uWSGI process serving on a unix socket: started, watched until it says it is
 // ready (or why it is not), its stderr passed on as spry's once it runs, stopped gracefully
 // (SIGHUP: a single-process uWSGI finishes its request and exits) or hard after the mercy.
+// It is started tied to spry (tied-launch.ts): the kernel kills it if spry dies unasked.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { PythonAppConfig } from '../config/config.ts';
 import type { SpryError } from '../errors.ts';
 import { READY_LINE, uwsgiArgs } from './uwsgi-command.ts';
 import { missingBinary, startupFailure } from './startup-failure.ts';
+import { findOnPath, tiedToThisProcess } from './tied-launch.ts';
 
 /** Startup output kept for the failure message: the end of it is what explains. */
 const STARTUP_OUTPUT_BYTES = 64 << 10;
@@ -21,7 +23,12 @@ export class UwsgiProcess {
   private stopping = false;
 
   constructor(app: PythonAppConfig, socketPath: string, readyTimeoutMs: number) {
-    this.child = spawn(UWSGI_BINARY, uwsgiArgs(app, socketPath), { stdio: ['ignore', 'inherit', 'pipe'] });
+    // Found here, not by spawn(): the launcher would report a missing uwsgi as its own failure.
+    // Not found, it is spawned as it is named: spawn() fails with ENOENT, reported below.
+    const binary = findOnPath(UWSGI_BINARY);
+    const args = uwsgiArgs(app, socketPath);
+    const launch = binary === undefined ? { file: UWSGI_BINARY, args } : tiedToThisProcess(binary, args);
+    this.child = spawn(launch.file, launch.args, { stdio: ['ignore', 'inherit', 'pipe'] });
     const child = this.child;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve(signal ?? `status ${code}`));
