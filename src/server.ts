@@ -38,8 +38,12 @@ export async function createApp(config: SpryConfig, observation?: Observation): 
     const balancer = new Balancer(config.upstream.nodes, config.upstream.gracetimeMs);
     observation?.reportBackends(() => balancer.nodes.map((node) => ({ label: node.label, state: node.deadUntil > Date.now() ? 'dead' : 'alive', failures: node.failures, outstanding: node.outstanding })));
     const limitPost = config.tuning.limitPostBytes;
-    const app = forwardingApp(balancer, { timeoutMs: config.httpTimeoutMs, extraVars: config.upstream.vars, ...(limitPost > 0 ? { heldBodyMaxBytes: limitPost } : {}) });
-    return app;
+    return forwardingApp(balancer, {
+      timeoutMs: config.httpTimeoutMs,
+      extraVars: config.upstream.vars,
+      ...(limitPost > 0 ? { heldBodyMaxBytes: limitPost } : {}),
+      ...(config.upstream.respawnWaitMs === undefined ? {} : { respawnWaitMs: config.upstream.respawnWaitMs }),
+    });
   }
   if (config.module === undefined) throw new ConfigError('--module', 'an app is required (--module PATH:EXPORT)');
   return loadApp(config.module);

@@ -230,6 +230,11 @@ export interface UpstreamConfig {
   readonly gracetimeMs: number;
   /** Extra variables for every request (--http-var KEY=VALUE). */
   readonly vars: Readonly<Record<string, string>>;
+  /**
+   * Set for spry's managed uWSGI workers, which are respawned when they die: a request that
+   * finds no backend to retry on waits this long for one to come back (src/upstream/respawn-wait.ts).
+   */
+  readonly respawnWaitMs?: number;
 }
 
 /** uWSGI's python options, passed to the managed uWSGI workers as written (src/wsgi). */

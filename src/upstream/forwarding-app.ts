@@ -6,7 +6,10 @@
 //                                                     the request is idempotent (GET, HEAD,
 //                                                     OPTIONS with no body, or one spry holds
 //                                                     whole), as nginx's proxy_next_upstream;
-//                                                     502 when no node is left to try
+//                                                     502 when no node is left to try, or,
+//                                                     for backends that are respawned (spry's
+//                                                     managed uWSGI workers), when none came
+//                                                     back within the wait (respawn-wait.ts)
 //   a body without a length, to a uwsgi node        → held whole (held-body.ts), sent with
 //                                                     CONTENT_LENGTH; 413 past its bound
 //   no response head within --http-timeout          → 504
@@ -29,6 +32,7 @@ import { forwardedUpgrades } from './forwarded-upgrade.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
 import { UwsgiAttempt, type AttemptOwner } from './uwsgi-attempt.ts';
 import { BodyTooLarge, HELD_BODY_MAX_BYTES, holdBody, type HeldBody } from './held-body.ts';
+import { RespawnWait } from './respawn-wait.ts';
 
 export interface ForwardingOptions {
   readonly timeoutMs: number;
@@ -38,6 +42,8 @@ export interface ForwardingOptions {
   readonly heldBodyMemoryBytes?: number;
   /** …up to this in all (--limit-post; HELD_BODY_MAX_BYTES without it). */
   readonly heldBodyMaxBytes?: number;
+  /** The backends are respawned when they die: a retry with no node left waits this long for one. */
+  readonly respawnWaitMs?: number;
 }
 
 /** Methods a backend may see twice (RFC 9110 §9.2.2), retried when their backend fails before answering. */
@@ -45,12 +51,13 @@ const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function forwardingApp(balancer: Balancer, options: ForwardingOptions): App {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
+  const respawns = options.respawnWaitMs === undefined ? undefined : new RespawnWait(options.respawnWaitMs);
   return {
     style: 'node-listener',
     serve(exchange) {
       const node = balancer.pick();
       if (node === undefined) return fail(exchange, 502, 'no backend configured');
-      new Forward(exchange, balancer, options, agent).start(node);
+      new Forward(exchange, balancer, options, agent, respawns).start(node);
     },
     upgrade: forwardedUpgrades(balancer, options, agent),
   };
@@ -61,6 +68,9 @@ class Forward implements AttemptOwner {
   private readonly balancer: Balancer;
   private readonly options: ForwardingOptions;
   private readonly agent: Agent;
+  private readonly respawns: RespawnWait | undefined;
+  /** When this request first found no backend to retry on and began waiting for a respawn. */
+  private waitingSince: number | undefined;
   headSent = false;
   private finished = false;
   /** Nodes tried so far (each at most once). */
@@ -68,11 +78,12 @@ class Forward implements AttemptOwner {
   /** A length-less body, held whole for a uwsgi node. */
   private held: HeldBody | undefined;
 
-  constructor(exchange: ServerExchange, balancer: Balancer, options: ForwardingOptions, agent: Agent) {
+  constructor(exchange: ServerExchange, balancer: Balancer, options: ForwardingOptions, agent: Agent, respawns: RespawnWait | undefined) {
     this.exchange = exchange;
     this.balancer = balancer;
     this.options = options;
     this.agent = agent;
+    this.respawns = respawns;
   }
 
   start(node: BackendNode): void {
@@ -125,10 +136,20 @@ class Forward implements AttemptOwner {
   private retryElsewhere(node: BackendNode, error: NodeJS.ErrnoException, nothingSent: boolean): boolean {
     if (!this.mayRetry(nothingSent)) return false;
     const other = this.balancer.pick(node);
-    if (other === undefined || this.tried.has(other)) return false;
+    if (other === undefined || this.tried.has(other)) return this.awaitRespawn(node, error);
     logLine(`backend ${node.label}: ${error.code ?? error.message} before answering; retrying on ${other.label} (${describeRequest(this.exchange.head)})`);
     this.start(other);
     return true;
+  }
+
+  /** No node left to try, but they come back: tries again shortly (logged once per request). */
+  private awaitRespawn(node: BackendNode, error: NodeJS.ErrnoException): boolean {
+    if (this.respawns === undefined) return false;
+    if (this.waitingSince === undefined) {
+      this.waitingSince = Date.now();
+      logLine(`backend ${node.label}: ${error.code ?? error.message} before answering, no other to try; waiting up to ${this.respawns.limitMs / 1000} s for a respawned one (${describeRequest(this.exchange.head)})`);
+    }
+    return this.respawns.schedule(this.waitingSince, this.exchange, () => this.start(this.balancer.pick() ?? node));
   }
 
   // ── uwsgi ────────────────────────────────────────────────────────────────
@@ -240,7 +261,7 @@ class Forward implements AttemptOwner {
 
   private connectFailed(node: BackendNode, error: NodeJS.ErrnoException, bodyUntouched: boolean): void {
     this.balancer.markDead(node);
-    logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead (on ${describeRequest(this.exchange.head)})`);
+    if (this.waitingSince === undefined) logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead (on ${describeRequest(this.exchange.head)})`);
     if (this.retryElsewhere(node, error, bodyUntouched)) return;
     this.backendFailed(node, error, 502, false);
   }

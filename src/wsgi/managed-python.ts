@@ -26,7 +26,13 @@ export async function startManagedPython(config: SpryConfig): Promise<ManagedPyt
   return {
     config: {
       ...config,
-      upstream: { nodes: workers.sockets.map((path) => ({ kind: 'uwsgi-unix', path })), gracetimeMs: MANAGED_GRACETIME_MS, vars: {} },
+      upstream: {
+        nodes: workers.sockets.map((path) => ({ kind: 'uwsgi-unix', path })),
+        gracetimeMs: MANAGED_GRACETIME_MS,
+        vars: {},
+        // A worker that died is respawned: requests wait for it as long as for an answer.
+        respawnWaitMs: config.httpTimeoutMs,
+      },
     },
     pids: () => workers.pids(),
     reload: () => workers.reload(),

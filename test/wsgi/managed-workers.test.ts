@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectClient } from '../helpers/protocol-clients.ts';
@@ -70,7 +70,9 @@ describe('managed uWSGI workers', { skip, timeout: 120_000 }, () => {
     assert.equal(after.length, 2);
     await eventually('the old workers gone', () => before.every((pid) => !isAlive(pid)));
     const late = await runGets(spry.listener('http').port, { concurrency: 2, requests: 40, path: '/' });
-    assert.deepEqual([...late.pids].sort(), after.sort());
+    // Only new workers answer (not necessarily both: the old ones' backlogs, reset as they
+    // exit, can leave a socket marked dead for --http-gracetime, 1 s).
+    assert.ok(late.pids.size > 0 && [...late.pids].every((pid) => after.includes(pid)), `late answers from ${[...late.pids].join(', ')}; new workers ${after.join(', ')}`);
   });
 
   test('a uWSGI worker killed by SIGKILL under load is respawned, and no request is lost', async () => {
@@ -85,6 +87,34 @@ describe('managed uWSGI workers', { skip, timeout: 120_000 }, () => {
     const counts = await load;
     assert.equal(counts.statuses.get(200), counts.total, describeCounts(counts));
     assert.match(spry.stderr(), new RegExp(`uWSGI worker \\d \\(pid ${victim}\\) died \\(SIGKILL\\); respawning`));
+  });
+
+  test('with -p 1, requests that arrive while the only uWSGI worker is respawned wait for it, and none fails', async () => {
+    const spry = await run(['--wsgi-file', WSGI_ECHO, '-p', '1']);
+    const [victim] = reportedWorkerPids(spry.stderr());
+    let killed = false;
+    const load = runGets(spry.listener('http').port, { concurrency: 20, requests: 100_000, path: '/', until: () => killed && reportedWorkerPids(spry.stderr()).length >= 2 });
+    await delay(300);
+    process.kill(victim, 'SIGKILL');
+    killed = true;
+    await eventually('the respawned worker serving', () => reportedWorkerPids(spry.stderr()).length >= 2);
+    const counts = await load;
+    assert.equal(counts.statuses.get(200), counts.total, describeCounts(counts));
+    assert.match(spry.stderr(), /no other to try; waiting up to 60 s for a respawned one/);
+  });
+
+  test('a request waits for a respawn only up to --http-timeout, then gets 502', async () => {
+    const app = join(dir.path, 'soon-broken.py');
+    await copyFile(WSGI_ECHO, app);
+    const spry = await run(['--wsgi-file', app, '-p', '1', '--http-timeout', '1']);
+    const [victim] = reportedWorkerPids(spry.stderr());
+    // Every respawn now fails to load the app: no worker comes back.
+    await writeFile(app, 'def application(environ, start_response):\n    return [b"x"\n');
+    process.kill(victim, 'SIGKILL');
+    await eventually('the failed respawn', () => /uWSGI worker 1: respawn failed/.test(spry.stderr()));
+    const counts = await runGets(spry.listener('http').port, { concurrency: 2, requests: 2, path: '/' });
+    assert.equal(counts.statuses.get(502), 2, describeCounts(counts));
+    assert.match(spry.stderr(), /waiting up to 1 s for a respawned one/);
   });
 });
 
