@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, truncateSync, unlinkSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { extname, resolve as resolvePath } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isCacheRequest, type CacheNotice, type CacheRequest } from '../cache/cache-messages.ts';
 import { MasterCaches, SWEEP_INTERVAL_MS, withoutPreload } from '../cache/master-caches.ts';
@@ -30,6 +31,7 @@ import { startStatsServers } from '../observe/stats-server.ts';
 import { startObservation } from '../observe/observation.ts';
 import type { ObserveConfig } from '../config/config.ts';
 import { HarakiriWatchdog } from './harakiri-watchdog.ts';
+import { readTaken, TAKEN_FD } from './taken-connections.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { CRASH_LOOP_LIMIT, CRASH_LOOP_WINDOW_MS, RespawnBackoff } from './respawn-backoff.ts';
 import { startManagedPython, type ManagedPython } from '../wsgi/managed-python.ts';
@@ -44,6 +46,12 @@ const STATS_ANSWER_MS = 1000;
 export { CRASH_LOOP_LIMIT, CRASH_LOOP_WINDOW_MS };
 /** Connections accepted while no worker is ready wait here, up to this many. */
 const MAX_PENDING_CONNECTIONS = 1024;
+/**
+ * After a worker's exit, how long its taken-connections channel may stay open (a child it
+ * spawned inherited the descriptor) before its untaken connections are given to others anyway:
+ * by then every record it wrote before it died has been read.
+ */
+const TAKEN_CHANNEL_END_MS = 1000;
 
 interface WorkerHandle {
   readonly child: ChildProcess;
@@ -52,7 +60,13 @@ interface WorkerHandle {
   readonly id: number;
   ready: boolean;
   draining: boolean;
-  /** Connections sent to this worker that it has not accepted yet (the master keeps its copy). */
+  /**
+   * A send to it failed: it is gone, though its exit has not been seen. It gets no more
+   * connections (re-dispatching to it would fail again at once, and a lone worker's retries
+   * would starve the loop that is to notice its exit).
+   */
+  unreachable: boolean;
+  /** Connections sent to this worker that it has not said it took (the master keeps its copy). */
   readonly handedOver: Map<number, { listener: number; socket: Socket }>;
 }
 
@@ -323,11 +337,12 @@ class Master {
   private spawn(generation: number, id: number): Promise<void> {
     const child = fork(BIN, [], {
       env: { ...process.env, SPRY_WORKER: '1' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 4: the connections it takes (taken-connections.ts).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       // Structured clone: cache values cross as bytes, not as JSON arrays of numbers.
       serialization: 'advanced',
     });
-    const worker: WorkerHandle = { child, generation, id, ready: false, draining: false, handedOver: new Map() };
+    const worker: WorkerHandle = { child, generation, id, ready: false, draining: false, unreachable: false, handedOver: new Map() };
     // A spawn that fails (EACCES on Node or the directory) emits 'error', then 'exit' or nothing.
     const spawnFailed = new Promise<never>((_resolve, reject) => {
       child.once('error', (error) => reject(workerCannotRun(workerAccount(resolveAccounts(this.config.processes.uid, this.config.processes.gid)), (error as NodeJS.ErrnoException).path ?? process.execPath, error)));
@@ -335,6 +350,20 @@ class Master {
     spawnFailed.catch(() => {});
     this.spawns.set(id, (this.spawns.get(id) ?? 0) + 1);
     this.workers.add(worker);
+    let exited = false;
+    let channelEnded = false;
+    readTaken(
+      child.stdio[TAKEN_FD] as Readable,
+      (taken) => {
+        // The worker holds the connection now; closing our descriptor leaves it open.
+        worker.handedOver.get(taken)?.socket.destroy();
+        worker.handedOver.delete(taken);
+      },
+      () => {
+        channelEnded = true;
+        if (exited) this.reclaim(worker);
+      },
+    );
     return new Promise<void>((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
         if (message.type === 'heartbeat') {
@@ -344,10 +373,6 @@ class Master {
           this.watchdog?.beat(child);
           resolve();
           this.flushPending();
-        } else if (message.type === 'accepted') {
-          // The worker holds the connection now; closing our descriptor leaves it open.
-          worker.handedOver.get(message.id)?.socket.destroy();
-          worker.handedOver.delete(message.id);
         } else if (message.type === 'declined') {
           this.takeBack(worker, message.id);
         } else if (message.type === 'stats') {
@@ -362,9 +387,9 @@ class Master {
       child.once('exit', (code, signal) => {
         this.workers.delete(worker);
         this.watchdog?.forget(child);
-        // Connections it never took (it died first, or they were queued behind an unacknowledged
-        // one) go to another worker: it never read a byte of them.
-        for (const id of [...worker.handedOver.keys()]) this.takeBack(worker, id);
+        exited = true;
+        if (channelEnded) this.reclaim(worker);
+        else setTimeout(() => this.reclaim(worker), TAKEN_CHANNEL_END_MS).unref();
         if (!worker.ready) reject(new SpryError('SPRY_ERR_APP_LOAD', `worker ${child.pid} exited while starting (${signal ?? `status ${code}`})`));
         if (!worker.draining && !this.stopping) this.onCrash(worker, code, signal);
       });
@@ -407,11 +432,22 @@ class Master {
     const id = ++this.connectionIds;
     worker.handedOver.set(id, { listener, socket });
     const message: MasterMessage = { type: 'connection', listener, id };
-    // keepOpen: our copy stays until the worker says 'accepted', so a worker that dies first
+    // keepOpen: our copy stays until the worker says it took it, so a worker that dies first
     // (before the master even learns of it) does not take the connection with it.
     worker.child.send(message, socket, { keepOpen: true }, (error) => {
-      if (error !== null) this.takeBack(worker, id);
+      if (error === null) return;
+      worker.unreachable = true;
+      this.takeBack(worker, id);
     });
+  }
+
+  /**
+   * A dead worker's connections it never said it took (it died first, or they were queued
+   * behind an unacknowledged one) go to another worker: it never read a byte of them. Called
+   * once every record it wrote has been read (taken-connections.ts); a second call finds none.
+   */
+  private reclaim(worker: WorkerHandle): void {
+    for (const id of [...worker.handedOver.keys()]) this.takeBack(worker, id);
   }
 
   /** Gives a connection `worker` did not take to another worker (or the pending queue). */
@@ -427,7 +463,7 @@ class Master {
     let newest = -1;
     const candidates: WorkerHandle[] = [];
     for (const worker of this.workers) {
-      if (!worker.ready || worker.draining || worker.generation < newest) continue;
+      if (!worker.ready || worker.draining || worker.unreachable || worker.generation < newest) continue;
       if (worker.generation > newest) {
         newest = worker.generation;
         candidates.length = 0;

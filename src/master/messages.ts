@@ -13,7 +13,10 @@ export type MasterMessage =
   | { readonly type: 'start'; readonly config: SpryConfig; readonly caches: readonly CacheSnapshot[]; readonly workerId: number }
   /** The stats server wants this worker's numbers: answered with a 'stats' of the same id. */
   | { readonly type: 'stats-request'; readonly id: number }
-  /** A connection accepted on listener `listener` (index into https2 then http); the socket rides along. */
+  /**
+   * A connection accepted on listener `listener` (index into https2 then http); the socket rides
+   * along. The worker says it took it on its own channel, not here (taken-connections.ts).
+   */
   | { readonly type: 'connection'; readonly listener: number; readonly id: number }
   /** Finish in-flight work (GOAWAY, no keep-alive), then exit; connections left after graceMs are cut. */
   | { readonly type: 'drain'; readonly graceMs: number }
@@ -25,8 +28,6 @@ export type MasterMessage =
 export type WorkerMessage =
   /** The app is loaded and every listener can take connections. */
   | { readonly type: 'ready' }
-  /** Connection `id` is the worker's now: the master closes its own copy. */
-  | { readonly type: 'accepted'; readonly id: number }
   /** The worker will not serve connection `id` (it is draining): the master gives it to another. */
   | { readonly type: 'declined'; readonly id: number }
   /** The worker cannot serve (its app failed to load): the message is for the user. */

@@ -13,6 +13,7 @@ import { startObservation, type Observation } from '../observe/observation.ts';
 import { createApp } from '../server.ts';
 import { heartbeatIntervalMs } from './harakiri-watchdog.ts';
 import { isMasterMessage, type WorkerMessage } from './messages.ts';
+import { tellTaken } from './taken-connections.ts';
 import type { Socket } from 'node:net';
 
 export function runWorker(): void {
@@ -54,7 +55,13 @@ export function runWorker(): void {
           send({ type: 'declined', id: message.id });
           return;
         }
-        send({ type: 'accepted', id: message.id });
+        // Before a byte is read: once the master knows, it closes its copy, and a connection we
+        // die with is not given to another worker, which could not continue it.
+        try {
+          tellTaken(message.id);
+        } catch {
+          return void socket.destroy(); // the master is gone; so are we, soon
+        }
         handlers[message.listener]?.accept(socket);
         return;
       case 'certificates':

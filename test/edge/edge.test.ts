@@ -191,9 +191,9 @@ describe('--harakiri under a master', () => {
     try {
       await waitFor(() => /gave no heartbeat for 1 s/.test(spry.stderr()), 'the watchdog to kill the blocked worker');
       await waitFor(() => /respawning in/.test(spry.stderr()), 'the respawn');
-      // Settled by the connection's end; bounded, because a connection the master still held
-      // a copy of (the killed worker's 'accepted' not read yet) is handed to another worker,
-      // which cannot continue the dead one's TLS session: that client waits for nothing.
+      // Settled by the connection's end (the worker said it took it before reading a byte, so
+      // the master holds no copy to hand on: test/master/taken-back-connections.test.ts); bounded
+      // all the same, so that a regression fails here instead of hanging.
       const outcome = await Promise.race([blocked, new Promise<'lost'>((resolve) => setTimeout(resolve, 5_000, 'lost'))]);
       assert.ok(outcome === 'lost' || outcome.status !== 200, 'the blocked request was never answered');
     } finally {

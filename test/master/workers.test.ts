@@ -179,4 +179,22 @@ describe('spry --master (one worker)', () => {
     const answers = await Promise.all([spdyGet(port, '/process.json?while-dead=1'), h2Get(port, '/process.json?while-dead=2')]);
     for (const answer of answers) assert.notEqual(processInfo(answer).pid, before);
   });
+
+  test('holds a connection that reaches the master before its only worker\'s death does, until the respawn', async () => {
+    // The master is stopped while its worker dies and a client connects; resumed, it may hand
+    // the connection to the dead worker first: that send fails, and the worker must get no
+    // more (retrying it at once, on every failure, kept the master from ever seeing the exit).
+    const before = processInfo(await spdyGet(port, '/process.json')).pid;
+    process.kill(spry.pid, 'SIGSTOP');
+    let answer: Promise<Answer>;
+    try {
+      process.kill(before, 'SIGKILL');
+      await waitForDeath(before);
+      answer = h2Get(port, '/process.json?before-the-exit=1');
+      await delay(100); // the connection reaches the accept queue
+    } finally {
+      process.kill(spry.pid, 'SIGCONT');
+    }
+    assert.notEqual(processInfo(await answer).pid, before);
+  });
 });
