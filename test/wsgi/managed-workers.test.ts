@@ -12,7 +12,7 @@ import { connectClient } from '../helpers/protocol-clients.ts';
 import { SPRY_NODE_ARGS, SPRY_ROOT } from '../helpers/spry-command.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 import { delay, MIB, SKIP_UWSGI_PYTHON, sha256, tempDir, uploadBytes, within, writeCertificate, WSGI_ECHO } from '../uwsgi/helpers.ts';
-import { describeCounts, reportedWorkerPids, runGets } from './helpers.ts';
+import { describeCounts, reportedWorkerPids, runGets, type LoadCounts } from './helpers.ts';
 
 const skip = SKIP_UWSGI_PYTHON;
 const IS_ROOT = process.getuid?.() === 0;
@@ -33,6 +33,20 @@ async function eventually(what: string, check: () => boolean, limitMs = 30_000):
     if (Date.now() > deadline) throw new Error(`${what}: not within ${limitMs} ms`);
     await delay(50);
   }
+}
+
+/** spry with `workers` uWSGI workers, the first SIGKILLed under 20 GET loops: the answers until its respawn serves. */
+async function killFirstWorkerUnderLoad(workers: number): Promise<{ spry: SpryProcess; victim: number; counts: LoadCounts }> {
+  const spry = await run(['--wsgi-file', WSGI_ECHO, '-p', String(workers)]);
+  const [victim] = reportedWorkerPids(spry.stderr());
+  const respawned = (): boolean => reportedWorkerPids(spry.stderr()).length > workers;
+  let killed = false;
+  const load = runGets(spry.listener('http').port, { concurrency: 20, requests: 100_000, path: '/', until: () => killed && respawned() });
+  await delay(300);
+  process.kill(victim, 'SIGKILL');
+  killed = true;
+  await eventually('the respawned worker serving', respawned);
+  return { spry, victim, counts: await load };
 }
 
 before(async () => {
@@ -76,29 +90,13 @@ describe('managed uWSGI workers', { skip, timeout: 120_000 }, () => {
   });
 
   test('a uWSGI worker killed by SIGKILL under load is respawned, and no request is lost', async () => {
-    const spry = await run(['--wsgi-file', WSGI_ECHO, '-p', '2']);
-    const [victim] = reportedWorkerPids(spry.stderr());
-    let killed = false;
-    const load = runGets(spry.listener('http').port, { concurrency: 20, requests: 100_000, path: '/', until: () => killed && reportedWorkerPids(spry.stderr()).length >= 3 });
-    await delay(300);
-    process.kill(victim, 'SIGKILL');
-    killed = true;
-    await eventually('the respawned worker serving', () => reportedWorkerPids(spry.stderr()).length >= 3);
-    const counts = await load;
+    const { spry, victim, counts } = await killFirstWorkerUnderLoad(2);
     assert.equal(counts.statuses.get(200), counts.total, describeCounts(counts));
     assert.match(spry.stderr(), new RegExp(`uWSGI worker \\d \\(pid ${victim}\\) died \\(SIGKILL\\); respawning`));
   });
 
   test('with -p 1, requests that arrive while the only uWSGI worker is respawned wait for it, and none fails', async () => {
-    const spry = await run(['--wsgi-file', WSGI_ECHO, '-p', '1']);
-    const [victim] = reportedWorkerPids(spry.stderr());
-    let killed = false;
-    const load = runGets(spry.listener('http').port, { concurrency: 20, requests: 100_000, path: '/', until: () => killed && reportedWorkerPids(spry.stderr()).length >= 2 });
-    await delay(300);
-    process.kill(victim, 'SIGKILL');
-    killed = true;
-    await eventually('the respawned worker serving', () => reportedWorkerPids(spry.stderr()).length >= 2);
-    const counts = await load;
+    const { spry, counts } = await killFirstWorkerUnderLoad(1);
     assert.equal(counts.statuses.get(200), counts.total, describeCounts(counts));
     assert.match(spry.stderr(), /no other to try; waiting up to 60 s for a respawned one/);
   });
