@@ -149,6 +149,20 @@ describe('--log-format and JSON lines', () => {
   });
 });
 
+test('--log-format writes control bytes in values as \\xNN, so a client cannot break or forge a line', async () => {
+  const dir = await tempDir();
+  const socketPort = await freePort();
+  const spry = await startSpry(['--socket', `127.0.0.1:${socketPort}`, '--http', '127.0.0.1:0', ...TEST_APP_ARGS, '--logto', dir.file('x.log'), '--log-format', '%(uagent)|%(uri)']);
+  try {
+    await uwsgiGet(socketPort, '/status/200', { HTTP_USER_AGENT: 'a\tb\x01c\x1b[31m\x7fd caf\u00e9' });
+    const [line] = await linesOf(dir.file('x.log'), 1);
+    assert.equal(line, 'a\\x09b\\x01c\\x1b[31m\\x7fd caf\u00e9|/status/200');
+  } finally {
+    await spry.stop();
+    await dir.remove();
+  }
+});
+
 describe('reopening the log after logrotate renamed it', () => {
   for (const how of ['--touch-logreopen', 'SIGHUP'] as const) {
     test(`after ${how}, new lines go to a new file at the path and the renamed one keeps the old`, async () => {
