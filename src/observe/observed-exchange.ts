@@ -132,8 +132,8 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     this.cut = cut;
     this.durationMs = performance.now() - this.startedAt;
     this.observer.finished(this);
-    // The record is used up: holding the app's response headers until the front end lets go of
-    // this exchange got them (and what they reach) promoted by every scavenge.
+    // The record is used up: the app's response headers need not live as long as the front end
+    // holds this exchange.
     this.responseHeaders = undefined;
   }
 }
