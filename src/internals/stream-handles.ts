@@ -173,12 +173,16 @@ export class HandleConnection {
 
   /** Queues `chunk`; false when more than the high-water mark waits (drained() follows). */
   write(chunk: Buffer): boolean {
-    return this.dispatch(chunk, (req) => this.handle.writeBuffer(req, chunk));
+    if (this.closed) return false;
+    const req = this.writeRequest();
+    return this.afterWrite(req, this.handle.writeBuffer(req, chunk), chunk);
   }
 
   /** Queues `chunks` in one system call. */
   writev(chunks: readonly Buffer[]): boolean {
-    return this.dispatch(chunks, (req) => this.handle.writev(req, chunks, true));
+    if (this.closed) return false;
+    const req = this.writeRequest();
+    return this.afterWrite(req, this.handle.writev(req, chunks, true), chunks);
   }
 
   pause(): void {
@@ -230,13 +234,16 @@ export class HandleConnection {
     connection.fail(count, 'read');
   }
 
-  private dispatch(keep: Buffer | readonly Buffer[], write: (req: RequestWrap) => number): boolean {
-    if (this.closed) return false;
+  private writeRequest(): RequestWrap {
     const req = new B.WriteWrap();
     req.handle = this.handle;
     req.owner = this;
     req.oncomplete = HandleConnection.onWritten;
-    const status = write(req);
+    return req;
+  }
+
+  /** What a write's `status` means: a failure, bytes already written, or bytes queued (`keep` referenced until written). */
+  private afterWrite(req: RequestWrap, status: number, keep: Buffer | readonly Buffer[]): boolean {
     if (status < 0) {
       queueMicrotask(() => this.fail(status, 'write'));
       return false;

@@ -6,10 +6,11 @@
 // event sink itself, so a request costs no closure per event. What a failure means (retry,
 // 502, 504) is the owner's (forwarding-app.ts); this reports which failure it was.
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { handleReaches, HandleConnection, type ConnectionEvents, type HandleTarget } from '../internals/stream-handles.ts';
+import { connectUwsgi } from './backend-requests.ts';
 import type { BackendNode } from './balancer.ts';
 import type { BodyTarget, HeldBody } from './held-body.ts';
 import { HttpResponseParser, type ResponseSink } from './http-response-parser.ts';
@@ -198,9 +199,15 @@ export class UwsgiAttempt implements ConnectionEvents, ResponseSink, BodyTarget 
 }
 
 function openConnection(address: BackendNode['address'], events: ConnectionEvents, noDelay: boolean): BackendConnection {
-  const target: HandleTarget = address.kind === 'uwsgi-unix' ? { path: address.path } : { host: address.kind === 'uwsgi' ? address.host : '', port: address.kind === 'uwsgi' ? address.port : 0 };
-  if (handleReaches(target)) return new HandleConnection(target, events, noDelay);
-  return socketConnection(connect((target as { port: number }).port, (target as { host: string }).host), events, noDelay);
+  const target = handleTargetOf(address);
+  if (target !== undefined && handleReaches(target)) return new HandleConnection(target, events, noDelay);
+  return socketConnection(connectUwsgi(address), events, noDelay);
+}
+
+function handleTargetOf(address: BackendNode['address']): HandleTarget | undefined {
+  if (address.kind === 'uwsgi-unix') return { path: address.path };
+  if (address.kind === 'uwsgi') return { host: address.host, port: address.port };
+  return undefined;
 }
 
 /** net.Socket behind the same events, for a backend named by host name. */
