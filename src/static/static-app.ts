@@ -10,7 +10,7 @@ import type { RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import type { StaticFilesConfig } from './static-config.ts';
 import { OpenFileCache } from './open-file-cache.ts';
-import { cachedStatic, lookupStatic, type StaticLookup } from './static-lookup.ts';
+import { lookupStatic, type StaticLookup } from './static-lookup.ts';
 import { serveFile } from './static-response.ts';
 
 const FORBIDDEN_BODY = Buffer.from('forbidden\n');
@@ -21,7 +21,7 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
   /** What a GET or HEAD finds (the cache first: a hit costs no path checks); other methods are the app's. */
   const lookup = (head: RequestHead): StaticLookup => {
     if (head.method !== 'GET' && head.method !== 'HEAD') return NOT_STATIC;
-    return (cache === undefined ? undefined : cachedStatic(cache, head.target)) ?? lookupStatic(config, head.target, cache);
+    return lookupStatic(config, head.target, cache);
   };
 
   const answer = (exchange: ServerExchange, found: StaticLookup): void => {

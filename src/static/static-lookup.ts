@@ -39,17 +39,6 @@ export function lookupStatic(config: StaticFilesConfig, target: string, cache?: 
   return bodyOf(found.fd, describeFile(found.path, found.stats)).lookup;
 }
 
-/**
- * The cache's answer for `target` when it needs no file-system call (a small file's bytes, a
- * refusal, or the app's); undefined when lookupStatic must look (a miss, or a large file).
- */
-export function cachedStatic(cache: OpenFileCache, target: string): StaticLookup | undefined {
-  const cached = cache.get(urlPathOf(target));
-  if (cached === undefined) return undefined;
-  if (cached.kind !== 'file') return cached.kind === 'none' ? NONE : REFUSED;
-  return cached.bytes === undefined ? undefined : { kind: 'bytes', bytes: cached.bytes, file: cached.file };
-}
-
 /** The first candidate's file under the mounts and check dirs, or the first refusal, or none. */
 function openFirst(config: StaticFilesConfig, target: string): Opened {
   for (const candidate of staticCandidates(config, target)) {
