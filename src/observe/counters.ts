@@ -8,26 +8,23 @@ import type { Socket } from 'node:net';
 import type { RequestHead } from '../exchange/exchange.ts';
 import { wireProtocol, type AccessRecord } from './access-record.ts';
 import type { Observer } from './observer.ts';
-import type { Stats } from './stats.ts';
 
 let observer: Observer | undefined;
-let stats: Stats | undefined;
 
 export function countInto(into: Observer | undefined): void {
   observer = into;
-  stats = into?.stats;
 }
 
 /** A connection is served as `protocol` (h2, h2c, spdy/3.1, http/1.1, uwsgi …) until it closes. */
 export function countConnection(socket: Socket, protocol: string): void {
-  const into = stats;
+  const into = observer?.stats;
   if (into === undefined) return;
   into.connectionOpened(protocol);
   socket.once('close', () => into.connectionClosed(protocol));
 }
 
 export function countProtocolError(protocol: string, code: string): void {
-  stats?.protocolError(protocol, code);
+  observer?.stats.protocolError(protocol, code);
 }
 
 /**
@@ -44,12 +41,10 @@ export function countRefusal(head: RequestHead, code: string, status: number, he
 }
 
 export function countCacheLookup(cache: string, hit: boolean): void {
-  stats?.cacheLookup(cache, hit);
+  observer?.stats.cacheLookup(cache, hit);
 }
 
 /** A push the cache push planner started (sent) or the protocol would not take (refused). */
 export function countPlannedPush(sent: boolean): void {
-  if (stats === undefined) return;
-  if (sent) stats.pushesSent++;
-  else stats.pushesRefused++;
+  observer?.pushed(sent);
 }

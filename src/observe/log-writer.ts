@@ -1,11 +1,11 @@
 // The access log's writer: each record is formatted into its line when its response ends, and
 // the line is copied at once into a chunk buffer; a chunk is written when it is full or 50 ms
 // after its first line, one write in flight at a time, never a synchronous write per request.
-// Formatting and copying at once is for the garbage collector: a queued record (or line string)
-// would keep its request's objects alive past the next scavenge, and promoting them cost far more
-// than the line does. Writing a chunk per event-loop turn, as before, cost SPDY/3.1 a third more
-// CPU per request at 26k requests/s (a thread-pool write per turn). A slow or full disk costs
-// dropped lines (counted, past 4 MiB queued), never a stalled server.
+// Formatting and copying at once is for the garbage collector: a queued record would keep its
+// request's objects alive past the next scavenge, and promoting them costs far more than the line
+// does. A chunk per 50 ms, not per event-loop turn, is one thread-pool write per chunk instead of
+// one per turn. A slow or full disk costs dropped lines (counted, past 4 MiB queued), never a
+// stalled server.
 //
 // Whole lines, never interleaved: every worker opens the file itself with O_APPEND and writes
 // only whole lines, in chunks no larger than the target can take atomically. On a regular file
@@ -36,8 +36,7 @@ export class LogWriter {
   private readonly format: LineFormat;
   private fd: number;
   private chunkBytes: number;
-  /** The chunk lines are copied into as they are formatted, so no line string outlives its
-   * request (a queue of strings was promoted by the scavenger and cost more than the lines). */
+  /** The chunk lines are copied into as they are formatted: no line string outlives its request. */
   private filling: Buffer;
   private filled = 0;
   /** Whole chunks not yet written (the first may be in flight), and their bytes. */
@@ -76,6 +75,7 @@ export class LogWriter {
     this.filling[this.filled++] = 10;
     if (this.timer === undefined) this.timer = setTimeout(flushWriter, FLUSH_MS, this).unref();
   }
+
   /** logrotate moved the file: the next write goes to a new file at the path. */
   reopen(): void {
     if (this.path === undefined) return;
