@@ -4,9 +4,7 @@
 // curl's trace shows it.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient, headerValue, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 import { CURL, runTool } from '../tools/tools.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const EDGE_APP = ['--module', './test/fixtures/edge-app.ts:edgeApp'];
 const LIMIT = 64 << 10;
@@ -277,11 +276,3 @@ describe('--http-to-https with the https port chosen at bind time (addr=…:0)',
   }
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}

@@ -18,18 +18,12 @@ import {
   TEST_APP,
   waitUntil,
 } from './master-process.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
 
 after(killAllRuns);
 
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = await listenOn(0);
-  const { port } = server.address() as AddressInfo;
-  await closeServer(server);
-  return port;
-}
 
 /**
  * Runs spry to its exit and checks the common contract: status 2, exactly one stderr line
