@@ -94,10 +94,7 @@ export class Scheduler {
   writeControlNow(frame: Buffer): void {
     this.control.push(frame);
     if (this.stopped || this.socket.writableEnded) return;
-    this.socket.cork();
-    for (const queued of this.control) this.socket.write(queued);
-    this.control.length = 0;
-    this.socket.uncork();
+    this.writeControl();
   }
 
   /** Forgets the control frames still waiting (a peer that does not read gets only the GOAWAY). */
@@ -138,10 +135,7 @@ export class Scheduler {
     if (this.stopped || this.socket.writableEnded) return;
     const socket = this.socket;
     socket.cork();
-    if (this.control.length > 0 && !socket.writableNeedDrain) {
-      for (const frame of this.control) socket.write(frame);
-      this.control.length = 0;
-    }
+    if (this.control.length > 0 && !socket.writableNeedDrain) this.writeControl();
     const lists = this.ready;
     while (!socket.writableNeedDrain) {
       let level = this.readyFrom;
@@ -179,6 +173,17 @@ export class Scheduler {
     }
     socket.uncork();
     if (this.control.length > 0) this.pauseReading();
+  }
+
+  /**
+   * Hands every queued control frame to the socket in one write: a flood of small frames (an
+   * RST_STREAM for each bad request of a read) costs one trip through the stream and TLS
+   * machinery, not one per frame (bench scenario 9, bad targets).
+   */
+  private writeControl(): void {
+    const control = this.control;
+    this.socket.write(control.length === 1 ? control[0] : Buffer.concat(control));
+    control.length = 0;
   }
 
   private pauseReading(): void {
