@@ -17,6 +17,13 @@ export interface HeaderBlockLimits {
   readonly maxHeaderCount: number;
 }
 
+/** The same as readHeaderBlock, throwing its fault (for peers and tests that want an exception). */
+export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders {
+  const result = readHeaderBlock(version, block, streamId, limits);
+  if (Array.isArray(result)) return result;
+  throw result;
+}
+
 /**
  * Parses an inflated block. Structural damage (lengths running past the block, trailing bytes)
  * means the peer's framing cannot be trusted: a session error. Bad names or values are the
@@ -24,16 +31,18 @@ export interface HeaderBlockLimits {
  * (docs/spdy-protocol.md §12), and so is a request line that is not one spry accepts (a method
  * that is not a token, a target that is not origin-form, a bad host: docs/request-heads.md §2):
  * the session answers either with RST_STREAM before the app sees the request.
- * Values holding NUL-separated lists come back as one pair per value.
+ * Values holding NUL-separated lists come back as one pair per value. The fault is returned, not
+ * thrown: a flood of bad requests would otherwise pay for a throw and its unwinding each.
  */
-export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders {
+export function readHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders | SpdyStreamError | SpdySessionError {
   const width = version.nvLengthBytes;
   const end = block.length;
-  const count = readLength(block, 0, width, 'pair count');
+  const count = readLength(block, 0, width);
+  if (count < 0) return structural(lengthFault(count, 'pair count'));
   if (count > limits.maxHeaderCount) {
     // FRAME_TOO_LARGE is v3's; v2 has nothing closer than PROTOCOL_ERROR.
     const status = version.maxRstStatus >= RstStatus.FRAME_TOO_LARGE ? RstStatus.FRAME_TOO_LARGE : RstStatus.PROTOCOL_ERROR;
-    throw new SpdyStreamError('SPRY_ERR_SPDY_TOO_MANY_HEADERS', streamId, status, `header block has ${count} pairs (limit ${limits.maxHeaderCount})`);
+    return new SpdyStreamError('SPRY_ERR_SPDY_TOO_MANY_HEADERS', streamId, status, `header block has ${count} pairs (limit ${limits.maxHeaderCount})`);
   }
   const out: FlatHeaders = [];
   let seen: Set<string> | undefined;
@@ -41,20 +50,25 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
   const nameRules = version.headers.method.charCodeAt(0) === 0x3a /* : */ ? V3_NAMES : V2_NAMES;
   let o = width;
   for (let i = 0; i < count; i++) {
-    const nameLength = readLength(block, o, width, 'name');
+    const nameLength = readLength(block, o, width);
+    if (nameLength < 0) return structural(lengthFault(nameLength, 'name'));
     o += width;
-    if (nameLength > end - o) throw structural('a header name runs past the block');
+    if (nameLength > end - o) return structural('a header name runs past the block');
     const nameStart = o;
     o += nameLength;
-    const valueLength = readLength(block, o, width, 'value');
+    const valueLength = readLength(block, o, width);
+    if (valueLength < 0) return structural(lengthFault(valueLength, 'value'));
     o += width;
-    if (valueLength > end - o) throw structural('a header value runs past the block');
+    if (valueLength > end - o) return structural('a header value runs past the block');
     const valueStart = o;
     o += valueLength;
     if (problem !== undefined) continue; // keep walking: structural damage later outranks it
 
-    let name = knownName(block, nameStart, nameLength);
-    if (name === undefined) {
+    const known = knownName(block, nameStart, nameLength);
+    let name: string;
+    if (known !== undefined) {
+      name = known.name;
+    } else {
       name = block.toString('latin1', nameStart, nameStart + nameLength);
       problem = checkFieldName(name, nameRules);
       if (problem !== undefined) continue;
@@ -81,9 +95,16 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
       else out.push(name, '');
       continue;
     }
+    // The value this name had last time, if the bytes are the same (it passed the checks then).
+    const last = known?.lastValue;
+    if (last !== undefined && sameBytes(block, valueStart, valueLength, last)) {
+      out.push(name, last);
+      continue;
+    }
     const value = block.toString('latin1', valueStart, o);
     const forbidden = forbiddenValueByte(block, valueStart, o);
     if (forbidden < 0) {
+      if (known !== undefined && valueLength <= REMEMBERED_VALUE_BYTES) known.lastValue = value;
       out.push(name, value);
       continue;
     }
@@ -101,10 +122,10 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
       out.push(name, part);
     }
   }
-  if (o !== end) throw structural(`${end - o} bytes follow the last header pair`);
+  if (o !== end) return structural(`${end - o} bytes follow the last header pair`);
   problem ??= requestFieldsProblem(version, out);
-  if (typeof problem === 'string') throw new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
-  if (problem !== undefined) throw new SpdyStreamError(problem.code, streamId, RstStatus.PROTOCOL_ERROR, problem.message);
+  if (typeof problem === 'string') return new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
+  if (problem !== undefined) return new SpdyStreamError(problem.code, streamId, RstStatus.PROTOCOL_ERROR, problem.message);
   return out;
 }
 
@@ -112,13 +133,20 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
 const V3_NAMES = { lowerCase: true, pseudo: true };
 const V2_NAMES = { lowerCase: true, pseudo: false };
 
-/** The 16- or 32-bit length at `at`; `what` it measures names it in the errors. */
-function readLength(block: Buffer, at: number, width: number, what: string): number {
-  if (at + width > block.length) throw structural(`header block ends inside a ${what} length`);
+/** The block ends inside a length, or (v3) a length is negative: readLength's faults. */
+const CUT_SHORT = -1;
+const NEGATIVE = -2;
+
+/** The 16- or 32-bit length at `at`, or CUT_SHORT / NEGATIVE. */
+function readLength(block: Buffer, at: number, width: number): number {
+  if (at + width > block.length) return CUT_SHORT;
   if (width === 2) return (block[at] << 8) | block[at + 1];
   const n = block[at] * 0x100_0000 + ((block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3]);
-  if (n > 0x7fff_ffff) throw structural(`header block has a negative ${what} length`);
-  return n;
+  return n > 0x7fff_ffff ? NEGATIVE : n;
+}
+
+function lengthFault(fault: number, what: string): string {
+  return fault === CUT_SHORT ? `header block ends inside a ${what} length` : `header block has a negative ${what} length`;
 }
 
 /** Below this many names (twice as many entries), duplicates are found by scanning what is decoded. */
@@ -132,6 +160,8 @@ function appearsIn(out: FlatHeaders, name: string): boolean {
 /**
  * The names most requests carry, matched against the block's bytes so that the same string is
  * reused rather than a new one made for every request (they are valid names, so unchecked).
+ * Each also remembers the last value it had (any session's: strings are immutable), which most
+ * requests repeat (`GET`, `HTTP/1.1`, the host, the user agent): matched against the bytes too.
  */
 const KNOWN_NAMES = [
   ':method', ':path', ':version', ':host', ':scheme', 'method', 'url', 'version', 'host', 'scheme',
@@ -144,19 +174,36 @@ const KNOWN_NAMES = [
   'vary', 'content-encoding',
 ];
 
-/** KNOWN_NAMES by length: each entry the name and its bytes. */
-const KNOWN_BY_LENGTH: { name: string; bytes: Uint8Array }[][] = [];
-for (const name of KNOWN_NAMES) (KNOWN_BY_LENGTH[name.length] ??= []).push({ name, bytes: Buffer.from(name, 'latin1') });
+interface KnownName {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  /** The last value that passed the checks under this name (at most REMEMBERED_VALUE_BYTES long). */
+  lastValue: string | undefined;
+}
 
-function knownName(block: Buffer, start: number, length: number): string | undefined {
+/** Longer values (cookies, say) are rarely repeated byte for byte, and comparing them costs. */
+const REMEMBERED_VALUE_BYTES = 256;
+
+/** KNOWN_NAMES by length. */
+const KNOWN_BY_LENGTH: KnownName[][] = [];
+for (const name of KNOWN_NAMES) (KNOWN_BY_LENGTH[name.length] ??= []).push({ name, bytes: Buffer.from(name, 'latin1'), lastValue: undefined });
+
+function knownName(block: Buffer, start: number, length: number): KnownName | undefined {
   const candidates = KNOWN_BY_LENGTH[length];
   if (candidates === undefined) return undefined;
   next: for (const candidate of candidates) {
     const bytes = candidate.bytes;
     for (let i = 0; i < length; i++) if (block[start + i] !== bytes[i]) continue next;
-    return candidate.name;
+    return candidate;
   }
   return undefined;
+}
+
+/** True if the `length` bytes at `start` are `text`'s (latin1). */
+function sameBytes(block: Buffer, start: number, length: number, text: string): boolean {
+  if (text.length !== length) return false;
+  for (let i = 0; i < length; i++) if (block[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 function structural(message: string): SpdySessionError {

@@ -7,7 +7,7 @@ import type { StreamTuning } from '../config/config.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
 import type { HeaderInflater } from './compression.ts';
 import { GoawayStatus, RstStatus } from './constants.ts';
-import { decodeHeaderBlock } from './header-block.ts';
+import { readHeaderBlock } from './header-block.ts';
 import { SpdySessionError, SpdyStreamError, type SpdyProtocolError } from './protocol-error.ts';
 import type { SessionRole } from './role.ts';
 import type { SpdyStream } from './stream.ts';
@@ -53,10 +53,12 @@ export function checkHeaders(role: SessionRole, version: SpdyVersion, registry: 
  * block says, a session error once the shared compression context is broken.
  */
 export function inflateHeaderBlock(version: SpdyVersion, inflater: HeaderInflater, block: Uint8Array, streamId: number, tuning: StreamTuning): FlatHeaders | SpdyProtocolError {
+  let inflated: Buffer;
   try {
-    return decodeHeaderBlock(version, inflater.inflate(block), streamId, tuning);
+    inflated = inflater.inflate(block);
   } catch (error) {
-    if (error instanceof SpdyStreamError || error instanceof SpdySessionError) return error;
+    if (error instanceof SpdySessionError) return error;
     return new SpdySessionError('SPRY_ERR_SPDY_COMPRESSION', error instanceof Error ? error.message : String(error), GoawayStatus.INTERNAL_ERROR);
   }
+  return readHeaderBlock(version, inflated, streamId, tuning);
 }

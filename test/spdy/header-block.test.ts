@@ -158,6 +158,25 @@ describe('header blocks: hand-written bytes', () => {
   });
 });
 
+describe('header blocks: a value seen before under a common name', () => {
+  for (const version of ALL_VERSIONS) {
+    test(`${version.label}: reads a host of the same length but other bytes as what it is, not as the last one`, () => {
+      const host = version.headers.host;
+      assert.deepEqual(decode(version, encodeHeaderBlock(version, [host, 'a.example'])), [host, 'a.example']);
+      assert.deepEqual(decode(version, encodeHeaderBlock(version, [host, 'a.example'])), [host, 'a.example']);
+      assert.deepEqual(decode(version, encodeHeaderBlock(version, [host, 'b.example'])), [host, 'b.example']);
+      assert.deepEqual(decode(version, encodeHeaderBlock(version, [host, 'a.example'])), [host, 'a.example']);
+    });
+
+    test(`${version.label}: still refuses a CR in a value whose other bytes match the last one`, () => {
+      const agent = 'user-agent';
+      assert.deepEqual(decode(version, encodeHeaderBlock(version, [agent, 'curl/8.0'])), [agent, 'curl/8.0']);
+      failsStream(version, encodeHeaderBlock(version, [agent, 'curl/8\r0']), PROTOCOL_ERROR, 'SPRY_ERR_BAD_HEADER_VALUE');
+      assert.deepEqual(decode(version, encodeHeaderBlock(version, [agent, 'curl/8.0'])), [agent, 'curl/8.0']);
+    });
+  }
+});
+
 describe('header blocks: invalid names and values are stream errors (PROTOCOL_ERROR)', () => {
   for (const version of ALL_VERSIONS) {
     describe(version.alpn, () => {
