@@ -8,6 +8,9 @@ import { checkAuthority, checkMethod, checkTarget, type RequestHeadProblem } fro
 import type { SpdyVersion } from './versions.ts';
 
 
+/** What the version's pattern finds in the version nearly every request carries. */
+const HTTP_1_1 = ['HTTP/1.1', '1.1'] as const;
+
 export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem: string };
 
 /**
@@ -46,7 +49,7 @@ export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, h
   if (path === '') return { ok: false, problem: `missing ${names.path}` };
   if (httpVersion === '') return { ok: false, problem: `missing ${names.version}` };
   if (host === '') return { ok: false, problem: `missing ${names.host}` };
-  const match = /^HTTP\/(\d\.\d)$/.exec(httpVersion);
+  const match = httpVersion === 'HTTP/1.1' ? HTTP_1_1 : /^HTTP\/(\d\.\d)$/.exec(httpVersion);
   return {
     ok: true,
     head: {

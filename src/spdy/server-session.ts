@@ -1,5 +1,6 @@
 // What only the server end of a SPDY session does: turn the client's SYN_STREAMs into request
-// streams for the app (a head that does not parse is answered 400 here, and never reaches it),
+// streams for the app (their heads read once the chunk that opened them is decoded; a head that
+// does not parse is answered 400 here, and never reaches it),
 // push what responses link to (docs/spdy-protocol.md §14), reset the streams that cannot send
 // (stall-watch.ts), and close a session idle for --http-timeout.
 
@@ -44,17 +45,25 @@ export class SpdyServerSession extends SpdySession {
     if (verdict !== undefined) return this.act(verdict);
     const stream = new SpdyStream(this, id, frame.priority, this.flow.peerInitialWindow, this.flow.localInitialWindow, true);
     this.registry.add(stream);
+    stream.requestHeaders = headers;
+    stream.requestHasBody = !frame.fin;
     if (frame.fin) stream.receiveFin();
-    const parsed = requestHeadFromHeaders(this.version, id, headers, this.connection, !frame.fin);
+    this.opened.push(stream);
+    // While streams are open, look now and then for those that cannot send.
+    this.stallWatch?.start(this.checkStallsBound);
+  }
+
+  /** The request head is read here, once the whole chunk is: a stream it reset never needs one. */
+  protected override dispatch(stream: SpdyStream): void {
+    const parsed = requestHeadFromHeaders(this.version, stream.id, stream.requestHeaders!, this.connection, stream.requestHasBody);
+    stream.requestHeaders = null;
     if (!parsed.ok) {
       stream.respond(400, ['content-type', 'text/plain; charset=utf-8'], false);
       stream.end(Buffer.from(`Bad Request: ${parsed.problem}\n`));
       return;
     }
     stream.head = parsed.head;
-    this.opened.push(stream);
-    // While streams are open, look now and then for those that cannot send.
-    this.stallWatch?.start(this.checkStallsBound);
+    super.dispatch(stream);
   }
 
   override willRespond(stream: SpdyStream, status: number, headers: FlatHeaders): void {

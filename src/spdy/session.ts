@@ -175,7 +175,12 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
 
   private dispatchOpened(): void {
     const opened = this.opened.splice(0);
-    for (const stream of opened) if (!stream.closed && !this.life.ended) this.emit('stream', stream);
+    for (const stream of opened) if (!stream.closed && !this.life.ended) this.dispatch(stream);
+  }
+
+  /** Hands a request stream the chunk just read opened, and did not reset, to the app. */
+  protected dispatch(stream: SpdyStream): void {
+    this.emit('stream', stream);
   }
 
   onControlFrame(frame: ControlFrame): void {

@@ -48,6 +48,13 @@ export class SpdyStream implements ServerExchange {
   private readonly owner: StreamOwner;
   /** Server side: the request. Client side: set by the client for its own bookkeeping. */
   head!: RequestHead;
+  /**
+   * Server side, from its SYN_STREAM until it reaches the app: the request's decoded headers
+   * (read into `head` only then, so a stream the same read resets costs no head), and whether
+   * a body follows them.
+   */
+  requestHeaders: FlatHeaders | null = null;
+  requestHasBody = false;
 
   // Flow control: what we may still send, and what the peer may still send us.
   sendWindow: number;
