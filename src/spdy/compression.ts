@@ -71,6 +71,17 @@ export class HeaderInflater {
    * context unusable, so it is always a session error.
    */
   inflate(block: Uint8Array): Buffer {
+    const length = this.inflateInPlace(block);
+    return scratch.subarray(0, length);
+  }
+
+  /** The shared scratch memory inflateInPlace() leaves its result at the start of. */
+  get output(): Buffer {
+    return scratch;
+  }
+
+  /** inflate() without the view: the block's inflated length, its bytes at the start of `output`. */
+  inflateInPlace(block: Uint8Array): number {
     if (this.compacted !== null || this.tablesFreed) this.restore();
     const strm = this.strm;
     strm.input = block;
@@ -94,7 +105,7 @@ export class HeaderInflater {
       }
       if (strm.avail_out !== 0 || status === Z_STREAM_END) {
         if (strm.avail_in !== 0) throw fail('bytes follow the end of the compressed header block');
-        return scratch.subarray(0, produced);
+        return produced;
       }
       // Output full: grow the scratch and go on where zlib stopped.
       growScratch(produced + 1);

@@ -89,10 +89,11 @@ export class FrameDecoder {
         case Step.CONTROL_PAYLOAD: {
           const length = this.length;
           if (this.payload === null && end - offset >= length) {
-            const payload = chunk.subarray(offset, offset + length);
+            // Read in place: no view of the payload is made (a flood of small frames would pay for one each).
+            const at = offset;
             offset += length;
             this.state = Step.HEADER;
-            this.finishControlFrame(payload);
+            this.finishControlFrame(chunk, at, offset);
           } else {
             if (this.payload === null) {
               this.payload = Buffer.allocUnsafe(length);
@@ -106,7 +107,7 @@ export class FrameDecoder {
             const payload = this.payload;
             this.payload = null;
             this.state = Step.HEADER;
-            this.finishControlFrame(payload);
+            this.finishControlFrame(payload, 0, length);
           }
           break;
         }
@@ -168,7 +169,7 @@ export class FrameDecoder {
     }
     if (this.length === 0) {
       this.state = Step.HEADER;
-      this.finishControlFrame(EMPTY);
+      this.finishControlFrame(EMPTY, 0, 0);
     } else {
       this.state = Step.CONTROL_PAYLOAD;
     }
@@ -231,48 +232,49 @@ export class FrameDecoder {
     }
   }
 
-  private finishControlFrame(p: Buffer): void {
+  /** The control payload is `p` from `at` to `end`. */
+  private finishControlFrame(p: Buffer, at: number, end: number): void {
     const type = this.controlType;
     if (this.controlVersion !== this.version.wire) {
       // v2's rule, the safest everywhere (docs/spdy-protocol.md §17.6): refuse a SYN_STREAM of another version without
       // inflating its block, ignore other frames. A peer that goes on will fail to inflate later.
       if (type === FrameType.SYN_STREAM) {
-        const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
+        const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
         this.streamError(streamId, RstStatus.UNSUPPORTED_VERSION, 'SPRY_ERR_SPDY_BAD_VERSION', `SYN_STREAM with version ${this.controlVersion}`);
       }
       return;
     }
-    const frame = this.parseControl(type, p);
+    const frame = this.parseControl(type, p, at, end);
     if (frame !== undefined) this.sink.onControlFrame(frame);
   }
 
-  private parseControl(type: number, p: Buffer): ControlFrame | undefined {
+  private parseControl(type: number, p: Buffer, at: number, end: number): ControlFrame | undefined {
     const flags = this.flags;
     const v = this.version;
     switch (type) {
       case FrameType.SYN_STREAM: {
-        const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
+        const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', 'SYN_STREAM on stream 0');
         return {
           type,
           streamId,
-          associatedStreamId: p.readUInt32BE(4) & STREAM_ID_MASK,
-          priority: p[8] >> v.priorityShift,
-          slot: v.wire === 2 ? 0 : p[9],
+          associatedStreamId: p.readUInt32BE(at + 4) & STREAM_ID_MASK,
+          priority: p[at + 8] >> v.priorityShift,
+          slot: v.wire === 2 ? 0 : p[at + 9],
           fin: (flags & FLAG_FIN) !== 0,
           unidirectional: (flags & FLAG_UNIDIRECTIONAL) !== 0,
-          headerBlock: p.subarray(10),
+          headerBlock: p.subarray(at + 10, end),
         };
       }
       case FrameType.SYN_REPLY:
       case FrameType.HEADERS: {
-        const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
+        const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', `${type === FrameType.HEADERS ? 'HEADERS' : 'SYN_REPLY'} on stream 0`);
-        return { type, streamId, fin: (flags & FLAG_FIN) !== 0, headerBlock: p.subarray(4 + v.replyPaddingBytes) };
+        return { type, streamId, fin: (flags & FLAG_FIN) !== 0, headerBlock: p.subarray(at + 4 + v.replyPaddingBytes, end) };
       }
       case FrameType.RST_STREAM: {
-        const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
-        const status = p.readUInt32BE(4);
+        const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
+        const status = p.readUInt32BE(at + 4);
         // An invalid RST_STREAM cannot be answered with RST_STREAM (docs/spdy-protocol.md §8), so it ends the session.
         if (flags !== 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STATUS', `RST_STREAM with flags 0x${flags.toString(16)}`);
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', 'RST_STREAM on stream 0');
@@ -280,12 +282,12 @@ export class FrameDecoder {
         return { type, streamId, status };
       }
       case FrameType.SETTINGS: {
-        const count = p.readUInt32BE(0);
-        if (count !== (p.length - 4) / 8) {
-          return this.sessionError('SPRY_ERR_SPDY_BAD_SETTINGS', `SETTINGS says ${count} entries in ${p.length} bytes`);
+        const count = p.readUInt32BE(at);
+        if (count !== (end - at - 4) / 8) {
+          return this.sessionError('SPRY_ERR_SPDY_BAD_SETTINGS', `SETTINGS says ${count} entries in ${end - at} bytes`);
         }
         const entries: SettingsEntry[] = [];
-        for (let i = 0, o = 4; i < count; i++, o += 8) {
+        for (let i = 0, o = at + 4; i < count; i++, o += 8) {
           const id = v.settingsIdLittleEndian ? p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) : (p[o + 1] << 16) | (p[o + 2] << 8) | p[o + 3];
           const entryFlags = v.settingsIdLittleEndian ? p[o + 3] : p[o];
           entries.push({ id, flags: entryFlags, value: p.readUInt32BE(o + 4) });
@@ -295,12 +297,12 @@ export class FrameDecoder {
       case FrameType.NOOP:
         return { type };
       case FrameType.PING:
-        return { type, id: p.readUInt32BE(0) };
+        return { type, id: p.readUInt32BE(at) };
       case FrameType.GOAWAY:
-        return { type, lastGoodStreamId: p.readUInt32BE(0) & STREAM_ID_MASK, status: p.length >= 8 ? p.readUInt32BE(4) : undefined };
+        return { type, lastGoodStreamId: p.readUInt32BE(at) & STREAM_ID_MASK, status: end - at >= 8 ? p.readUInt32BE(at + 4) : undefined };
       case FrameType.WINDOW_UPDATE: {
-        const streamId = p.readUInt32BE(0) & STREAM_ID_MASK;
-        const delta = p.readUInt32BE(4) & STREAM_ID_MASK;
+        const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
+        const delta = p.readUInt32BE(at + 4) & STREAM_ID_MASK;
         if (delta === 0) {
           if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_WINDOW_DELTA', 'WINDOW_UPDATE of 0 on the session');
           this.streamError(streamId, RstStatus.PROTOCOL_ERROR, 'SPRY_ERR_SPDY_BAD_WINDOW_DELTA', `WINDOW_UPDATE of 0 on stream ${streamId}`);
@@ -309,7 +311,7 @@ export class FrameDecoder {
         return { type, streamId, delta };
       }
       case FrameType.CREDENTIAL:
-        return { type, slot: p.readUInt16BE(0) };
+        return { type, slot: p.readUInt16BE(at) };
       default:
         return undefined;
     }

@@ -31,13 +31,13 @@ export function decodeHeaderBlock(version: SpdyVersion, block: Buffer, streamId:
  * (docs/spdy-protocol.md §12), and so is a request line that is not one spry accepts (a method
  * that is not a token, a target that is not origin-form, a bad host: docs/request-heads.md §2):
  * the session answers either with RST_STREAM before the app sees the request.
- * Values holding NUL-separated lists come back as one pair per value. The fault is returned, not
+ * Values holding NUL-separated lists come back as one pair per value. The block is `block` up to
+ * `end` (an inflater's shared output, read in place). The fault is returned, not
  * thrown: a flood of bad requests would otherwise pay for a throw and its unwinding each.
  */
-export function readHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits): FlatHeaders | SpdyStreamError | SpdySessionError {
+export function readHeaderBlock(version: SpdyVersion, block: Buffer, streamId: number, limits: HeaderBlockLimits, end = block.length): FlatHeaders | SpdyStreamError | SpdySessionError {
   const width = version.nvLengthBytes;
-  const end = block.length;
-  const count = readLength(block, 0, width);
+  const count = readLength(block, 0, width, end);
   if (count < 0) return structural(lengthFault(count, 'pair count'));
   if (count > limits.maxHeaderCount) {
     // FRAME_TOO_LARGE is v3's; v2 has nothing closer than PROTOCOL_ERROR.
@@ -50,13 +50,13 @@ export function readHeaderBlock(version: SpdyVersion, block: Buffer, streamId: n
   const nameRules = version.headers.method.charCodeAt(0) === 0x3a /* : */ ? V3_NAMES : V2_NAMES;
   let o = width;
   for (let i = 0; i < count; i++) {
-    const nameLength = readLength(block, o, width);
+    const nameLength = readLength(block, o, width, end);
     if (nameLength < 0) return structural(lengthFault(nameLength, 'name'));
     o += width;
     if (nameLength > end - o) return structural('a header name runs past the block');
     const nameStart = o;
     o += nameLength;
-    const valueLength = readLength(block, o, width);
+    const valueLength = readLength(block, o, width, end);
     if (valueLength < 0) return structural(lengthFault(valueLength, 'value'));
     o += width;
     if (valueLength > end - o) return structural('a header value runs past the block');
@@ -137,9 +137,9 @@ const V2_NAMES = { lowerCase: true, pseudo: false };
 const CUT_SHORT = -1;
 const NEGATIVE = -2;
 
-/** The 16- or 32-bit length at `at`, or CUT_SHORT / NEGATIVE. */
-function readLength(block: Buffer, at: number, width: number): number {
-  if (at + width > block.length) return CUT_SHORT;
+/** The 16- or 32-bit length at `at` (the block ends at `end`), or CUT_SHORT / NEGATIVE. */
+function readLength(block: Buffer, at: number, width: number, end: number): number {
+  if (at + width > end) return CUT_SHORT;
   if (width === 2) return (block[at] << 8) | block[at + 1];
   const n = block[at] * 0x100_0000 + ((block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3]);
   return n > 0x7fff_ffff ? NEGATIVE : n;

@@ -53,12 +53,12 @@ export function checkHeaders(role: SessionRole, version: SpdyVersion, registry: 
  * block says, a session error once the shared compression context is broken.
  */
 export function inflateHeaderBlock(version: SpdyVersion, inflater: HeaderInflater, block: Uint8Array, streamId: number, tuning: StreamTuning): FlatHeaders | SpdyProtocolError {
-  let inflated: Buffer;
+  let length: number;
   try {
-    inflated = inflater.inflate(block);
+    length = inflater.inflateInPlace(block);
   } catch (error) {
     if (error instanceof SpdySessionError) return error;
     return new SpdySessionError('SPRY_ERR_SPDY_COMPRESSION', error instanceof Error ? error.message : String(error), GoawayStatus.INTERNAL_ERROR);
   }
-  return readHeaderBlock(version, inflated, streamId, tuning);
+  return readHeaderBlock(version, inflater.output, streamId, tuning, length);
 }
