@@ -80,8 +80,13 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     if (isWebSocket(req.headers.upgrade)) watchForSwitch(socket);
     // shouldUpgradeCallback lets only upgrades the app takes through; should one come anyway
     // (its listener went since), the client is told so rather than left hanging.
-    if (app.upgrade === undefined || !app.upgrade.accepts()) return socket.end('HTTP/1.1 426 Upgrade Required\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    app.upgrade.serve(req, socket, head, requestHeadFromNode(req, connection));
+    const requestHead = requestHeadFromNode(req, connection);
+    if (app.upgrade === undefined || !app.upgrade.accepts()) {
+      socket.end(UPGRADE_REQUIRED);
+      // Not the client's fault: a line and a 4xx, no protocol error.
+      return countRefusal(requestHead, undefined, 426, UPGRADE_REQUIRED.length, 0);
+    }
+    app.upgrade.serve(req, socket, head, requestHead);
   });
   // spry does not tunnel (docs/request-heads.md §3). Without this listener node:http would
   // close the connection without a word.
@@ -120,6 +125,8 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     goAway: () => goAwayAll(takenOver),
   };
 }
+
+const UPGRADE_REQUIRED = 'HTTP/1.1 426 Upgrade Required\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 /** The edge's test (edge-app.ts): a declared length over the limit is refused unread. */
 function declaresOverLimit(req: IncomingMessage, limitPostBytes: number): boolean {

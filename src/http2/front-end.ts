@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
+import type { RequestHead } from '../exchange/exchange.ts';
 import { http2SessionDestroy } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { checkAuthority, checkTarget } from '../exchange/request-validation.ts';
@@ -16,7 +17,7 @@ import { Http2Exchange, requestHead, type Http2SessionState } from './http2-exch
 import { Http2StallWatch } from './stall-watch.ts';
 import { Http2Tunnel } from './tunnel.ts';
 import { goAwayAll } from '../exchange/going-away.ts';
-import { countProtocolError } from '../observe/counters.ts';
+import { countProtocolError, countRefusal, countReset } from '../observe/counters.ts';
 
 const trace = tracer('h2');
 const ignore = (): void => {};
@@ -49,21 +50,30 @@ function serveExtendedConnect(stream: ServerHttp2Stream, headers: IncomingHttpHe
   const problem = headers[':method'] !== 'CONNECT' || headers[':scheme'] === undefined
     ? { code: 'SPRY_ERR_BAD_TARGET', message: 'an extended CONNECT needs :method CONNECT and :scheme' }
     : checkTarget('GET', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? '');
-  if (problem !== undefined) {
-    trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
-    stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
-    return;
-  }
+  const asSent = requestHead(stream, headers, rawHeaders, state.connection);
+  if (problem !== undefined) return resetRefused(stream, asSent, problem.code, problem.message);
   if (app.upgrade === undefined || !app.upgrade.accepts()) {
-    stream.respond({ ':status': 501, 'content-type': 'text/plain; charset=utf-8' });
-    stream.end(`no upgrade to ${protocol} here\n`);
+    const body = `no upgrade to ${protocol} here\n`;
+    stream.respond({ ':status': 501, 'content-type': TEXT_PLAIN });
+    stream.end(body);
+    // Not the client's fault: a line and a 5xx, no protocol error.
+    countRefusal(asSent, undefined, 501, ['content-type', TEXT_PLAIN], Buffer.byteLength(body));
     return;
   }
-  const head = { ...requestHead(stream, headers, rawHeaders, state.connection), method: 'GET' };
+  const head = { ...asSent, method: 'GET' };
   const tunnel = new Http2Tunnel(stream, state.connection, protocol);
   state.tunnels.add(tunnel);
   tunnel.once('close', () => state.tunnels.delete(tunnel));
   app.upgrade.serveTunnel(head, protocol, tunnel);
+}
+
+const TEXT_PLAIN = 'text/plain; charset=utf-8';
+
+/** A stream refused before any app saw it: RST_STREAM PROTOCOL_ERROR, counted and logged under `code`. */
+function resetRefused(stream: ServerHttp2Stream, head: RequestHead, code: string, message: string): void {
+  trace?.(`stream ${stream.id} ${code}: ${message}`);
+  countReset(head, code, 'PROTOCOL_ERROR');
+  stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
 }
 
 function closeIdleSession(this: Http2Session): void {
@@ -127,12 +137,7 @@ export function createHttp2FrontEnd(
     stream.on('error', ignore);
     if (headers[':protocol'] !== undefined) return serveExtendedConnect(stream, headers, rawHeaders, sessions.get(stream.session!)!, app);
     const problem = checkTarget(headers[':method'] ?? '', headers[':path'] ?? '') ?? checkAuthority(headers[':authority'] ?? headers.host ?? '');
-    if (problem !== undefined) {
-      trace?.(`stream ${stream.id} ${problem.code}: ${problem.message}`);
-      countProtocolError(sessions.get(stream.session!)!.connection.secure ? 'h2' : 'h2c', problem.code);
-      stream.close(http2Constants.NGHTTP2_PROTOCOL_ERROR);
-      return;
-    }
+    if (problem !== undefined) return resetRefused(stream, requestHead(stream, headers, rawHeaders, sessions.get(stream.session!)!.connection), problem.code, problem.message);
     if (opened.push({ stream, headers, rawHeaders }) === 1) setImmediate(serveOpened);
   });
   /**

@@ -31,6 +31,8 @@ export interface AccessRecord {
    * requestBytes those the client sent, and its duration the whole connection's.
    */
   readonly upgrade?: string | undefined;
+  /** Set on a request spry refused with RST_STREAM before any app saw it: the code sent (`PROTOCOL_ERROR`). */
+  readonly reset?: string | undefined;
 }
 
 /** The wire protocol as negotiated: h2, h2c, spdy/3.1, spdy/3, spdy/2, http/1.1, http/1.0, uwsgi. */

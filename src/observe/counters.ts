@@ -5,7 +5,7 @@
 // log, stats or metrics are on).
 
 import type { Socket } from 'node:net';
-import type { RequestHead } from '../exchange/exchange.ts';
+import type { FlatHeaders, RequestHead } from '../exchange/exchange.ts';
 import { wireProtocol, type AccessRecord } from './access-record.ts';
 import type { Observer } from './observer.ts';
 
@@ -29,15 +29,32 @@ export function countProtocolError(protocol: string, code: string): void {
 
 /**
  * A request the front end answered itself, before any app saw it (a 400 for a head node:http's
- * parser or spry's checks refused): a protocol error under `code`, and an access line and a
- * request by status class, as nginx logs its 400s. `headerBytes` and `bodyBytes` are what went out.
+ * parser or spry's checks refused, a 426 or 501 for an upgrade no app takes): an access line and
+ * a request by status class, as nginx logs its 400s, and, when the client is at fault, a protocol
+ * error under `code`. `headerBytes` is what went out as the head, or the head's fields (h2, whose
+ * real head is compressed: sized as HTTP/1.1 would write it); `bodyBytes` the body.
  */
-export function countRefusal(head: RequestHead, code: string, status: number, headerBytes: number, bodyBytes: number): void {
+export function countRefusal(head: RequestHead, code: string | undefined, status: number, headerBytes: number | FlatHeaders, bodyBytes: number): void {
+  const into = observer;
+  if (into === undefined) return;
+  if (code !== undefined) into.stats.protocolError(wireProtocol(head), code);
+  const sized = typeof headerBytes === 'number';
+  into.ended(refusalRecord(head, status, sized ? headerBytes : -1, sized ? undefined : headerBytes, bodyBytes, undefined));
+}
+
+/**
+ * A stream the front end reset itself (RST_STREAM `reset`, e.g. PROTOCOL_ERROR) before any app
+ * saw it: a protocol error under `code` and an access line with status 0 that names the reset.
+ */
+export function countReset(head: RequestHead, code: string, reset: string): void {
   const into = observer;
   if (into === undefined) return;
   into.stats.protocolError(wireProtocol(head), code);
-  const record: AccessRecord = { head, status, responseHeaders: undefined, headerBytes, bodyBytes, requestBytes: -1, startedAt: performance.now(), durationMs: 0, backend: undefined, cut: false };
-  into.ended(record);
+  into.ended(refusalRecord(head, 0, 0, undefined, 0, reset));
+}
+
+function refusalRecord(head: RequestHead, status: number, headerBytes: number, responseHeaders: FlatHeaders | undefined, bodyBytes: number, reset: string | undefined): AccessRecord {
+  return { head, status, responseHeaders, headerBytes, bodyBytes, requestBytes: -1, startedAt: performance.now(), durationMs: 0, backend: undefined, cut: false, reset };
 }
 
 export function countCacheLookup(cache: string, hit: boolean): void {

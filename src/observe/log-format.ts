@@ -77,13 +77,14 @@ export function compileFormat(format: string | undefined, context: LineContext, 
 /**
  * `127.0.0.1 [04/Oct/2025:10:33:11 +0000] GET /a?b h2 stream 1 => 200, 5 bytes in 0.412 ms (worker 1)`,
  * and ` via BACKEND` for forwarded requests, ` (cut)` when the client or connection cut it. An
- * upgraded connection says what it became and the bytes each way:
+ * upgraded connection says what it became and the bytes each way, and a stream spry reset
+ * itself says so, ` (reset PROTOCOL_ERROR)`:
  * `… GET /chat http/1.1 => 101 websocket, 120 bytes out, 64 in, 5012.345 ms (worker 1)`.
  */
 function defaultLine(r: AccessRecord, c: LineContext): string {
   const stream = streamIdOf(r.head);
   const outcome = r.upgrade === undefined ? `${r.status}, ${r.bodyBytes} bytes in` : `${r.status} ${oneLine(r.upgrade)}, ${r.bodyBytes} bytes out, ${r.requestBytes} in,`;
-  return `${clientAddress(r, c)} [${apacheTimeAt(wallClock(r))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${outcome} ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}`;
+  return `${clientAddress(r, c)} [${apacheTimeAt(wallClock(r))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${outcome} ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}${r.reset === undefined ? '' : ` (reset ${r.reset})`}`;
 }
 
 /** Every value escaped by JSON.stringify: quotes, backslashes, control bytes; lone surrogates as \u escapes. */
@@ -110,6 +111,7 @@ function jsonLine(r: AccessRecord, c: LineContext): string {
     backend: r.backend ?? null,
     upgrade: r.upgrade ?? null,
     cut: r.cut,
+    reset: r.reset ?? null,
   });
 }
 

@@ -1,0 +1,122 @@
+// The answers the front ends give by themselves, before any app sees the request, are requests
+// in the access log and the stats too: h2 streams spry resets (a bad :authority, on a request
+// or an extended CONNECT), h2's 501 for an extended CONNECT no app takes, and HTTP/1.1's 426 for an
+// upgrade whose listener went between node:http's check and the upgrade.
+
+import assert from 'node:assert/strict';
+import { connect as http2Connect, constants as http2Constants } from 'node:http2';
+import { connect as tlsConnect } from 'node:tls';
+import { describe, test } from 'node:test';
+import { RawH2Peer } from '../helpers/raw-h2-peer.ts';
+import { startSpry, TEST_APP_ARGS } from '../helpers/spry-process.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { H2WebSocket } from '../websocket/ws-helpers.ts';
+import { linesOf, statsWhen, tempDir } from './helpers.ts';
+
+type Line = { method: string; uri: string; protocol: string; stream: number; status: number; rsize: number; hsize: number; reset: string | null; cut: boolean };
+
+/** A spry with JSON access lines to a file and a stats server, serving `app`. */
+async function observedSpry(app: readonly string[]) {
+  const dir = await tempDir();
+  const statsPort = await freePort();
+  const log = dir.file('access.log');
+  const spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', ...app, '--logto', log, '--log-format', 'json', '--stats', `127.0.0.1:${statsPort}`]);
+  return {
+    spry,
+    statsPort,
+    lines: async (count: number): Promise<Line[]> => (await linesOf(log, count)).map((line) => JSON.parse(line) as Line),
+    async stop() {
+      await spry.stop();
+      await dir.remove();
+    },
+  };
+}
+
+describe('h2 streams spry resets itself are logged and counted', () => {
+  test('a request whose :authority port is not digits: RST_STREAM PROTOCOL_ERROR, one line with status 0 naming the reset, one SPRY_ERR_BAD_AUTHORITY', async () => {
+    const observed = await observedSpry(TEST_APP_ARGS);
+    try {
+      const session = http2Connect(`https://127.0.0.1:${observed.spry.listener('https').port}`, { rejectUnauthorized: false });
+      try {
+        const stream = session.request({ ':path': '/status/200', ':authority': 'localhost:http' });
+        stream.on('error', () => {});
+        stream.resume();
+        const code = await new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+        assert.equal(code, http2Constants.NGHTTP2_PROTOCOL_ERROR);
+      } finally {
+        session.close();
+      }
+      const [line] = await observed.lines(1);
+      assert.deepEqual({ method: line.method, uri: line.uri, protocol: line.protocol, stream: line.stream, status: line.status, rsize: line.rsize, reset: line.reset }, { method: 'GET', uri: '/status/200', protocol: 'h2', stream: 1, status: 0, rsize: 0, reset: 'PROTOCOL_ERROR' });
+      const stats = await statsWhen(observed.statsPort, (s) => s.protocols.h2?.requests === 1);
+      assert.deepEqual(stats.protocols.h2.errors, { SPRY_ERR_BAD_AUTHORITY: 1 });
+      assert.deepEqual(stats.protocols.h2.statusClasses, { '0xx': 1 });
+    } finally {
+      await observed.stop();
+    }
+  });
+
+  test('an extended CONNECT whose :authority port is not digits: RST_STREAM PROTOCOL_ERROR, one line naming the reset, one SPRY_ERR_BAD_AUTHORITY', async () => {
+    const observed = await observedSpry(['--module', './test/fixtures/ws-app.ts:server']);
+    try {
+      const port = observed.spry.listener('https').port;
+      const peer = await RawH2Peer.connect(port);
+      try {
+        peer.request(1, [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat'], [':authority', 'localhost:http']]);
+        assert.deepEqual(await peer.outcome(1), { kind: 'reset', code: 1 /* PROTOCOL_ERROR */ });
+      } finally {
+        peer.close();
+      }
+      const [line] = await observed.lines(1);
+      assert.deepEqual({ method: line.method, uri: line.uri, protocol: line.protocol, status: line.status, reset: line.reset }, { method: 'CONNECT', uri: '/chat', protocol: 'h2', status: 0, reset: 'PROTOCOL_ERROR' });
+      const stats = await statsWhen(observed.statsPort, (s) => s.protocols.h2?.requests === 1);
+      assert.deepEqual(stats.protocols.h2.errors, { SPRY_ERR_BAD_AUTHORITY: 1 });
+    } finally {
+      await observed.stop();
+    }
+  });
+});
+
+describe('answers to upgrades no app takes are logged and counted', () => {
+  test('h2: an extended CONNECT to an app without upgrade listeners gets 501 and one line with its status and body size, and no protocol error', async () => {
+    const observed = await observedSpry(TEST_APP_ARGS);
+    try {
+      const ws = await H2WebSocket.open(`https://127.0.0.1:${observed.spry.listener('https').port}`, '/chat');
+      assert.equal(ws.response[':status'], 501);
+      ws.close();
+      const [line] = await observed.lines(1);
+      const body = 'no upgrade to websocket here\n';
+      assert.deepEqual({ method: line.method, uri: line.uri, protocol: line.protocol, status: line.status, rsize: line.rsize, reset: line.reset }, { method: 'CONNECT', uri: '/chat', protocol: 'h2', status: 501, rsize: body.length, reset: null });
+      // "HTTP/1.1 501 Not Implemented\r\n", content-type, the blank line: as HTTP/1.1 would write it.
+      assert.equal(line.hsize, 'HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain; charset=utf-8\r\n\r\n'.length);
+      const stats = await statsWhen(observed.statsPort, (s) => s.protocols.h2?.requests === 1);
+      assert.deepEqual(stats.protocols.h2.statusClasses, { '5xx': 1 });
+      assert.deepEqual(stats.protocols.h2.errors, {});
+    } finally {
+      await observed.stop();
+    }
+  });
+
+  test('HTTP/1.1: an upgrade whose listener went after node:http let it through gets 426 and one line', async () => {
+    const observed = await observedSpry(['--module', './test/fixtures/fickle-upgrade-app.ts:server']);
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: observed.spry.listener('https').port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+          socket.write('GET /chat HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 426 /);
+      const [line] = await observed.lines(1);
+      assert.deepEqual({ method: line.method, uri: line.uri, protocol: line.protocol, status: line.status, rsize: line.rsize, hsize: line.hsize }, { method: 'GET', uri: '/chat', protocol: 'http/1.1', status: 426, rsize: 0, hsize: answer.length });
+      const stats = await statsWhen(observed.statsPort, (s) => s.protocols['http/1.1']?.requests === 1);
+      assert.deepEqual(stats.protocols['http/1.1'].statusClasses, { '4xx': 1 });
+      assert.deepEqual(stats.protocols['http/1.1'].errors, {});
+    } finally {
+      await observed.stop();
+    }
+  });
+});
