@@ -180,10 +180,15 @@ class Forward implements AttemptOwner {
     this.balancer.markAlive(node);
   }
 
-  /** A uwsgi attempt's connection failed before any byte of the response (the attempt is closed). */
+  /**
+   * A uwsgi attempt's connection failed before any byte of the response (the attempt is closed).
+   * Only a connection that could not be made marks the node dead: one that was accepted and then
+   * reset tells of the process that accepted it, not of the address. (A reloaded managed worker's
+   * old process resets its backlog as it exits, while its socket already names the new one; a
+   * node that really died refuses the next connection, and is marked dead then.)
+   */
   lost(node: BackendNode, error: NodeJS.ErrnoException, connected: boolean): void {
     if (!connected) return this.connectFailed(node, error, true); // the body sink is set on connect
-    this.balancer.markDead(node);
     if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
   }
 
