@@ -1,16 +1,15 @@
 // One try of a request at a uwsgi node: a fresh connection (the protocol has no keep-alive),
 // the packet and the body written, the HTTP/1.x response parsed back into the exchange, the
 // connection closed. Connections to an IP address or a unix socket are bare Node handles
-// (src/internals/stream-handles.ts: a third of net.Socket's cost per connection); a host name
-// goes through net.Socket, which looks it up. The attempt is its connection's and its parser's
+// (backend-connection.ts: a third of net.Socket's cost per connection); a host name goes
+// through net.Socket, which looks it up. The attempt is its connection's and its parser's
 // event sink itself, so a request costs no closure per event. What a failure means (retry,
 // 502, 504) is the owner's (forwarding-app.ts); this reports which failure it was.
 
-import type { Socket } from 'node:net';
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
-import { handleReaches, HandleConnection, type ConnectionEvents, type HandleTarget } from '../internals/stream-handles.ts';
-import { connectUwsgi } from './backend-requests.ts';
+import type { ConnectionEvents } from '../internals/stream-handles.ts';
+import { openConnection, type BackendConnection } from './backend-connection.ts';
 import type { BackendNode } from './balancer.ts';
 import type { BodyTarget, HeldBody } from './held-body.ts';
 import { HttpResponseParser, type ResponseSink } from './http-response-parser.ts';
@@ -26,15 +25,6 @@ export interface AttemptOwner {
   /** The connection failed before any byte of the response; `connected` says whether it was made. */
   lost(node: BackendNode, error: NodeJS.ErrnoException, connected: boolean): void;
   backendFailed(node: BackendNode, error: Error, status: 502 | 504): void;
-}
-
-/** The two ways to a uwsgi node: a bare handle, or net.Socket for a host name. */
-interface BackendConnection {
-  readonly destroyed: boolean;
-  write(chunk: Buffer): boolean;
-  pause(): void;
-  resume(): void;
-  destroy(): void;
 }
 
 export class UwsgiAttempt implements ConnectionEvents, ResponseSink, BodyTarget {
@@ -196,30 +186,4 @@ export class UwsgiAttempt implements ConnectionEvents, ResponseSink, BodyTarget 
     if (idle >= this.owner.timeoutMs) return this.timedOut();
     if (!this.over) this.idleTimer = setTimeout(() => this.idleCheck(), this.owner.timeoutMs - idle);
   }
-}
-
-function openConnection(address: BackendNode['address'], events: ConnectionEvents, noDelay: boolean): BackendConnection {
-  const target = handleTargetOf(address);
-  if (target !== undefined && handleReaches(target)) return new HandleConnection(target, events, noDelay);
-  return socketConnection(connectUwsgi(address), events, noDelay);
-}
-
-function handleTargetOf(address: BackendNode['address']): HandleTarget | undefined {
-  if (address.kind === 'uwsgi-unix') return { path: address.path };
-  if (address.kind === 'uwsgi') return { host: address.host, port: address.port };
-  return undefined;
-}
-
-/** net.Socket behind the same events, for a backend named by host name. */
-function socketConnection(socket: Socket, events: ConnectionEvents, noDelay: boolean): BackendConnection {
-  if (noDelay) socket.setNoDelay(true);
-  socket.on('connect', () => events.connected());
-  socket.on('data', (chunk: Buffer) => events.received(chunk));
-  socket.on('end', () => events.ended());
-  socket.on('drain', () => events.drained());
-  socket.on('error', (error: NodeJS.ErrnoException) => {
-    socket.destroy();
-    events.failed(error);
-  });
-  return socket;
 }
