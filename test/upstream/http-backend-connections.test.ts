@@ -23,7 +23,11 @@ after(async () => {
 async function listening<T extends Server | NetServer>(server: T): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanup.push(() => new Promise((done) => server.close(done)));
+  cleanup.push(() => {
+    // A connection whose request is paused never reads its end: close it, or close() waits forever.
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    return new Promise((done) => server.close(done));
+  });
   return (server.address() as { port: number }).port;
 }
 
@@ -213,5 +217,58 @@ describe('spry --http-to a raw HTTP backend', { timeout: 60_000 }, () => {
     const post = await plainRequest(spry.listener('http').port, '/post', { method: 'POST', body: Buffer.from('once only') });
     assert.equal(post.status, 502, post.body.toString());
     assert.equal(backend.connections(), 1, 'the POST was not sent again on a new connection');
+  });
+});
+
+const LARGE_BYTES = 64 * 1024 * 1024;
+const PIECE = Buffer.alloc(64 * 1024, 'z');
+
+/** Writes up to `total` bytes to `to`, waiting for drain when it is full; `progress.bytes` counts them. */
+async function writeAll(to: NodeJS.WritableStream & { write(chunk: Buffer): boolean }, total: number, progress: { bytes: number }): Promise<void> {
+  while (progress.bytes < total) {
+    progress.bytes += PIECE.length;
+    if (!to.write(PIECE)) await once(to, 'drain');
+  }
+}
+
+/** Resolves once `progress.bytes` reaches `total` or has not moved for ten looks 100 ms apart. */
+async function untilDoneOrStalled(progress: { bytes: number }, total: number): Promise<void> {
+  let still = 0;
+  for (let last = -1; progress.bytes < total && still < 10; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    still = progress.bytes === last ? still + 1 : 0;
+    last = progress.bytes;
+  }
+}
+
+describe('spry --http-to an HTTP backend passes backpressure both ways', { timeout: 60_000 }, () => {
+  // A client or backend that reads nothing can never let 64 MiB through the kernel's buffers
+  // and spry's bounded queues: the writer stalls short of the end, unless spry buffers it all.
+  test('a client that reads nothing of a 64 MiB response stops spry reading it from the backend', async (t) => {
+    const written = { bytes: 0 };
+    const backend = createServer((req, res) => {
+      res.setHeader('content-length', String(LARGE_BYTES));
+      void writeAll(res, LARGE_BYTES, written).then(() => res.end(), () => {});
+    });
+    const spry = await spryTo(await listening(backend));
+    const req = httpRequest({ host: '127.0.0.1', port: spry.listener('http').port, path: '/large', agent: false });
+    t.after(() => req.destroy());
+    req.on('response', (res) => res.pause());
+    req.on('error', () => {});
+    req.end();
+    await untilDoneOrStalled(written, LARGE_BYTES);
+    assert.ok(written.bytes < LARGE_BYTES, 'the backend wrote the whole response to a client reading nothing');
+  });
+
+  test('a backend that reads nothing of a 64 MiB upload stops spry reading it from the client', async (t) => {
+    const backend = createServer((req) => req.pause());
+    const spry = await spryTo(await listening(backend));
+    const sent = { bytes: 0 };
+    const req = httpRequest({ host: '127.0.0.1', port: spry.listener('http').port, path: '/upload', method: 'POST', headers: { 'content-length': String(LARGE_BYTES) }, agent: false });
+    t.after(() => req.destroy());
+    req.on('error', () => {});
+    void writeAll(req, LARGE_BYTES, sent).catch(() => {});
+    await untilDoneOrStalled(sent, LARGE_BYTES);
+    assert.ok(sent.bytes < LARGE_BYTES, 'the client sent the whole upload to a backend reading nothing');
   });
 });
