@@ -21,11 +21,6 @@ export class HttpBackendPool {
     this.node = node;
   }
 
-  /** How many connections wait for a request (for tests and stats). */
-  get idleCount(): number {
-    return this.idle.length;
-  }
-
   /** An idle connection for `user` (already connected: `reused`), or a new one that reports connected(). */
   take(user: ConnectionEvents, fresh: boolean): PooledConnection {
     const connection = fresh ? undefined : this.idle.pop();
