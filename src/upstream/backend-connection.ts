@@ -14,6 +14,8 @@ export interface BackendConnection {
   write(chunk: Buffer): boolean;
   pause(): void;
   resume(): void;
+  ref(): void;
+  unref(): void;
   destroy(): void;
 }
 

@@ -4,7 +4,8 @@
 // node:http's default keepAliveTimeout (5 s), so a Node backend rarely closes one under a new
 // request. One it did close anyway fails before any response byte, and the request is retried
 // once on a fresh connection (http-attempt.ts). An idle connection that gets bytes or an end
-// from its backend is closed and dropped: nothing may arrive between responses.
+// from its backend is closed and dropped: nothing may arrive between responses. Idle ones do not
+// keep the process alive (as node:http's Agent unrefs its free sockets): spry exits at once.
 
 import type { ConnectionEvents } from '../internals/stream-handles.ts';
 import { openConnection, type BackendConnection } from './backend-connection.ts';
@@ -15,10 +16,12 @@ const IDLE_MS = 4_000;
 
 export class HttpBackendPool {
   private readonly node: BackendNode;
+  private readonly idleMs: number;
   private readonly idle: PooledConnection[] = [];
 
-  constructor(node: BackendNode) {
+  constructor(node: BackendNode, idleMs = IDLE_MS) {
     this.node = node;
+    this.idleMs = idleMs;
   }
 
   /** An idle connection for `user` (already connected: `reused`), or a new one that reports connected(). */
@@ -35,7 +38,7 @@ export class HttpBackendPool {
   keep(connection: PooledConnection): void {
     if (this.idle.length >= MAX_IDLE) return connection.destroy();
     this.idle.push(connection);
-    connection.rest(IDLE_MS);
+    connection.rest(this.idleMs);
   }
 
   forget(connection: PooledConnection): void {
@@ -66,6 +69,7 @@ export class PooledConnection implements ConnectionEvents {
 
   lend(user: ConnectionEvents): void {
     clearTimeout(this.idleTimer);
+    this.connection.ref();
     this.reused = true;
     this.user = user;
   }
@@ -73,6 +77,7 @@ export class PooledConnection implements ConnectionEvents {
   rest(idleMs: number): void {
     this.user = undefined;
     this.connection.resume(); // an idle connection still hears its backend close it
+    this.connection.unref();
     this.idleTimer = setTimeout(() => this.destroy(), idleMs);
     this.idleTimer.unref();
   }

@@ -8,12 +8,13 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
-import { plainRequest, uploadBytes, type PlainResponse } from '../uwsgi/helpers.ts';
+import { plainRequest, uploadBytes, within, type PlainResponse } from '../uwsgi/helpers.ts';
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -271,4 +272,21 @@ describe('spry --http-to an HTTP backend passes backpressure both ways', { timeo
     await untilDoneOrStalled(sent, LARGE_BYTES);
     assert.ok(sent.bytes < LARGE_BYTES, 'the client sent the whole upload to a backend reading nothing');
   });
+});
+
+test('an idle kept-alive backend connection does not keep the process alive: it exits with one in the pool', { timeout: 60_000 }, async () => {
+  // keepAliveTimeout 0: the backend never closes the idle connection itself.
+  const backend = createServer({ keepAliveTimeout: 0 }, (req, res) => res.end('kept-alive'));
+  const port = await listening(backend);
+  const child = spawn(process.execPath, ['--conditions=spry-source', new URL('../fixtures/idle-pool-exit.ts', import.meta.url).pathname, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    // The pool keeps it for a minute: a process held by it would still be running at this bound.
+    const [code] = (await within(30_000, once(child, 'exit'), 'the process did not exit with an idle connection in the pool')) as [number | null];
+    assert.equal(output, 'kept\n');
+    assert.equal(code, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
