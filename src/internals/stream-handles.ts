@@ -33,6 +33,8 @@ interface StreamHandle {
   writeBuffer(req: RequestWrap, buffer: Buffer): number;
   writev(req: RequestWrap, chunks: readonly Buffer[], allBuffers: true): number;
   close(callback?: () => void): void;
+  ref(): void;
+  unref(): void;
   setNoDelay?(enable: boolean): number;
   connect(req: RequestWrap, address: string, port?: number): number;
   connect6?(req: RequestWrap, address: string, port: number): number;
@@ -97,7 +99,7 @@ export function streamHandleChecks(parts: Partial<Bindings>): Record<string, () 
     "process.binding('stream_wrap').streamBaseState and its kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync": () =>
       parts.state instanceof Int32Array && isIndex(parts.kReadBytesOrError) && isIndex(parts.kArrayBufferOffset) && isIndex(parts.kLastWriteWasAsync),
     'TCP handles read, write, connect and close as lib/net.js uses them': () =>
-      ['readStart', 'readStop', 'writeBuffer', 'writev', 'close', 'connect', 'connect6', 'setNoDelay'].every((name) => isClass((parts.TCP?.prototype as Record<string, unknown> | undefined)?.[name])),
+      ['readStart', 'readStop', 'writeBuffer', 'writev', 'close', 'ref', 'unref', 'connect', 'connect6', 'setNoDelay'].every((name) => isClass((parts.TCP?.prototype as Record<string, unknown> | undefined)?.[name])),
   };
 }
 
@@ -191,6 +193,15 @@ export class HandleConnection {
 
   resume(): void {
     if (!this.closed) this.handle.readStart();
+  }
+
+  /** Whether the connection keeps the process alive (it does from the start, as a socket does). */
+  ref(): void {
+    if (!this.closed) this.handle.ref();
+  }
+
+  unref(): void {
+    if (!this.closed) this.handle.unref();
   }
 
   /** Closes the connection; no event follows. */

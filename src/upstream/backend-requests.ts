@@ -26,9 +26,40 @@ export function httpBackendHeaders(head: RequestHead, flat: FlatHeaders): Record
   headers['x-forwarded-proto'] = head.scheme;
   if (head.authority !== '') headers['x-forwarded-host'] = head.authority;
   const forwarded = headers.forwarded;
-  const element = forwardedElement(head.connection.remoteAddress, head.authority, head.scheme);
-  headers.forwarded = forwarded === undefined ? element : `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${element}`;
+  headers.forwarded = withForwardedElement(head, forwarded === undefined ? undefined : Array.isArray(forwarded) ? forwarded.join(', ') : forwarded);
   return headers;
+}
+
+/**
+ * The HTTP/1.1 request head an HTTP backend gets for `head`, as httpBackendHeaders' headers
+ * (repeated X-Forwarded-For and Forwarded fields joined into one), and `framing` (a
+ * Transfer-Encoding line, or '') last.
+ */
+export function httpBackendHead(head: RequestHead, framing: string): string {
+  const hasAuthority = head.authority !== '';
+  let text = `${head.method} ${head.target} HTTP/1.1\r\n`;
+  if (hasAuthority) text += `host: ${head.authority}\r\nx-forwarded-host: ${head.authority}\r\n`;
+  let forwardedFor: string | undefined;
+  let forwarded: string | undefined;
+  const flat = head.headers;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i];
+    const value = flat[i + 1];
+    if (HOP_BY_HOP.has(name) || name === 'x-forwarded-proto') continue;
+    if (hasAuthority && (name === 'host' || name === 'x-forwarded-host')) continue;
+    if (name === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor},${value}`;
+    else if (name === 'forwarded') forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
+    else text += `${name}: ${value}\r\n`;
+  }
+  const remote = head.connection.remoteAddress;
+  text += `x-forwarded-for: ${forwardedFor === undefined ? remote : `${forwardedFor}, ${remote}`}\r\nx-forwarded-proto: ${head.scheme}\r\n`;
+  return `${text}forwarded: ${withForwardedElement(head, forwarded)}\r\n${framing}\r\n`;
+}
+
+/** The Forwarded value: the client's (if any), then this hop's element. */
+function withForwardedElement(head: RequestHead, given: string | undefined): string {
+  const element = forwardedElement(head.connection.remoteAddress, head.authority, head.scheme);
+  return given === undefined ? element : `${given}, ${element}`;
 }
 
 /** RFC 7239 §4: `for=…;host=…;proto=…`, an IPv6 node as `"[v6]"`, values that are not tokens quoted. */

@@ -1,6 +1,7 @@
 // Picks a backend for each request: the live node with the fewest requests outstanding, round
 // robin among ties. A node that refuses a connection is dead for `gracetimeMs` (uWSGI's
-// --http-gracetime); when every node is dead, the one that failed longest ago is tried.
+// --http-gracetime); when every node is dead, the one that failed longest ago is tried. (A
+// connection it accepted and then reset does not make it dead: forwarding-app.ts, lost().)
 
 import type { BackendAddress } from '../config/config.ts';
 

@@ -1,8 +1,8 @@
 // The app of a router: each request, from any front end, goes to a backend over the uwsgi
 // protocol (a real uWSGI worker running a WSGI app, say) or over HTTP/1.1, and the response
 // streams back. Failures map to statuses in one table:
-//   connection refused, or reset before any byte  → retried on another node (the node is
-//   of the response arrived                          marked dead) when nothing was sent yet or
+//   connection refused, or reset before any byte  → retried on another node (a refused one
+//   of the response arrived                          is marked dead) when nothing was sent yet or
 //                                                     the request is idempotent (GET, HEAD,
 //                                                     OPTIONS with no body, or one spry holds
 //                                                     whole), as nginx's proxy_next_upstream;
@@ -10,6 +10,8 @@
 //                                                     for backends that are respawned (spry's
 //                                                     managed uWSGI workers), when none came
 //                                                     back within the wait (respawn-wait.ts)
+//   a kept-alive HTTP connection the backend        → the same request once more on a new
+//   closed before any byte of the response             connection, under the same rule
 //   a body without a length, to a uwsgi node        → held whole (held-body.ts), sent with
 //                                                     CONTENT_LENGTH; 413 past its bound
 //   no response head within --http-timeout          → 504
@@ -17,8 +19,7 @@
 //   the backend dies after the response started     → the stream is reset (RST_STREAM on
 //                                                     SPDY/h2, a cut connection on HTTP/1.1)
 
-import { request as httpRequest, Agent, STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { Agent, STATUS_CODES } from 'node:http';
 import type { App } from '../apps/app.ts';
 import { SpryError } from '../errors.ts';
 import { buildEnviron } from '../exchange/environ.ts';
@@ -26,11 +27,12 @@ import { headerValue } from '../exchange/flat-headers.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { logLine } from '../log.ts';
 import { describeRequest } from '../observe/access-record.ts';
-import { HOP_BY_HOP, httpBackendHeaders, httpTarget } from './backend-requests.ts';
 import { Balancer, type BackendNode } from './balancer.ts';
 import { forwardedUpgrades } from './forwarded-upgrade.ts';
 import { encodeUwsgiRequest } from '../uwsgi/packet.ts';
-import { UwsgiAttempt, type AttemptOwner } from './uwsgi-attempt.ts';
+import { UwsgiAttempt } from './uwsgi-attempt.ts';
+import { HttpAttempt, type HttpAttemptOwner } from './http-attempt.ts';
+import { HttpBackendPool } from './http-backend-pool.ts';
 import { BodyTooLarge, HELD_BODY_MAX_BYTES, holdBody, type HeldBody } from './held-body.ts';
 import { RespawnWait } from './respawn-wait.ts';
 
@@ -49,25 +51,40 @@ export interface ForwardingOptions {
 /** Methods a backend may see twice (RFC 9110 §9.2.2), retried when their backend fails before answering. */
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** What every request of one forwarding app shares. */
+interface Shared {
+  readonly balancer: Balancer;
+  readonly options: ForwardingOptions;
+  /** The kept-alive connections of each HTTP node. */
+  readonly pools: Map<BackendNode, HttpBackendPool>;
+  readonly respawns: RespawnWait | undefined;
+}
+
 export function forwardingApp(balancer: Balancer, options: ForwardingOptions): App {
+  // Upgrades (a connection each, never given back) go through node:http.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
-  const respawns = options.respawnWaitMs === undefined ? undefined : new RespawnWait(options.respawnWaitMs);
+  const shared: Shared = {
+    balancer,
+    options,
+    pools: new Map(balancer.nodes.filter((node) => node.address.kind === 'http').map((node) => [node, new HttpBackendPool(node)])),
+    respawns: options.respawnWaitMs === undefined ? undefined : new RespawnWait(options.respawnWaitMs),
+  };
   return {
     style: 'node-listener',
     serve(exchange) {
       const node = balancer.pick();
       if (node === undefined) return fail(exchange, 502, 'no backend configured');
-      new Forward(exchange, balancer, options, agent, respawns).start(node);
+      new Forward(exchange, shared).start(node);
     },
     upgrade: forwardedUpgrades(balancer, options, agent),
   };
 }
 
-class Forward implements AttemptOwner {
+class Forward implements HttpAttemptOwner {
   readonly exchange: ServerExchange;
   private readonly balancer: Balancer;
   private readonly options: ForwardingOptions;
-  private readonly agent: Agent;
+  private readonly pools: Map<BackendNode, HttpBackendPool>;
   private readonly respawns: RespawnWait | undefined;
   /** When this request first found no backend to retry on and began waiting for a respawn. */
   private waitingSince: number | undefined;
@@ -78,15 +95,16 @@ class Forward implements AttemptOwner {
   /** A length-less body, held whole for a uwsgi node. */
   private held: HeldBody | undefined;
 
-  constructor(exchange: ServerExchange, balancer: Balancer, options: ForwardingOptions, agent: Agent, respawns: RespawnWait | undefined) {
+  constructor(exchange: ServerExchange, shared: Shared) {
     this.exchange = exchange;
-    this.balancer = balancer;
-    this.options = options;
-    this.agent = agent;
-    this.respawns = respawns;
+    this.balancer = shared.balancer;
+    this.options = shared.options;
+    this.pools = shared.pools;
+    this.respawns = shared.respawns;
   }
 
-  start(node: BackendNode): void {
+  /** Forwards to `node`; `fresh`: on a new connection, not a kept-alive one. */
+  start(node: BackendNode, fresh = false): void {
     const head = this.exchange.head;
     if (node.address.kind !== 'http' && head.hasBody && this.held === undefined && headerValue(head.headers, 'content-length') === undefined) {
       return this.holdBodyThen(node);
@@ -101,7 +119,7 @@ class Forward implements AttemptOwner {
         node.outstanding--;
       }
     };
-    if (node.address.kind === 'http') this.viaHttp(node, release);
+    if (node.address.kind === 'http') new HttpAttempt(this, node, this.pools.get(node)!, release, fresh);
     else this.viaUwsgi(node, release);
   }
 
@@ -180,68 +198,27 @@ class Forward implements AttemptOwner {
     this.balancer.markAlive(node);
   }
 
-  /** A uwsgi attempt's connection failed before any byte of the response (the attempt is closed). */
+  /**
+   * A uwsgi attempt's connection failed before any byte of the response (the attempt is closed).
+   * Only a connection that could not be made marks the node dead: one that was accepted and then
+   * reset tells of the process that accepted it, not of the address. (A reloaded managed worker's
+   * old process resets its backlog as it exits, while its socket already names the new one; a
+   * node that really died refuses the next connection, and is marked dead then.)
+   */
   lost(node: BackendNode, error: NodeJS.ErrnoException, connected: boolean): void {
     if (!connected) return this.connectFailed(node, error, true); // the body sink is set on connect
-    this.balancer.markDead(node);
     if (!this.retryElsewhere(node, error, false)) this.backendFailed(node, error, 502);
   }
 
   // ── HTTP ─────────────────────────────────────────────────────────────────
 
-  private viaHttp(node: BackendNode, release: () => void): void {
-    const exchange = this.exchange;
-    const head = exchange.head;
-    const address = node.address as Extract<BackendNode['address'], { kind: 'http' }>;
-    const headers = httpBackendHeaders(head, head.headers);
-    let connected = false;
-    const req = httpRequest({ ...httpTarget(address), method: head.method, path: head.target, headers, agent: this.agent, timeout: this.options.timeoutMs });
-    req.on('socket', (socket: Socket) => {
-      if (!socket.connecting) connected = true;
-      else socket.once('connect', () => (connected = true));
-    });
-    req.once('response', (res: IncomingMessage) => {
-      this.balancer.markAlive(node);
-      const flat: FlatHeaders = [];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        const name = res.rawHeaders[i].toLowerCase();
-        if (!HOP_BY_HOP.has(name)) flat.push(name, res.rawHeaders[i + 1]);
-      }
-      this.respond(res.statusCode ?? 502, flat);
-      exchange.onDrain = () => res.resume();
-      res.on('data', (chunk: Buffer) => {
-        if (!exchange.write(chunk)) res.pause();
-      });
-      res.once('end', () => {
-        this.finish();
-        release();
-      });
-      res.once('aborted', () => this.backendFailed(node, new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection in the middle of the body'), 502));
-      res.once('error', () => {});
-    });
-    req.once('timeout', () => req.destroy(new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.options.timeoutMs / 1000} s`)));
-    req.once('error', (error: NodeJS.ErrnoException) => {
-      if (!connected && !(error instanceof SpryError)) {
-        release();
-        // The body is piped into the request at once: a retry has it only if there is none.
-        return this.connectFailed(node, error, !head.hasBody);
-      }
-      release();
-      // A kept-alive connection the backend closed, or a backend that died, before the head.
-      if (!(error instanceof SpryError) && !this.headSent && this.retryElsewhere(node, error, false)) return;
-      this.backendFailed(node, error, error instanceof SpryError && error.code === 'SPRY_ERR_BACKEND_TIMEOUT' ? 504 : 502);
-    });
-    exchange.onAbort = () => req.destroy();
-    if (!head.hasBody) {
-      req.end();
-      return;
-    }
-    exchange.sendContinue?.();
-    exchange.setBodySink({
-      data: (chunk) => req.write(chunk),
-      end: () => req.end(),
-    });
-    req.on('drain', () => exchange.resumeBody());
+  /**
+   * A kept-alive connection the backend had closed: not the node's failure. Once more on a new
+   * connection if the request may be sent twice (its head went out: RFC 9112 §9.3.1).
+   */
+  retryFresh(node: BackendNode, error: NodeJS.ErrnoException): void {
+    if (this.mayRetry(false)) return this.start(node, true);
+    this.backendFailed(node, error, 502);
   }
 
   // ── outcomes ─────────────────────────────────────────────────────────────

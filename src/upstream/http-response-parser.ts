@@ -33,6 +33,10 @@ export class HttpResponseParser {
   private pending: Buffer = EMPTY;
   private remaining = 0;
   private switchedHeaders: FlatHeaders | undefined;
+  /** The response leaves the connection fit for another request (RFC 9112 §9.3): set with its head. */
+  persistent = false;
+  /** Bytes that came after the end of the response in the last push (a reused connection must have none). */
+  excessBytes = 0;
 
   /** `noBody`: the request was HEAD, so whatever the headers say, no body follows. */
   constructor(sink: ResponseSink, noBody: boolean) {
@@ -136,6 +140,7 @@ export class HttpResponseParser {
         }
       }
     }
+    this.excessBytes = data.length;
   }
 
   /** The backend closed its side: the end of a close-delimited body, or a truncated response. */
@@ -151,9 +156,10 @@ export class HttpResponseParser {
   private readHead(text: string): typeof SWITCHED | undefined {
     const lines = text.split('\r\n');
     // uWSGI echoes SERVER_PROTOCOL: HTTP/2.0 for h2 requests; only the status matters here.
-    const match = /^HTTP\/\d(?:\.\d)? (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: (\d{3})/.exec(lines[0]);
+    const match = /^HTTP\/(\d(?:\.\d)?) (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: ()(\d{3})/.exec(lines[0]);
     if (match === null) throw bad(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`);
-    const status = Number(match[1]);
+    const status = Number(match[2]);
+    let connection = '';
     if (lines.length - 1 > MAX_HEADER_COUNT) throw bad(`more than ${MAX_HEADER_COUNT} response headers`);
     const headers: FlatHeaders = [];
     let contentLength: number | undefined;
@@ -167,6 +173,8 @@ export class HttpResponseParser {
       if (name === 'content-length') {
         if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw bad(`bad Content-Length ${JSON.stringify(value)}`);
         contentLength = Number(value);
+      } else if (name === 'connection') {
+        connection += `,${value.toLowerCase()}`;
       } else if (name === 'transfer-encoding') {
         chunked = /(^|,)\s*chunked\s*$/i.test(value);
         continue; // framing of this hop only
@@ -178,6 +186,10 @@ export class HttpResponseParser {
       return SWITCHED;
     }
     if (status >= 100 && status < 200) return; // interim; the real head follows
+    // HTTP/1.1 persists unless it says close; HTTP/1.0 only when it says keep-alive. A body
+    // delimited by the close (set below) never does.
+    const tokens = connection === '' ? [] : connection.split(',').map((token) => token.trim());
+    this.persistent = match[1] === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
     this.sink.head(status, headers);
     if (this.noBody || status === 204 || status === 304) this.finish();
     else if (chunked) this.step = Step.CHUNK_SIZE;
@@ -185,7 +197,10 @@ export class HttpResponseParser {
       this.remaining = contentLength;
       if (contentLength === 0) this.finish();
       else this.step = Step.BODY_LENGTH;
-    } else this.step = Step.BODY_UNTIL_CLOSE;
+    } else {
+      this.persistent = false;
+      this.step = Step.BODY_UNTIL_CLOSE;
+    }
   }
 
   private finish(): void {

@@ -1,77 +1,28 @@
 // One try of a request at a uwsgi node: a fresh connection (the protocol has no keep-alive),
 // the packet and the body written, the HTTP/1.x response parsed back into the exchange, the
 // connection closed. Connections to an IP address or a unix socket are bare Node handles
-// (src/internals/stream-handles.ts: a third of net.Socket's cost per connection); a host name
-// goes through net.Socket, which looks it up. The attempt is its connection's and its parser's
-// event sink itself, so a request costs no closure per event. What a failure means (retry,
-// 502, 504) is the owner's (forwarding-app.ts); this reports which failure it was.
+// (backend-connection.ts: a third of net.Socket's cost per connection); a host name goes
+// through net.Socket, which looks it up. Parsing, timing and what each failure was are
+// backend-attempt.ts's.
 
-import type { Socket } from 'node:net';
-import { SpryError } from '../errors.ts';
-import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
-import { handleReaches, HandleConnection, type ConnectionEvents, type HandleTarget } from '../internals/stream-handles.ts';
-import { connectUwsgi } from './backend-requests.ts';
 import type { BackendNode } from './balancer.ts';
+import { BackendAttempt, type AttemptOwner } from './backend-attempt.ts';
+import { openConnection, type BackendConnection } from './backend-connection.ts';
 import type { BodyTarget, HeldBody } from './held-body.ts';
-import { HttpResponseParser, type ResponseSink } from './http-response-parser.ts';
 
-/** What an attempt reports to the request it serves. */
-export interface AttemptOwner {
-  readonly exchange: ServerExchange;
-  readonly headSent: boolean;
-  readonly timeoutMs: number;
-  markAlive(node: BackendNode): void;
-  respond(status: number, headers: FlatHeaders): void;
-  finish(): void;
-  /** The connection failed before any byte of the response; `connected` says whether it was made. */
-  lost(node: BackendNode, error: NodeJS.ErrnoException, connected: boolean): void;
-  backendFailed(node: BackendNode, error: Error, status: 502 | 504): void;
-}
-
-/** The two ways to a uwsgi node: a bare handle, or net.Socket for a host name. */
-interface BackendConnection {
-  readonly destroyed: boolean;
-  write(chunk: Buffer): boolean;
-  pause(): void;
-  resume(): void;
-  destroy(): void;
-}
-
-export class UwsgiAttempt implements ConnectionEvents, ResponseSink, BodyTarget {
-  private readonly owner: AttemptOwner;
-  private readonly node: BackendNode;
+export class UwsgiAttempt extends BackendAttempt implements BodyTarget {
   private readonly packet: Buffer;
   private readonly held: HeldBody | undefined;
-  private readonly release: () => void;
-  private readonly parser: HttpResponseParser;
-  private readonly connection: BackendConnection;
-  private readonly headDeadline: NodeJS.Timeout;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private lastActivity = 0;
-  private madeConnection = false;
-  /** A byte of the response arrived: a failure now is no longer retried elsewhere. */
-  private answered = false;
-  /** The attempt is over (answered, failed, or handed to a retry): late events change nothing. */
-  private over = false;
+  protected readonly connection: BackendConnection;
   private drainWaiter: (() => void) | undefined;
 
   constructor(owner: AttemptOwner, node: BackendNode, packet: Buffer, held: HeldBody | undefined, release: () => void) {
-    this.owner = owner;
-    this.node = node;
+    super(owner, node, release);
     this.packet = packet;
     this.held = held;
-    this.release = release;
-    const exchange = owner.exchange;
-    this.parser = new HttpResponseParser(this, exchange.head.method === 'HEAD');
-    // The whole head must arrive within the timeout (an idle timeout alone never fires on a
-    // backend that trickles its head a byte at a time); an idle timer follows only for a body
-    // that does not arrive with the head, which most never need.
-    this.headDeadline = setTimeout(() => this.timedOut(), owner.timeoutMs);
     // Nagle could hold back a body's later writes; a lone packet goes out at once either way.
-    const noDelay = exchange.head.hasBody || held !== undefined;
+    const noDelay = owner.exchange.head.hasBody || held !== undefined;
     this.connection = openConnection(node.address, this, noDelay);
-    exchange.onDrain = () => this.connection.resume();
-    exchange.onAbort = () => this.close();
   }
 
   get destroyed(): boolean {
@@ -97,60 +48,11 @@ export class UwsgiAttempt implements ConnectionEvents, ResponseSink, BodyTarget 
     });
   }
 
-  received(chunk: Buffer): void {
-    if (this.over) return;
-    this.answered = true;
-    this.lastActivity = Date.now();
-    try {
-      this.parser.push(chunk);
-    } catch (error) {
-      this.owner.backendFailed(this.node, error as Error, 502);
-      return this.close();
-    }
-    if (this.idleTimer === undefined && !this.over && this.owner.headSent && !this.parser.done) {
-      this.idleTimer = setTimeout(() => this.idleCheck(), this.owner.timeoutMs);
-    }
-  }
-
-  ended(): void {
-    if (this.over) return;
-    if (!this.answered) return this.lost(new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection without answering'));
-    try {
-      this.parser.close();
-    } catch (error) {
-      this.owner.backendFailed(this.node, error as Error, 502);
-    }
-    this.close();
-  }
-
-  failed(error: NodeJS.ErrnoException): void {
-    if (this.over) return;
-    if (!this.answered) return this.lost(error);
-    this.owner.backendFailed(this.node, error, 502);
-    this.close();
-  }
-
   drained(): void {
     const waiter = this.drainWaiter;
     this.drainWaiter = undefined;
     if (waiter !== undefined) waiter();
     else this.owner.exchange.resumeBody();
-  }
-
-  // ── the parser's events ──────────────────────────────────────────────────
-
-  head(status: number, headers: FlatHeaders): void {
-    clearTimeout(this.headDeadline);
-    this.owner.respond(status, headers);
-  }
-
-  body(chunk: Buffer): void {
-    if (!this.owner.exchange.write(chunk)) this.connection.pause();
-  }
-
-  end(): void {
-    this.owner.finish();
-    this.close();
   }
 
   // ── the held body's target ───────────────────────────────────────────────
@@ -168,58 +70,12 @@ export class UwsgiAttempt implements ConnectionEvents, ResponseSink, BodyTarget 
 
   // ── endings ──────────────────────────────────────────────────────────────
 
-  /** Ends the attempt: timers off, connection closed, the node's count released. Idempotent. */
-  private close(): void {
-    if (this.over) return;
-    this.over = true;
-    clearTimeout(this.headDeadline);
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+  protected reusable(): boolean {
+    return false;
+  }
+
+  protected closeConnection(): void {
     this.connection.destroy();
-    this.release();
     this.drainWaiter?.();
   }
-
-  private lost(error: NodeJS.ErrnoException): void {
-    this.close();
-    this.owner.lost(this.node, error, this.madeConnection);
-  }
-
-  private timedOut(): void {
-    if (this.over) return;
-    this.owner.backendFailed(this.node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.owner.timeoutMs / 1000} s`), 504);
-    this.close();
-  }
-
-  /** The idle timer: re-armed for what is left while bytes keep coming. */
-  private idleCheck(): void {
-    const idle = Date.now() - this.lastActivity;
-    if (idle >= this.owner.timeoutMs) return this.timedOut();
-    if (!this.over) this.idleTimer = setTimeout(() => this.idleCheck(), this.owner.timeoutMs - idle);
-  }
-}
-
-function openConnection(address: BackendNode['address'], events: ConnectionEvents, noDelay: boolean): BackendConnection {
-  const target = handleTargetOf(address);
-  if (target !== undefined && handleReaches(target)) return new HandleConnection(target, events, noDelay);
-  return socketConnection(connectUwsgi(address), events, noDelay);
-}
-
-function handleTargetOf(address: BackendNode['address']): HandleTarget | undefined {
-  if (address.kind === 'uwsgi-unix') return { path: address.path };
-  if (address.kind === 'uwsgi') return { host: address.host, port: address.port };
-  return undefined;
-}
-
-/** net.Socket behind the same events, for a backend named by host name. */
-function socketConnection(socket: Socket, events: ConnectionEvents, noDelay: boolean): BackendConnection {
-  if (noDelay) socket.setNoDelay(true);
-  socket.on('connect', () => events.connected());
-  socket.on('data', (chunk: Buffer) => events.received(chunk));
-  socket.on('end', () => events.ended());
-  socket.on('drain', () => events.drained());
-  socket.on('error', (error: NodeJS.ErrnoException) => {
-    socket.destroy();
-    events.failed(error);
-  });
-  return socket;
 }

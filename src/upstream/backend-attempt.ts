@@ -1,0 +1,157 @@
+// What one try of a request at a backend does whatever the protocol (uwsgi-attempt.ts,
+// http-attempt.ts): the HTTP/1.x response parsed back into the exchange, its time bounded, and
+// each failure classified for the owner (forwarding-app.ts), which decides what it means
+// (retry, 502, 504). The attempt is its connection's and its parser's event sink itself, so a
+// request costs no closure per event; a subclass writes the request and says what becomes of
+// the connection when the attempt ends.
+//
+// Timing: the whole head must arrive within the timeout (an idle timeout alone never fires on a
+// backend that trickles its head a byte at a time); an idle timer follows only for a body that
+// does not arrive with the head, which most never need.
+
+import { SpryError } from '../errors.ts';
+import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
+import type { ConnectionEvents } from '../internals/stream-handles.ts';
+import type { BackendNode } from './balancer.ts';
+import { HttpResponseParser, type ResponseSink } from './http-response-parser.ts';
+
+/** What an attempt reports to the request it serves. */
+export interface AttemptOwner {
+  readonly exchange: ServerExchange;
+  readonly headSent: boolean;
+  readonly timeoutMs: number;
+  markAlive(node: BackendNode): void;
+  respond(status: number, headers: FlatHeaders): void;
+  finish(): void;
+  /** The connection failed before any byte of the response; `connected` says whether it was made. */
+  lost(node: BackendNode, error: NodeJS.ErrnoException, connected: boolean): void;
+  backendFailed(node: BackendNode, error: Error, status: 502 | 504): void;
+}
+
+/** The part of a connection the shared code drives. */
+interface Reader {
+  pause(): void;
+  resume(): void;
+}
+
+export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> implements ConnectionEvents, ResponseSink {
+  protected readonly owner: Owner;
+  protected readonly node: BackendNode;
+  protected readonly parser: HttpResponseParser;
+  protected abstract readonly connection: Reader;
+  private readonly release: () => void;
+  private readonly headDeadline: NodeJS.Timeout;
+  private idleTimer: NodeJS.Timeout | undefined;
+  protected lastActivity = 0;
+  protected madeConnection = false;
+  /** A byte of the response arrived: a failure now is no longer retried elsewhere. */
+  private answered = false;
+  /** The attempt is over (answered, failed, or handed to a retry): late events change nothing. */
+  protected over = false;
+
+  constructor(owner: Owner, node: BackendNode, release: () => void) {
+    this.owner = owner;
+    this.node = node;
+    this.release = release;
+    const exchange = owner.exchange;
+    this.parser = new HttpResponseParser(this, exchange.head.method === 'HEAD');
+    this.headDeadline = setTimeout(() => this.timedOut(), owner.timeoutMs);
+    exchange.onDrain = () => {
+      if (!this.over) this.connection.resume();
+    };
+    exchange.onAbort = () => this.close(false);
+  }
+
+  // ── the connection's events ──────────────────────────────────────────────
+
+  abstract connected(): void;
+  abstract drained(): void;
+
+  received(chunk: Buffer): void {
+    if (this.over) return;
+    this.answered = true;
+    this.lastActivity = Date.now();
+    try {
+      this.parser.push(chunk);
+    } catch (error) {
+      this.owner.backendFailed(this.node, error as Error, 502);
+      return this.close(false);
+    }
+    if (this.over) return;
+    if (this.parser.done) return this.close(this.reusable());
+    if (this.idleTimer === undefined && this.owner.headSent) {
+      this.idleTimer = setTimeout(() => this.idleCheck(), this.owner.timeoutMs);
+    }
+  }
+
+  ended(): void {
+    if (this.over) return;
+    if (!this.answered) return this.lost(new SpryError('SPRY_ERR_BACKEND_CLOSED', 'the backend closed the connection without answering'));
+    try {
+      this.parser.close();
+    } catch (error) {
+      this.owner.backendFailed(this.node, error as Error, 502);
+    }
+    this.close(false);
+  }
+
+  failed(error: NodeJS.ErrnoException): void {
+    if (this.over) return;
+    if (!this.answered) return this.lost(error);
+    this.owner.backendFailed(this.node, error, 502);
+    this.close(false);
+  }
+
+  // ── the parser's events ──────────────────────────────────────────────────
+
+  head(status: number, headers: FlatHeaders): void {
+    clearTimeout(this.headDeadline);
+    this.owner.respond(status, headers);
+  }
+
+  body(chunk: Buffer): void {
+    if (!this.owner.exchange.write(chunk)) this.connection.pause();
+  }
+
+  /** The response is whole; the connection's fate is settled once the parser returns (received()). */
+  end(): void {
+    this.owner.finish();
+  }
+
+  // ── endings ──────────────────────────────────────────────────────────────
+
+  /** True when the connection may serve another request after this response. */
+  protected abstract reusable(): boolean;
+
+  /** Closes the connection, or keeps it (`reuse`); called once. */
+  protected abstract closeConnection(reuse: boolean): void;
+
+  /** Ends the attempt: timers off, the connection closed or kept, the node's count released. Idempotent. */
+  protected close(reuse: boolean): void {
+    if (this.over) return;
+    this.over = true;
+    clearTimeout(this.headDeadline);
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.closeConnection(reuse && !this.owner.exchange.aborted);
+    this.release();
+  }
+
+  /** The connection failed before any byte of the response. */
+  protected lost(error: NodeJS.ErrnoException): void {
+    this.close(false);
+    this.owner.lost(this.node, error, this.madeConnection);
+  }
+
+  private timedOut(): void {
+    if (this.over) return;
+    this.owner.backendFailed(this.node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.owner.timeoutMs / 1000} s`), 504);
+    this.close(false);
+  }
+
+  /** The idle timer: re-armed for what is left while bytes keep coming. */
+  private idleCheck(): void {
+    const idle = Date.now() - this.lastActivity;
+    if (idle >= this.owner.timeoutMs) return this.timedOut();
+    if (!this.over) this.idleTimer = setTimeout(() => this.idleCheck(), this.owner.timeoutMs - idle);
+  }
+}
