@@ -120,7 +120,7 @@ export function createHttp2FrontEnd(
   });
   server.on('session', (session: Http2Session) => {
     const connection = (session.socket as AcceptedSocket)[kConnection]!;
-    sessions.set(session, { connection, buffers, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0, tunnels: new Set() });
+    sessions.set(session, { connection, buffers, stalls, pushPlanner: options.pushPlanner, pushedPaths: new Set(), openPushes: 0, openStreams: 0, tunnels: new Set() });
     session.once('close', () => sessions.delete(session));
     // The session closes; its streams report their own end.
     session.on('error', (error: NodeJS.ErrnoException) => countProtocolError(connection.secure ? 'h2' : 'h2c', error.code ?? 'ERR_HTTP2_SESSION_ERROR'));
@@ -151,9 +151,7 @@ export function createHttp2FrontEnd(
     for (const { stream, headers, rawHeaders } of opened.splice(0)) {
       const state = stream.session === undefined ? undefined : sessions.get(stream.session);
       if (stream.closed || stream.destroyed || state === undefined) continue;
-      const exchange = new Http2Exchange(stream, headers, rawHeaders, state);
-      stalls?.watch(exchange);
-      app.serve(exchange);
+      app.serve(new Http2Exchange(stream, headers, rawHeaders, state));
     }
   };
   return {

@@ -9,6 +9,7 @@ import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } 
 import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
 import { Http2PushSink } from './push-sink.ts';
+import type { Http2StallWatch } from './stall-watch.ts';
 
 /** What an HTTP/2 stream buffers of its upload once the app paused it: one default-size frame. */
 const H2_STREAM_READ_BYTES = 16 << 10;
@@ -17,6 +18,8 @@ const H2_STREAM_READ_BYTES = 16 << 10;
 export interface Http2SessionState {
   readonly connection: ConnectionInfo;
   readonly buffers: BufferSizes;
+  /** Resets streams the client keeps from sending (--http-timeout); shared by the front end. */
+  readonly stalls: Http2StallWatch | undefined;
   readonly pushPlanner: PushPlanner | undefined;
   /** Paths pushed on this connection already. */
   readonly pushedPaths: Set<string>;
@@ -58,12 +61,14 @@ export class Http2Exchange implements ServerExchange {
     }
     (stream as Carrier)[kExchange] = this;
     state.openStreams++;
+    state.stalls?.watch(this);
     stream.on('close', onStreamClose); // (the front end ignores 'error': 'close' follows and reports it)
   }
 
   /** The stream closed: a reset (by the client, or ours) unless our response ended it cleanly. */
   closed(): void {
     this.state.openStreams--;
+    this.state.stalls?.unwatch(this);
     if (this.ended && this.stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
     if (this.aborted) return;
     this.aborted = true;

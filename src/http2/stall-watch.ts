@@ -5,7 +5,10 @@
 // the bytes the app wrote, less those still waiting in the stream (writableLength counts every
 // byte whose write has not completed, and node:http2 completes a write once nghttp2 has framed
 // it, which the window governs). A stream with bytes waiting and none completed for
-// --http-timeout is reset with CANCEL. One timer per front end, a few checks per timeout.
+// --http-timeout is reset with CANCEL. One timer per front end, a few checks per timeout; a
+// stream leaves the watch when it closes, so the watch holds only open streams (it held every
+// stream served since the last check, ~15 s of them at the default timeout, and the old space
+// they were promoted to).
 
 import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
 
@@ -28,7 +31,8 @@ interface Watch {
 export class Http2StallWatch {
   private readonly checkMs: number;
   private readonly stalledAfterChecks: number;
-  private readonly watched = new Map<WatchedResponse, Watch>();
+  /** Open responses; their counts are made at the first check that finds them open. */
+  private readonly watched = new Map<WatchedResponse, Watch | undefined>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(timeoutMs: number) {
@@ -38,19 +42,26 @@ export class Http2StallWatch {
 
   /** Watches `response` until its stream closes. */
   watch(response: WatchedResponse): void {
-    this.watched.set(response, { completedAtCheck: 0, stalledChecks: 0 });
+    this.watched.set(response, undefined);
     if (this.timer !== null) return;
     this.timer = setInterval(() => this.check(), this.checkMs);
     this.timer.unref();
   }
 
+  /** `response`'s stream closed. */
+  unwatch(response: WatchedResponse): void {
+    this.watched.delete(response);
+  }
+
   private check(): void {
-    for (const [response, watch] of this.watched) {
+    for (const [response, seen] of this.watched) {
       const stream = response.stream;
       if (stream.destroyed || stream.closed) {
         this.watched.delete(response);
         continue;
       }
+      let watch = seen;
+      if (watch === undefined) this.watched.set(response, (watch = { completedAtCheck: 0, stalledChecks: 0 }));
       const waiting = stream.writableLength;
       const completed = response.bodyBytesWritten - waiting;
       // Nothing waiting: the app has yet to answer (its own business, or a backend's 504).

@@ -18,3 +18,13 @@ it('frees every SPDY session, stream and push after its connection closed', { ti
   assert.ok(counts.sessions === 9 && counts.streams >= 9 * 16 && counts.pushes > 0, `the probe did its work: ${JSON.stringify(counts)}`);
   assert.deepEqual(freed, counts, 'every session, stream and push was garbage-collected');
 });
+
+const H2_PROBE = fileURLToPath(new URL('../fixtures/h2-stream-release-probe.ts', import.meta.url));
+
+it('frees every h2 exchange once its stream closed, while the session stays open', { timeout: 60_000 }, async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spry-source', '--expose-gc', H2_PROBE], { timeout: 50_000 });
+  const { counts, freed, open } = JSON.parse(stdout.trim().split('\n').pop()!) as { counts: Record<string, number>; freed: Record<string, number>; open: boolean };
+  assert.ok(open, 'the session was still open when the garbage was collected');
+  assert.equal(counts.exchanges, 50, 'the probe served its requests');
+  assert.deepEqual(freed, counts, 'every exchange was garbage-collected');
+});
