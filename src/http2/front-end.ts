@@ -146,9 +146,11 @@ export function createHttp2FrontEnd(
    * response anything (as SPDY's session does). node:http2 runs each frame's callbacks, and the
    * ticks after them, before it takes the next frame of a read: only an immediate comes after.
    */
-  const opened: { stream: ServerHttp2Stream; headers: IncomingHttpHeaders; rawHeaders: string[] | undefined }[] = [];
+  let opened: { stream: ServerHttp2Stream; headers: IncomingHttpHeaders; rawHeaders: string[] | undefined }[] = [];
   const serveOpened = (): void => {
-    for (const { stream, headers, rawHeaders } of opened.splice(0)) {
+    const batch = opened;
+    opened = [];
+    for (const { stream, headers, rawHeaders } of batch) {
       const state = stream.session === undefined ? undefined : sessions.get(stream.session);
       if (stream.closed || stream.destroyed || state === undefined) continue;
       app.serve(new Http2Exchange(stream, headers, rawHeaders, state));

@@ -136,8 +136,12 @@ export class Http2Exchange implements ServerExchange {
     this.stream.end(body);
   }
 
-  /** The pushes the response links to, then its head for node:http2; undefined if the stream is gone. */
-  private responseHead(status: number, headers: FlatHeaders): OutgoingHttpHeaders | undefined {
+  /**
+   * The pushes the response links to, then its head for node:http2 as raw pairs (`:status`
+   * first), which stream.respond() takes as they are: an object it would copy into one of its
+   * own first. Undefined if the stream is gone.
+   */
+  private responseHead(status: number, headers: FlatHeaders): string[] | undefined {
     if (this.aborted || this.stream.destroyed) {
       this.responded = true;
       return undefined;
@@ -145,15 +149,10 @@ export class Http2Exchange implements ServerExchange {
     // Pushes first: their PUSH_PROMISEs go out before the HEADERS that carry the Link header.
     this.state.pushPlanner?.(this, status, headers, this.state.pushedPaths);
     this.responded = true;
-    const out: OutgoingHttpHeaders = { ':status': status };
+    const out = [':status', String(status)];
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
-      if (CONNECTION_HEADERS.has(name)) continue;
-      const value = headers[i + 1];
-      const previous = out[name];
-      if (previous === undefined) out[name] = value;
-      else if (Array.isArray(previous)) previous.push(value);
-      else out[name] = [String(previous), value];
+      if (!CONNECTION_HEADERS.has(name)) out.push(name, headers[i + 1]);
     }
     return out;
   }
@@ -285,24 +284,36 @@ function addFlat(target: OutgoingHttpHeaders, flat: FlatHeaders | undefined): vo
 }
 
 export function requestHead(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[] | undefined, connection: ConnectionInfo): RequestHead {
-  const flat: FlatHeaders = [];
-  if (rawHeaders !== undefined) {
-    for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].charCodeAt(0) !== 58 /* ':' */) flat.push(rawHeaders[i], rawHeaders[i + 1]);
-  } else {
-    for (const [name, value] of Object.entries(headers)) {
-      if (name.charCodeAt(0) === 58 || value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [value]) flat.push(name, one);
-    }
-  }
   return {
     method: String(headers[':method'] ?? 'GET'),
     target: String(headers[':path'] ?? '/'),
     authority: String(headers[':authority'] ?? headers.host ?? ''),
     scheme: String(headers[':scheme'] ?? (connection.secure ? 'https' : 'http')),
     httpVersion: '2.0',
-    headers: flat,
+    headers: rawHeaders === undefined ? regularFields(headers) : regularRawFields(rawHeaders),
     connection,
     protocol: { kind: 'h2', streamId: stream.id ?? 0 },
     hasBody: !stream.endAfterHeaders,
   };
+}
+
+/**
+ * The request's fields without its pseudo-header fields, which nghttp2 has made sure come
+ * first (RFC 9113 §8.3: a field block with one after a regular field is malformed, and it
+ * resets the stream): the pairs after them, copied at once.
+ */
+function regularRawFields(rawHeaders: string[]): FlatHeaders {
+  let start = 0;
+  while (start < rawHeaders.length && rawHeaders[start].charCodeAt(0) === 58 /* ':' */) start += 2;
+  return rawHeaders.slice(start);
+}
+
+/** The same from node:http2's headers object (a Node without the raw pairs). */
+function regularFields(headers: IncomingHttpHeaders): FlatHeaders {
+  const flat: FlatHeaders = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.charCodeAt(0) === 58 || value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) flat.push(name, one);
+  }
+  return flat;
 }
