@@ -77,8 +77,15 @@ export class Http2Exchange implements ServerExchange {
 
   setBodySink(sink: BodySink): void {
     this.sink = sink;
-    this.stream.on('data', onStreamData);
-    this.stream.on('end', onStreamEnd);
+    // No body (END_STREAM came with the HEADERS): the stream's readable side is left unread.
+    // Once read to its end, node:http2 destroys the stream the moment nghttp2 closes it, while
+    // the write that carried the response's last bytes is still completing, and builds an
+    // ERR_STREAM_DESTROYED (stack trace and all) for that write's end; unread, it waits.
+    if (this.stream.endAfterHeaders) process.nextTick(endSink, sink);
+    else {
+      this.stream.on('data', onStreamData);
+      this.stream.on('end', onStreamEnd);
+    }
   }
 
   sinkData(chunk: Buffer): boolean {
@@ -90,7 +97,7 @@ export class Http2Exchange implements ServerExchange {
   }
 
   resumeBody(): void {
-    this.stream.resume();
+    if (!this.stream.endAfterHeaders) this.stream.resume();
   }
 
   /** RFC 9110 §10.1.1: the client waits for a 100 before sending the body it announced. */
@@ -127,6 +134,13 @@ export class Http2Exchange implements ServerExchange {
    * static file over h2c: ~53 -> ~45 us of CPU per request.
    */
   respondWithBody(status: number, headers: FlatHeaders, body: Buffer): void {
+    // A request body read to its end: the stream would be destroyed under the body's write
+    // (setBodySink), which respond() and end() keep from happening.
+    if (!this.stream.readable) {
+      this.respond(status, headers, body.length === 0);
+      if (body.length > 0) this.end(body);
+      return;
+    }
     const out = this.responseHead(status, headers);
     if (out === undefined) return;
     this.ended = true;
@@ -260,6 +274,10 @@ function onStreamData(this: Carrier, chunk: Buffer): void {
 
 function onStreamEnd(this: Carrier): void {
   this[kExchange]!.sinkEnd();
+}
+
+function endSink(sink: BodySink): void {
+  sink.end();
 }
 
 const HEADERS_ONLY = Object.freeze({ endStream: true, waitForTrailers: false });
