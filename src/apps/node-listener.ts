@@ -135,16 +135,16 @@ function storeHeadOnStream(this: ExchangeCarrier, statusLine: string, headers: u
   const flat = responseHeaders(this, headers);
   this._header = statusLine;
   this._headerSent = true;
-  const socket = this[kSocket]!;
-  socket.headSent = true;
   // The client reset the stream (or the connection went) before the app answered: nobody to tell.
-  if (!socket.destroyed) this[kExchange]!.respond(status, flat, false);
+  const socket = this[kSocket]!;
+  if (socket.destroyed) socket.headSent = true;
+  else socket.sendHead(status, flat);
 }
 
 function serveExchange(listener: RequestListener, exchange: ServerExchange, reportError: ErrorReporter): void {
   const head = exchange.head;
   const bridge = new ExchangeBridge();
-  const socket = new StreamSocket(exchange);
+  const socket = new StreamSocket(exchange, reportError);
   const req = new IncomingMessage(socket as never);
   bridge.req = req;
   req.method = head.method;
@@ -225,7 +225,7 @@ function readFromExchange(this: RequestCarrier): void {
 // Shared handlers (no closures per request): each event fires once per response.
 function onResponsePrefinish(this: ExchangeCarrier): void {
   // All of the response has been written to the socket: end the stream.
-  this[kExchange]!.end();
+  this[kSocket]!.endResponse();
 }
 
 function onResponseFinish(this: ExchangeCarrier): void {

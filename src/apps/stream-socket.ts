@@ -7,9 +7,16 @@
 // is the body as the app wrote it (chunked framing is off), which goes to the exchange; what it
 // writes before is an interim 1xx head (writeContinue, writeEarlyHints), which a stream has no
 // use for.
+//
+// The head is held until the end of the tick it was decided in, so that a response the app
+// ends in that tick (writeHead() then end(body), or end(body) alone: most responses) goes out
+// in one call, head and whole body (h2: HEADERS, then DATA with END_STREAM; no body: HEADERS
+// with END_STREAM), not as a head, the body, and an empty frame that ends the stream. A head
+// with no body or end in its tick goes out at the tick's end, as it did at once before; node:http
+// itself sends nothing at writeHead() but with the first bytes.
 
 import { EventEmitter } from 'node:events';
-import type { ConnectionInfo, ServerExchange } from '../exchange/exchange.ts';
+import type { ConnectionInfo, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import type { HttpSocketShape } from '../internals/node-internals.ts';
 
 export class StreamSocket extends EventEmitter implements HttpSocketShape {
@@ -37,11 +44,18 @@ export class StreamSocket extends EventEmitter implements HttpSocketShape {
   headSent = false;
 
   private readonly exchange: ServerExchange;
+  private readonly reportError: (error: unknown, head: RequestHead) => void;
+  /** The head not yet sent (status 0: none), and the body's first bytes, held with it. */
+  private heldStatus = 0;
+  private heldHeaders: FlatHeaders | undefined = undefined;
+  private heldBody: Buffer | undefined = undefined;
+  private heldCallback: (() => void) | undefined = undefined;
 
-  constructor(exchange: ServerExchange) {
+  constructor(exchange: ServerExchange, reportError: (error: unknown, head: RequestHead) => void) {
     super();
     const connection: ConnectionInfo = exchange.head.connection;
     this.exchange = exchange;
+    this.reportError = reportError;
     this.readableHighWaterMark = exchange.buffers.readBytes;
     this.writableHighWaterMark = exchange.buffers.writeBytes;
     this.remoteAddress = connection.remoteAddress;
@@ -68,7 +82,72 @@ export class StreamSocket extends EventEmitter implements HttpSocketShape {
       if (callback !== undefined) process.nextTick(callback);
       return true;
     }
+    if (this.heldStatus !== 0) {
+      if (this.heldBody === undefined) {
+        this.heldBody = body;
+        this.heldCallback = callback;
+        return true;
+      }
+      this.sendHeldHead();
+      if (this.destroyed) return false;
+    }
     return this.exchange.write(body, callback);
+  }
+
+  /** The response's head, from its _storeHeader: sent with the body's end, or at the tick's end. */
+  sendHead(status: number, headers: FlatHeaders): void {
+    this.headSent = true;
+    this.heldStatus = status;
+    this.heldHeaders = headers;
+    if (heldHeads.push(this) === 1) process.nextTick(sendHeldHeads);
+  }
+
+  /** The app ended the response: all of its body has been written here. */
+  endResponse(): void {
+    const { heldStatus: status, heldHeaders: headers, heldBody: body, heldCallback: callback } = this;
+    this.release();
+    if (status === 0 || this.destroyed) return this.exchange.end();
+    try {
+      if (body === undefined) this.exchange.respond(status, headers!, true);
+      else if (this.exchange.respondWithBody !== undefined) this.exchange.respondWithBody(status, headers!, body);
+      else {
+        this.exchange.respond(status, headers!, false);
+        this.exchange.end(body);
+      }
+    } catch (error) {
+      return this.headRefused(error);
+    }
+    if (callback !== undefined) process.nextTick(callback);
+  }
+
+  /** The tick the head was decided in is over and the response goes on: the head goes now. */
+  sendHeldHead(): void {
+    const { heldStatus: status, heldHeaders: headers, heldBody: body, heldCallback: callback } = this;
+    // The client reset the stream (or the connection went) before the head went: nobody to tell.
+    if (status === 0 || this.destroyed) return;
+    this.release();
+    try {
+      this.exchange.respond(status, headers!, false);
+    } catch (error) {
+      return this.headRefused(error);
+    }
+    if (body !== undefined) this.exchange.write(body, callback);
+  }
+
+  /**
+   * The protocol refused the head (node:http2 throws on a status or a header it cannot send),
+   * after the app's writeHead() returned: reported as the app's error, and the stream is reset.
+   */
+  private headRefused(error: unknown): void {
+    this.reportError(error, this.exchange.head);
+    this.destroy();
+  }
+
+  private release(): void {
+    this.heldStatus = 0;
+    this.heldHeaders = undefined;
+    this.heldBody = undefined;
+    this.heldCallback = undefined;
   }
 
   /** Lets the app see the exchange's backpressure end. */
@@ -126,4 +205,13 @@ export class StreamSocket extends EventEmitter implements HttpSocketShape {
     this.writable = false;
     this.emit('close', false);
   }
+}
+
+/** Sockets whose heads were decided in this tick, sent at its end unless their responses ended. */
+let heldHeads: StreamSocket[] = [];
+
+function sendHeldHeads(): void {
+  const sockets = heldHeads;
+  heldHeads = [];
+  for (const socket of sockets) socket.sendHeldHead();
 }

@@ -15,12 +15,18 @@ const FLAG_ACK = 0x1;
 /** What a stream came to: a response head (its :status unread: 'response'), or a reset with its code. */
 export type H2Outcome = { readonly kind: 'response' } | { readonly kind: 'reset'; readonly code: number } | { readonly kind: 'goaway'; readonly code: number };
 
+/** A frame the server sent on a stream, as `HEADERS END_STREAM` or `DATA 12 END_STREAM` (DATA with its length). */
+export type H2FrameSummary = string;
+const TYPE_NAMES: Record<number, string> = { 0: 'DATA', 1: 'HEADERS', 3: 'RST_STREAM', 5: 'PUSH_PROMISE' };
+
 export class RawH2Peer {
   private readonly socket: TLSSocket;
   private buffered = Buffer.alloc(0);
   private readonly outcomes = new Map<number, H2Outcome>();
   private readonly waiters = new Map<number, (outcome: H2Outcome) => void>();
   private goaway: H2Outcome | undefined;
+  private readonly frames = new Map<number, H2FrameSummary[]>();
+  private readonly endWaiters = new Map<number, () => void>();
 
   private constructor(socket: TLSSocket) {
     this.socket = socket;
@@ -65,8 +71,39 @@ export class RawH2Peer {
     });
   }
 
+  /** The frames the server sent on `streamId`, once it sent END_STREAM or RST_STREAM there. */
+  framesToEnd(streamId: number, timeoutMs = 3000): Promise<H2FrameSummary[]> {
+    if (this.isEnded(streamId)) return Promise.resolve(this.frames.get(streamId)!);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`h2 stream ${streamId} did not end within ${timeoutMs} ms: ${this.frames.get(streamId)?.join(', ') ?? 'no frames'}`)), timeoutMs);
+      this.endWaiters.set(streamId, () => {
+        clearTimeout(timer);
+        resolve(this.frames.get(streamId)!);
+      });
+    });
+  }
+
   close(): void {
     this.socket.destroy();
+  }
+
+  private isEnded(streamId: number): boolean {
+    const last = this.frames.get(streamId)?.at(-1);
+    return last !== undefined && (last.endsWith('END_STREAM') || last.startsWith('RST_STREAM'));
+  }
+
+  private record(type: number, flags: number, streamId: number, length: number): void {
+    const name = TYPE_NAMES[type];
+    if (name === undefined || streamId === 0) return;
+    const summary = [name, ...(type === TYPE.DATA ? [String(length)] : []), ...((flags & FLAG_END_STREAM) !== 0 && type !== TYPE.RST_STREAM ? ['END_STREAM'] : [])].join(' ');
+    const frames = this.frames.get(streamId) ?? [];
+    frames.push(summary);
+    this.frames.set(streamId, frames);
+    if (this.isEnded(streamId)) {
+      const waiter = this.endWaiters.get(streamId);
+      this.endWaiters.delete(streamId);
+      waiter?.();
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -79,6 +116,7 @@ export class RawH2Peer {
       const streamId = this.buffered.readUInt32BE(5) & 0x7fff_ffff;
       const payload = this.buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
       this.buffered = this.buffered.subarray(FRAME_HEADER_BYTES + length);
+      this.record(type, flags, streamId, length);
       if (type === TYPE.SETTINGS && (flags & FLAG_ACK) === 0) this.socket.write(h2Frame(TYPE.SETTINGS, FLAG_ACK, 0, Buffer.alloc(0)));
       else if (type === TYPE.HEADERS) this.settle(streamId, { kind: 'response' });
       else if (type === TYPE.RST_STREAM) this.settle(streamId, { kind: 'reset', code: payload.readUInt32BE(0) });
