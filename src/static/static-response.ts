@@ -6,7 +6,7 @@ import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import { fileVerdict } from './conditional.ts';
 import type { FileDescription } from './file-description.ts';
-import { CONNECTION_PUMP, pumpFile, STREAM_PUMP } from './file-pump.ts';
+import { CONNECTION_PUMP, H2_STREAM_PUMP, pumpFile, STREAM_PUMP, type PumpShape } from './file-pump.ts';
 import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
 
 /** A file's body: an open file (closed when done), or the bytes of a small one (the cache's). */
@@ -52,14 +52,14 @@ function send(exchange: ServerExchange, status: number, headers: FlatHeaders, bo
     exchange.end(bytes);
   } else {
     exchange.respond(status, headers, false);
-    pumpFile(body, start, end, exchange, isMultiplexed(exchange) ? STREAM_PUMP : CONNECTION_PUMP);
+    pumpFile(body, start, end, exchange, pumpShape(exchange));
   }
 }
 
 /** SPDY and h2 streams share a connection: a peer can hold many of them at window 0. */
-function isMultiplexed(exchange: ServerExchange): boolean {
+function pumpShape(exchange: ServerExchange): PumpShape {
   const kind = exchange.head.protocol.kind;
-  return kind === 'spdy' || kind === 'h2';
+  return kind === 'h2' ? H2_STREAM_PUMP : kind === 'spdy' ? STREAM_PUMP : CONNECTION_PUMP;
 }
 
 function release(body: FileBody): void {
