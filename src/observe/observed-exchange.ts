@@ -9,10 +9,6 @@ import type { PushedResource } from '../push/push-planner.ts';
 import type { AccessRecord } from './access-record.ts';
 import type { Observer } from './observer.ts';
 
-/** Where the front end's exchange points back at its observer, for the abort it reports. */
-const kObserved = Symbol('spry.observed');
-type Observable = ServerExchange & { [kObserved]?: ObservedExchange };
-
 export class ObservedExchange implements ServerExchange, AccessRecord {
   readonly head: RequestHead;
   readonly startedAt: number;
@@ -29,7 +25,7 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
   readonly sendContinue: (() => void) | undefined;
   /** The front end's head-and-whole-body response (h2), passed through when it has one. */
   readonly respondWithBody: ((status: number, headers: FlatHeaders, body: Buffer) => void) | undefined;
-  private readonly inner: Observable;
+  private readonly inner: ServerExchange;
   private readonly observer: Observer;
   private appOnAbort: ((reason: Error) => void) | null = null;
   private done = false;
@@ -42,8 +38,10 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     this.sendContinue = inner.sendContinue === undefined ? undefined : observedContinue;
     this.respondWithBody = inner.respondWithBody === undefined ? undefined : observedRespondWithBody;
     this.startedAt = performance.now();
-    (inner as Observable)[kObserved] = this;
-    inner.onAbort = forwardAbort;
+    // A closure, not a property on `inner` pointing back here: adding one would give every
+    // front end's exchange (SpdyStream, Http2Exchange) a second hidden class, and the front
+    // ends' per-frame code on them polymorphic property reads.
+    inner.onAbort = abortForwarder(this);
     observer.started(this);
   }
 
@@ -171,8 +169,9 @@ function observedRespondWithBody(this: ObservedExchange, status: number, headers
   this.wholeThrough(status, headers, body);
 }
 
-function forwardAbort(this: Observable, reason: Error): void {
-  const observed = this[kObserved]!;
-  observed.finish(true);
-  observed.onAbort?.(reason);
+function abortForwarder(observed: ObservedExchange): (reason: Error) => void {
+  return (reason) => {
+    observed.finish(true);
+    observed.onAbort?.(reason);
+  };
 }
