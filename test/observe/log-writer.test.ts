@@ -36,6 +36,16 @@ test('a line longer than a chunk (64 KiB) is written whole, between its neighbou
   writer.close();
 });
 
+test('lines of multi-byte characters that fill several chunks reach the file whole, none cut at a chunk end', async () => {
+  const path = dir.file('utf8.log');
+  const writer = new LogWriter(path, asLine);
+  // '€' is 3 bytes of UTF-8 in 1 UTF-16 unit, '😀' 4 bytes in 2: lines whose bytes outnumber their length.
+  const sent = Array.from({ length: 600 }, (_, i) => `utf8 ${i} ${'€'.repeat(100 + (i % 50))}${'😀'.repeat(i % 7)}`);
+  for (const line of sent) writer.push(record(line));
+  writer.close();
+  assert.deepEqual(readFileSync(path, 'utf8').split('\n').slice(0, -1), sent);
+});
+
 test('close() writes at once what is still queued, the chunk being filled included', () => {
   const path = dir.file('closed.log');
   const writer = new LogWriter(path, asLine);
