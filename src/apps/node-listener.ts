@@ -230,6 +230,10 @@ function onResponsePrefinish(this: ExchangeCarrier): void {
 
 function onResponseFinish(this: ExchangeCarrier): void {
   this[kSocket]!.close(); // node:http's 'close' on the response follows from the socket's
+  // Done with both: a response promoted while in flight would keep them (and, through them, the
+  // young objects of the exchange's last moments) alive across scavenges until a full GC.
+  this[kSocket] = undefined;
+  this[kExchange] = undefined;
   const req = this.req;
   if (req.complete) req.destroy();
   else {

@@ -69,10 +69,19 @@ export class Http2Exchange implements ServerExchange {
   closed(): void {
     this.state.openStreams--;
     this.state.stalls?.unwatch(this);
-    if (this.ended && this.stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
-    if (this.aborted) return;
-    this.aborted = true;
-    this.onAbort?.(new Error(`the client reset stream ${this.stream.id} (code ${this.stream.rstCode})`));
+    if (!(this.ended && this.stream.rstCode === constants.NGHTTP2_NO_ERROR) && !this.aborted) {
+      this.aborted = true;
+      this.onAbort?.(new Error(`the client reset stream ${this.stream.id} (code ${this.stream.rstCode})`));
+    }
+    // Cut the links to the app's objects. An exchange that lived through a scavenge was
+    // promoted; dead there, it still holds whatever young objects it points at through every
+    // scavenge until the next full GC, and those keep what they point at: with these links, h2
+    // scavenges kept ~25 MB each under load (4 x 100 streams), without them ~11 (bare node:http2 ~15
+    // in that mode, ~1.5 in the other).
+    (this.stream as Carrier)[kExchange] = undefined;
+    this.sink = null;
+    this.onAbort = null;
+    this.onDrain = null;
   }
 
   setBodySink(sink: BodySink): void {
