@@ -46,6 +46,8 @@ export class LogWriter {
   private timer: NodeJS.Timeout | undefined = undefined;
   private reopenWanted = false;
   private closed = false;
+  /** Set by a close() that found a write in flight: called once the queue is written. */
+  private allWritten: (() => void) | undefined = undefined;
 
   /** `path` undefined: stderr. */
   constructor(path: string | undefined, format: LineFormat) {
@@ -122,15 +124,41 @@ export class LogWriter {
     this.queuedBytes = 0;
   }
 
-  close(): void {
-    this.flushSync();
+  /**
+   * Writes what is queued and closes the file; lines pushed after are dropped. With no write in
+   * flight, every line is in the file when close() returns. With one in flight (an earlier chunk,
+   * in the thread pool), the rest follows it in order and the file is closed after it: closing
+   * the file under it would lose its lines (EBADF), and writing the rest at once could land them
+   * before it. The promise says when the file is closed.
+   */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
+    if (!this.writing) {
+      this.flushSync();
+      this.closeFile();
+      return Promise.resolve();
+    }
+    this.seal(false);
+    return new Promise((resolve) => {
+      this.allWritten = () => {
+        this.closeFile();
+        resolve();
+      };
+    });
+  }
+
+  private closeFile(): void {
     if (this.fd !== 2) closeSync(this.fd);
   }
 
   private writeNext(): void {
     const chunk = this.chunks[0];
-    if (chunk === undefined || this.closed) return;
+    if (chunk === undefined) {
+      this.allWritten?.();
+      this.allWritten = undefined;
+      return;
+    }
     this.writing = true;
     write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
       this.writing = false;

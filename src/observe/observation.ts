@@ -70,7 +70,7 @@ export function startObservation(config: ObserveConfig | undefined, workerId: nu
     close() {
       for (const file of touched) unwatchFile(file);
       process.off('exit', flushAtExit);
-      writer?.close();
+      void writer?.close();
       if (current === observation) {
         current = undefined;
         countInto(undefined);
