@@ -61,7 +61,7 @@ export type ErrorCode = keyof typeof ErrorCodes;
 
 export class SpryError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string | undefined, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.name = 'SpryError';

@@ -125,7 +125,7 @@ export function readHeaderBlock(version: SpdyVersion, block: Buffer, streamId: n
   if (o !== end) return structural(`${end - o} bytes follow the last header pair`);
   problem ??= requestFieldsProblem(version, out);
   if (typeof problem === 'string') return new SpdyStreamError('SPRY_ERR_SPDY_BAD_HEADER_BLOCK', streamId, RstStatus.PROTOCOL_ERROR, problem);
-  if (problem !== undefined) return new SpdyStreamError(problem.code, streamId, RstStatus.PROTOCOL_ERROR, problem.message);
+  if (problem !== undefined) return new SpdyStreamError(problem.code, streamId, RstStatus.PROTOCOL_ERROR, problem);
   return out;
 }
 

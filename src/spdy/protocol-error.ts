@@ -1,4 +1,5 @@
 import { type ErrorCode, SpryError } from '../errors.ts';
+import type { RequestHeadProblem } from '../exchange/request-validation.ts';
 import { GoawayStatus, type GoawayStatusCode, type RstStatusCode } from './constants.ts';
 
 /**
@@ -22,13 +23,27 @@ export class SpdyStreamError extends SpryError {
   readonly scope = 'stream';
   readonly streamId: number;
   readonly status: RstStatusCode;
-  constructor(code: ErrorCode, streamId: number, status: RstStatusCode, message: string) {
+  /** The request-head problem this error reports, whose message is written only when read. */
+  private readonly problem: RequestHeadProblem | undefined;
+  constructor(code: ErrorCode, streamId: number, status: RstStatusCode, message: string | RequestHeadProblem) {
     const limit = stackOff();
-    super(code, message);
+    // Error makes `message` an own property only when given one; the getter below answers otherwise.
+    super(code, typeof message === 'string' ? message : undefined);
     Error.stackTraceLimit = limit;
     this.streamId = streamId;
     this.status = status;
+    this.problem = typeof message === 'string' ? undefined : message;
     this.name = 'SpdyStreamError';
+  }
+
+  static {
+    // A bad request's message is read only to trace it: a flood of them need not write each one.
+    Object.defineProperty(this.prototype, 'message', {
+      configurable: true,
+      get(this: SpdyStreamError): string {
+        return this.problem?.message ?? '';
+      },
+    });
   }
 }
 
