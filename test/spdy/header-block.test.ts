@@ -334,6 +334,24 @@ describe('header blocks: a request line spry does not serve is a stream error (P
         }
       });
 
+      test('names what it refused, quoted, in the stream error it reads out (and in its stack), though it writes that only when read', () => {
+        const refusal = (bytes: Buffer): SpdyStreamError => {
+          try {
+            decode(version, bytes);
+          } catch (error) {
+            assert.ok(error instanceof SpdyStreamError);
+            return error;
+          }
+          assert.fail('the block was accepted');
+        };
+        const target = refusal(request('GET', '*'));
+        assert.equal(target.message, 'request target "*" is not origin-form (* is for OPTIONS)');
+        assert.match(String(target.stack), /^SpdyStreamError: request target "\*" is not origin-form/);
+        assert.equal(refusal(request('GET', '/a b')).message, 'request target "/a b" has a character an origin-form target may not hold');
+        assert.equal(refusal(request('G T', '/')).message, 'method "G T" is not a token');
+        assert.equal(refusal(request('GET', '/', 'a b')).message, 'authority "a b" is not a host with an optional port');
+      });
+
       test('takes * only with OPTIONS', () => {
         assert.equal(decode(version, request('OPTIONS', '*'))[3], '*');
       });
