@@ -22,6 +22,7 @@ export const ErrorCodes = {
   SPRY_ERR_SPDY_HEADERS_TOO_LARGE: 'an inflated header block is larger than this server accepts',
   SPRY_ERR_SPDY_BAD_HEADER_BLOCK: 'a header block is malformed (lengths, names, NULs, duplicates)',
   SPRY_ERR_SPDY_TOO_MANY_HEADERS: 'a header block has more pairs than this server accepts',
+  SPRY_ERR_SPDY_CONTENT_LENGTH: 'a request\'s content-length is not a length, or its DATA does not add up to it',
   // SPDY session and stream state.
   SPRY_ERR_SPDY_STREAM_STATE: 'a frame is not allowed in its stream\'s state',
   SPRY_ERR_SPDY_FLOW_CONTROL: 'a peer overflowed a flow-control window',

@@ -7,6 +7,7 @@
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
 import type { AbuseBudgets } from './abuse-budget.ts';
+import { bodyLengthFault } from './body-length.ts';
 import { rstStatusName } from './constants.ts';
 import type { FlowControl } from './flow-control.ts';
 import type { SpdyProtocolError } from './protocol-error.ts';
@@ -75,7 +76,11 @@ export class PeerStreamFrames {
     } else {
       stream.onHeaders?.(headers);
     }
-    if (fin) stream.receiveFin();
+    if (!fin) return undefined;
+    // A request's FIN on HEADERS ends its body too: it must be as long as it said.
+    const short = bodyLengthFault(id, stream.declaredBodyBytes, stream.receivedBodyBytes, true);
+    if (short !== undefined) return short;
+    stream.receiveFin();
     return undefined;
   }
 

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
 import type { PushedResource, PushPlanner } from '../push/push-planner.ts';
+import { NO_DECLARED_LENGTH, bodyLengthFault, declaredBodyLength } from './body-length.ts';
 import { GoawayStatus, RstStatus } from './constants.ts';
 import type { SynStreamFrame } from './frames.ts';
 import { SpdyStreamError } from './protocol-error.ts';
@@ -41,9 +42,17 @@ export class SpdyServerSession extends SpdySession {
 
   protected openPeerStream(frame: SynStreamFrame, headers: FlatHeaders, headerError: SpdyStreamError | undefined): void {
     const id = frame.streamId;
-    const verdict = this.registry.admitRequest(frame, this.life.goawaySent, headerError);
+    let problem = headerError;
+    let declared = NO_DECLARED_LENGTH;
+    if (problem === undefined) {
+      const length = declaredBodyLength(headers);
+      if (typeof length === 'string') problem = new SpdyStreamError('SPRY_ERR_SPDY_CONTENT_LENGTH', id, RstStatus.PROTOCOL_ERROR, length);
+      else problem = bodyLengthFault(id, (declared = length), 0, frame.fin);
+    }
+    const verdict = this.registry.admitRequest(frame, this.life.goawaySent, problem);
     if (verdict !== undefined) return this.act(verdict);
     const stream = new SpdyStream(this, id, frame.priority, this.flow.peerInitialWindow, this.flow.localInitialWindow, true);
+    stream.declaredBodyBytes = declared;
     this.registry.add(stream);
     stream.requestHeaders = headers;
     stream.requestHasBody = !frame.fin;

@@ -15,6 +15,7 @@ import type { BufferSizes, ConnectionInfo, FlatHeaders } from '../exchange/excha
 import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { PushedResource } from '../push/push-planner.ts';
 import { AbuseBudgets } from './abuse-budget.ts';
+import { NO_DECLARED_LENGTH, bodyLengthFault } from './body-length.ts';
 import { HeaderInflater } from './compression.ts';
 import { FrameType, GoawayStatus, RstStatus } from './constants.ts';
 import { type CreditSink, FlowControl } from './flow-control.ts';
@@ -215,6 +216,9 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     if (verdict === undefined) {
       const stream = this.registry.get(streamId)!;
       verdict = this.flow.chargeStream(stream, length);
+      if (verdict === undefined && stream.declaredBodyBytes !== NO_DECLARED_LENGTH) {
+        verdict = bodyLengthFault(streamId, stream.declaredBodyBytes, (stream.receivedBodyBytes += length), fin);
+      }
       if (verdict === undefined) return stream.receiveData(chunk as Buffer, fin);
     }
     this.flow.returnSessionCredit(length);

@@ -5,6 +5,7 @@
 import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { SpryError } from '../errors.ts';
 import type { PushedResource } from '../push/push-planner.ts';
+import { NO_DECLARED_LENGTH } from './body-length.ts';
 import { SendPhase, StreamState, afterLocalFin, afterRemoteFin } from './stream-state.ts';
 
 /** What a stream needs from its session. */
@@ -55,6 +56,9 @@ export class SpdyStream implements ServerExchange {
    */
   requestHeaders: FlatHeaders | null = null;
   requestHasBody = false;
+  /** The request's content-length (NO_DECLARED_LENGTH: none) and the DATA bytes counted against it. */
+  declaredBodyBytes = NO_DECLARED_LENGTH;
+  receivedBodyBytes = 0;
 
   // Flow control: what we may still send, and what the peer may still send us.
   sendWindow: number;
