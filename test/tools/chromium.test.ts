@@ -48,7 +48,13 @@ async function dumpDom(url: string): Promise<string> {
     url,
   ];
   // HOME in the throwaway profile: Chromium also writes ~/.pki and ~/.cache.
-  const result = await runTool(CHROMIUM, args, { timeoutMs: CHROMIUM_TIMEOUT_MS, env: { ...process.env, HOME: profileDir } });
+  let result: Awaited<ReturnType<typeof runTool>>;
+  try {
+    result = await runTool(CHROMIUM, args, { timeoutMs: CHROMIUM_TIMEOUT_MS, env: { ...process.env, HOME: profileDir } });
+  } catch (error) {
+    // Whether spry saw and answered the request (its access lines) tells a stuck browser from a stuck server.
+    throw new Error(`${(error as Error).message}\nspry's stderr:\n${spry.stderr().slice(-3000)}`, { cause: error });
+  }
   assertExitedOk(result, 'chromium --headless=new --dump-dom');
   return result.stdout.toString('utf8');
 }
