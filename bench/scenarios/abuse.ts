@@ -15,7 +15,7 @@
 // /3.1 and h2, node:http2 h2, node-spdy (Node 20) SPDY/3.1 (once, for reference), all with the
 // hello app.
 
-import type { ScenarioContext } from '../lib/context.ts';
+import { median, type ScenarioContext } from '../lib/context.ts';
 import { assertNodeProcess, peakResidentBytes, processCpuSeconds, residentBytes, resetPeakResident, runToCompletion } from '../lib/processes.ts';
 import type { Ratio, Row, ScenarioResult } from '../lib/report.ts';
 import { BENCH, HELLO_MODULE, NODE, OLD_NODE, OLD_NODE_VERSION, startScriptServer, startSpry, spryTlsArgs, type RunningServer } from '../lib/servers.ts';
@@ -130,12 +130,6 @@ interface Summary {
 type Phase = 'cold' | 'warm';
 const PHASES: readonly Phase[] = ['cold', 'warm'];
 const PHASE_NAMES: Record<Phase, string> = { cold: 'first attack', warm: 'second attack' };
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 function summariseAlone(alone: readonly AttackAlone[]): AloneSummary {
   return {
