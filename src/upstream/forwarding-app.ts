@@ -82,10 +82,8 @@ export function forwardingApp(balancer: Balancer, options: ForwardingOptions): A
 
 class Forward implements HttpAttemptOwner {
   readonly exchange: ServerExchange;
-  private readonly balancer: Balancer;
-  private readonly options: ForwardingOptions;
-  private readonly pools: Map<BackendNode, HttpBackendPool>;
-  private readonly respawns: RespawnWait | undefined;
+  /** The app's balancer, options, HTTP pools and respawn wait, the same for every request. */
+  private readonly shared: Shared;
   /** When this request first found no backend to retry on and began waiting for a respawn. */
   private waitingSince: number | undefined;
   headSent = false;
@@ -97,10 +95,7 @@ class Forward implements HttpAttemptOwner {
 
   constructor(exchange: ServerExchange, shared: Shared) {
     this.exchange = exchange;
-    this.balancer = shared.balancer;
-    this.options = shared.options;
-    this.pools = shared.pools;
-    this.respawns = shared.respawns;
+    this.shared = shared;
   }
 
   /** Forwards to `node`; `fresh`: on a new connection, not a kept-alive one. */
@@ -119,19 +114,19 @@ class Forward implements HttpAttemptOwner {
         node.outstanding--;
       }
     };
-    if (node.address.kind === 'http') new HttpAttempt(this, node, this.pools.get(node)!, release, fresh);
+    if (node.address.kind === 'http') new HttpAttempt(this, node, this.shared.pools.get(node)!, release, fresh);
     else this.viaUwsgi(node, release);
   }
 
   /** Reads the whole body first (a uwsgi worker reads exactly CONTENT_LENGTH bytes), then forwards. */
   private holdBodyThen(node: BackendNode): void {
-    const memoryBytes = this.options.heldBodyMemoryBytes ?? this.exchange.buffers.readBytes;
-    holdBody(this.exchange, memoryBytes, this.options.heldBodyMaxBytes ?? HELD_BODY_MAX_BYTES).then(
+    const memoryBytes = this.shared.options.heldBodyMemoryBytes ?? this.exchange.buffers.readBytes;
+    holdBody(this.exchange, memoryBytes, this.shared.options.heldBodyMaxBytes ?? HELD_BODY_MAX_BYTES).then(
       (held) => {
         this.held = held;
         if (this.exchange.aborted) return held.dispose();
         // Time has passed: the least busy node may be another now.
-        this.start(this.balancer.pick() ?? node);
+        this.start(this.shared.balancer.pick() ?? node);
       },
       (error: unknown) => {
         if (error instanceof BodyTooLarge) fail(this.exchange, 413, error.message);
@@ -153,7 +148,7 @@ class Forward implements HttpAttemptOwner {
   /** Tries another node if the rule allows and one is left; false when the caller must answer the failure. */
   private retryElsewhere(node: BackendNode, error: NodeJS.ErrnoException, nothingSent: boolean): boolean {
     if (!this.mayRetry(nothingSent)) return false;
-    const other = this.balancer.pick(node);
+    const other = this.shared.balancer.pick(node);
     if (other === undefined || this.tried.has(other)) return this.awaitRespawn(node, error);
     logLine(`backend ${node.label}: ${error.code ?? error.message} before answering; retrying on ${other.label} (${describeRequest(this.exchange.head)})`);
     this.start(other);
@@ -162,12 +157,12 @@ class Forward implements HttpAttemptOwner {
 
   /** No node left to try, but they come back: tries again shortly (logged once per request). */
   private awaitRespawn(node: BackendNode, error: NodeJS.ErrnoException): boolean {
-    if (this.respawns === undefined) return false;
+    if (this.shared.respawns === undefined) return false;
     if (this.waitingSince === undefined) {
       this.waitingSince = Date.now();
-      logLine(`backend ${node.label}: ${error.code ?? error.message} before answering, no other to try; waiting up to ${this.respawns.limitMs / 1000} s for a respawned one (${describeRequest(this.exchange.head)})`);
+      logLine(`backend ${node.label}: ${error.code ?? error.message} before answering, no other to try; waiting up to ${this.shared.respawns.limitMs / 1000} s for a respawned one (${describeRequest(this.exchange.head)})`);
     }
-    return this.respawns.schedule(this.waitingSince, this.exchange, () => this.start(this.balancer.pick() ?? node));
+    return this.shared.respawns.schedule(this.waitingSince, this.exchange, () => this.start(this.shared.balancer.pick() ?? node));
   }
 
   // ── uwsgi ────────────────────────────────────────────────────────────────
@@ -182,7 +177,7 @@ class Forward implements HttpAttemptOwner {
         environ.CONTENT_LENGTH = String(held.length);
         delete environ.HTTP_TRANSFER_ENCODING; // the body goes as CONTENT_LENGTH bytes, not chunked
       }
-      packet = encodeUwsgiRequest(this.options.extraVars === undefined ? environ : { ...environ, ...this.options.extraVars });
+      packet = encodeUwsgiRequest(this.shared.options.extraVars === undefined ? environ : { ...environ, ...this.shared.options.extraVars });
     } catch (error) {
       release();
       return fail(this.exchange, 431, (error as Error).message);
@@ -191,11 +186,11 @@ class Forward implements HttpAttemptOwner {
   }
 
   get timeoutMs(): number {
-    return this.options.timeoutMs;
+    return this.shared.options.timeoutMs;
   }
 
   markAlive(node: BackendNode): void {
-    this.balancer.markAlive(node);
+    this.shared.balancer.markAlive(node);
   }
 
   /**
@@ -237,7 +232,7 @@ class Forward implements HttpAttemptOwner {
   }
 
   private connectFailed(node: BackendNode, error: NodeJS.ErrnoException, bodyUntouched: boolean): void {
-    this.balancer.markDead(node);
+    this.shared.balancer.markDead(node);
     if (this.waitingSince === undefined) logLine(`backend ${node.label}: ${error.code ?? error.message}; marked dead (on ${describeRequest(this.exchange.head)})`);
     if (this.retryElsewhere(node, error, bodyUntouched)) return;
     this.backendFailed(node, error, 502, false);

@@ -63,10 +63,6 @@ export class PooledConnection implements ConnectionEvents {
     this.connection = openConnection(node.address, this, true);
   }
 
-  get destroyed(): boolean {
-    return this.connection.destroyed;
-  }
-
   lend(user: ConnectionEvents): void {
     clearTimeout(this.idleTimer);
     this.connection.ref();
