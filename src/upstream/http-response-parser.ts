@@ -2,6 +2,9 @@
 // headers, then a body delimited by Content-Length, chunked encoding, or the connection's end.
 // Limits are checked as bytes arrive; 1xx interim responses are skipped, but for a 101 when the
 // request asked to switch protocols: after it, the bytes are the new protocol's.
+//
+// Transfer-Encoding overrides Content-Length (RFC 9112 §6.3), which is then not forwarded: a
+// client would read the body by a length it does not have.
 
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
@@ -161,9 +164,10 @@ export class HttpResponseParser {
     const status = Number(match[2]);
     let connection = '';
     if (lines.length - 1 > MAX_HEADER_COUNT) throw bad(`more than ${MAX_HEADER_COUNT} response headers`);
-    const headers: FlatHeaders = [];
+    let headers: FlatHeaders = [];
     let contentLength: number | undefined;
     let chunked = false;
+    let transferEncoded = false;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i];
       const colon = line.indexOf(':');
@@ -176,10 +180,19 @@ export class HttpResponseParser {
       } else if (name === 'connection') {
         connection += `,${value.toLowerCase()}`;
       } else if (name === 'transfer-encoding') {
+        // The last coding listed decides, whichever line lists it.
         chunked = /(^|,)\s*chunked\s*$/i.test(value);
+        transferEncoded = true;
         continue; // framing of this hop only
       }
       headers.push(name, value);
+    }
+    // Both framings: the length is not the body's (RFC 9112 §6.3 ¶3, where a proxy removes it),
+    // and a backend that sends both is not trusted with the next request on this connection.
+    const framedTwice = transferEncoded && contentLength !== undefined;
+    if (framedTwice) {
+      headers = withoutContentLength(headers);
+      contentLength = undefined;
     }
     if (status === 101 && this.sink.switched !== undefined) {
       this.switchedHeaders = headers;
@@ -189,7 +202,7 @@ export class HttpResponseParser {
     // HTTP/1.1 persists unless it says close; HTTP/1.0 only when it says keep-alive. A body
     // delimited by the close (set below) never does.
     const tokens = connection === '' ? [] : connection.split(',').map((token) => token.trim());
-    this.persistent = match[1] === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
+    this.persistent = !framedTwice && (match[1] === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive'));
     this.sink.head(status, headers);
     if (this.noBody || status === 204 || status === 304) this.finish();
     else if (chunked) this.step = Step.CHUNK_SIZE;
@@ -207,6 +220,12 @@ export class HttpResponseParser {
     this.step = Step.DONE;
     this.sink.end();
   }
+}
+
+function withoutContentLength(headers: FlatHeaders): FlatHeaders {
+  const kept: FlatHeaders = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] !== 'content-length') kept.push(headers[i], headers[i + 1]);
+  return kept;
 }
 
 function bad(message: string): SpryError {
