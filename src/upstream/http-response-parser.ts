@@ -3,11 +3,15 @@
 // Limits are checked as bytes arrive; 1xx interim responses are skipped, but for a 101 when the
 // request asked to switch protocols: after it, the bytes are the new protocol's.
 //
-// Transfer-Encoding overrides Content-Length (RFC 9112 §6.3), which is then not forwarded: a
-// client would read the body by a length it does not have.
+// The head is forwarded to clients on every front end, so it is held to what llhttp accepts of a
+// request: a header name is a token (no obs-fold, no space before the colon), a value holds no
+// CR, LF or NUL (node:http refuses to send such a value and cut the client's connection;
+// node:http2 and SPDY sent it on). Transfer-Encoding overrides Content-Length (RFC 9112 §6.3),
+// which is then not forwarded: a client would read the body by a length it does not have.
 
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
+import { checkFieldName, checkFieldValue } from '../exchange/request-validation.ts';
 
 export const MAX_RESPONSE_HEAD_BYTES = 64 << 10;
 const MAX_HEADER_COUNT = 256;
@@ -172,7 +176,10 @@ export class HttpResponseParser {
       const line = lines[i];
       const colon = line.indexOf(':');
       if (colon <= 0) throw bad(`bad header line ${JSON.stringify(line.slice(0, 60))}`);
-      const name = line.slice(0, colon).trim().toLowerCase();
+      const rawName = line.slice(0, colon);
+      const fault = checkFieldName(rawName, TOKEN_NAMES) ?? checkFieldValue(rawName, line);
+      if (fault !== undefined) throw bad(`${fault.message} (RFC 9112 §5)`);
+      const name = rawName.toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === 'content-length') {
         if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw bad(`bad Content-Length ${JSON.stringify(value)}`);
@@ -221,6 +228,8 @@ export class HttpResponseParser {
     this.sink.end();
   }
 }
+
+const TOKEN_NAMES = { lowerCase: false, pseudo: false };
 
 function withoutContentLength(headers: FlatHeaders): FlatHeaders {
   const kept: FlatHeaders = [];

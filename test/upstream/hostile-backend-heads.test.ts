@@ -2,14 +2,17 @@
 // (src/upstream/http-response-parser.ts). A head framed by both Transfer-Encoding and
 // Content-Length reached HTTP/1.1 clients with the backend's Content-Length and the chunked body's
 // real length, so the bytes past the length were read as the client's next response (response
-// splitting on a kept-alive client connection). Now the length is dropped and the backend
-// connection not kept.
+// splitting on a kept-alive client connection); and a header value holding LF, CR or NUL, or a
+// name that is not a token, was sent on to h2 and SPDY clients, while HTTP/1.1 clients had their
+// connection cut. Now the length is dropped and the backend connection not kept, and such a head
+// is a 502 on every protocol.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { connectClient, headerValue, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 
 /** Each response the raw backend gives, by the request's path (`/r/NAME`). */
@@ -108,3 +111,24 @@ describe('a backend response framed by both Transfer-Encoding and Content-Length
     assert.equal(first.body, 'the whole body, to the close');
   });
 });
+
+const FORBIDDEN_HEADS = ['lf', 'cr', 'nul', 'space-in-name', 'space-before-colon', 'obs-fold'];
+
+for (const protocol of ['h2', 'spdy/3.1', 'spdy/2', 'http/1.1'] as const satisfies readonly ProtocolName[]) {
+  describe(`a backend response head a client may not be given, over ${protocol}`, { timeout: 30_000 }, () => {
+    for (const name of FORBIDDEN_HEADS) {
+      test(`(${name}) is answered 502, and nothing of it reaches the client`, async () => {
+        const client = await connectClient(protocol, { host: '127.0.0.1', port: spry.listener('https').port });
+        try {
+          const response = await client.request({ path: `/r/${name}` });
+          assert.equal(response.status, 502);
+          assert.equal(headerValue(response.headers, 'set-cookie'), undefined);
+          assert.equal(headerValue(response.headers, 'x-a'), undefined);
+          assert.match(response.body.toString(), /^Bad Gateway: /);
+        } finally {
+          await client.close();
+        }
+      });
+    }
+  });
+}

@@ -296,6 +296,12 @@ describe('HttpResponseParser', () => {
     ['two Content-Lengths that disagree', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'],
     ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['a chunk not followed by CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY'],
+    ['a header value holding a bare LF', 'HTTP/1.1 200 OK\r\nX-A: a\nX-B: b\r\n\r\n'],
+    ['a header value holding a bare CR', 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n'],
+    ['a header value holding NUL', 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n'],
+    ['a header name that is not a token', 'HTTP/1.1 200 OK\r\nX A: b\r\n\r\n'],
+    ['white space between a header name and its colon', 'HTTP/1.1 200 OK\r\nX-A : b\r\n\r\n'],
+    ['a folded header line (obs-fold) that reads as a header of its own', 'HTTP/1.1 200 OK\r\nX-A: a\r\n Set-Cookie: b=1\r\n\r\n'],
   ];
   for (const [what, response] of MALFORMED) {
     test(`refuses ${what} with SPRY_ERR_BACKEND_BAD_RESPONSE`, () => {
