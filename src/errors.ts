@@ -44,6 +44,7 @@ export const ErrorCodes = {
   // The uwsgi protocol and backends.
   SPRY_ERR_UWSGI_VARS_TOO_LARGE: 'a request\'s variables do not fit the uwsgi packet\'s 16-bit size',
   SPRY_ERR_UWSGI_BAD_PACKET: 'a uwsgi packet is malformed',
+  SPRY_ERR_UWSGI_BAD_VAR: 'a uwsgi request\'s CONTENT_LENGTH is not digits, or its REMOTE_ADDR holds CR, LF or NUL (400)',
   SPRY_ERR_BACKEND_UNREACHABLE: 'no backend accepted the connection (502)',
   SPRY_ERR_BACKEND_TIMEOUT: 'the backend did not answer within --http-timeout (504)',
   SPRY_ERR_BACKEND_BAD_RESPONSE: 'the backend\'s response is not valid HTTP (502)',

@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { CONNECTION_HEADERS } from '../exchange/connection-headers.ts';
 import type { BodySink, BufferSizes, ConnectionInfo, FlatHeaders, ProtocolMarker, RequestHead, ServerExchange } from '../exchange/exchange.ts';
+import { checkFieldValue, type RequestHeadProblem } from '../exchange/request-validation.ts';
 
 export class UwsgiExchange implements ServerExchange {
   readonly head: RequestHead;
@@ -103,10 +104,19 @@ export class UwsgiExchange implements ServerExchange {
   }
 }
 
+/**
+ * The router's copies of the body's headers (nginx sends HTTP_CONTENT_LENGTH and
+ * HTTP_CONTENT_TYPE beside CONTENT_LENGTH and CONTENT_TYPE): the CGI variables are the ones
+ * spry reads the body by, so only they become headers. A copy as well would reach an HTTP
+ * backend as a second Content-Length (llhttp answers 400), and a copy alone as a length of a body
+ * spry never reads or sends (the backend would take the next request on the connection for it).
+ */
+const BODY_HEADER_COPIES = new Set(['HTTP_CONTENT_LENGTH', 'HTTP_CONTENT_TYPE']);
+
 export function requestHeadFromVars(vars: Record<string, string>, connection: ConnectionInfo): RequestHead {
   const headers: FlatHeaders = [];
   for (const key in vars) {
-    if (key.startsWith('HTTP_')) headers.push(key.slice(5).toLowerCase().replaceAll('_', '-'), vars[key]);
+    if (key.startsWith('HTTP_') && !BODY_HEADER_COPIES.has(key)) headers.push(key.slice(5).toLowerCase().replaceAll('_', '-'), vars[key]);
   }
   if (vars.CONTENT_TYPE) headers.push('content-type', vars.CONTENT_TYPE);
   if (vars.CONTENT_LENGTH) headers.push('content-length', vars.CONTENT_LENGTH);
@@ -138,4 +148,17 @@ export function requestHeadFromVars(vars: Record<string, string>, connection: Co
     hasBody: Number(vars.CONTENT_LENGTH ?? 0) > 0,
     upstreamVars: vars,
   };
+}
+
+/**
+ * The variables spry itself reads, besides the head checkRequestHead checks: CONTENT_LENGTH
+ * (digits, or empty: Number() would read `0x10` or `1e3` as a length the header would not say)
+ * and REMOTE_ADDR, which goes into X-Forwarded-For and Forwarded lines to an HTTP backend.
+ */
+export function uwsgiVarsProblem(vars: Record<string, string>): RequestHeadProblem | undefined {
+  const length = vars.CONTENT_LENGTH;
+  if (length !== undefined && !/^\d*$/.test(length)) return { code: 'SPRY_ERR_UWSGI_BAD_VAR', message: `CONTENT_LENGTH ${JSON.stringify(length)} is not a length` };
+  const remote = vars.REMOTE_ADDR;
+  if (remote !== undefined && checkFieldValue('REMOTE_ADDR', remote) !== undefined) return { code: 'SPRY_ERR_UWSGI_BAD_VAR', message: 'REMOTE_ADDR holds CR, LF or NUL' };
+  return undefined;
 }

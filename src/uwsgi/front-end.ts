@@ -10,7 +10,7 @@ import { badRequestBody, checkRequestHead } from '../exchange/request-validation
 import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { tracer } from '../log.ts';
-import { requestHeadFromVars, UwsgiExchange } from './exchange.ts';
+import { requestHeadFromVars, UwsgiExchange, uwsgiVarsProblem } from './exchange.ts';
 import { UwsgiRequestDecoder } from './packet.ts';
 import { countProtocolError } from '../observe/counters.ts';
 
@@ -49,7 +49,7 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
         const head = requestHeadFromVars(vars, connection);
         // No parser has looked at a router's variables: all of the head is checked here, before
         // the app sees it (docs/request-heads.md §2).
-        const problem = checkRequestHead(head);
+        const problem = uwsgiVarsProblem(vars) ?? checkRequestHead(head);
         if (problem !== undefined) {
           trace?.(`${connection.remoteAddress}: ${problem.code}: ${problem.message}`);
           countProtocolError('uwsgi', problem.code);
