@@ -15,12 +15,12 @@ export function httpBackendHeaders(head: RequestHead, flat: FlatHeaders): Record
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i];
-    if (HOP_BY_HOP.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || name === 'x-forwarded-host') continue; // this hop's, never the client's
     const previous = headers[name];
     const value = flat[i + 1];
     headers[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
   }
-  if (head.authority !== '') headers.host = head.authority;
+  headers.host = head.authority;
   const forwardedFor = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = forwardedFor === undefined ? head.connection.remoteAddress : `${String(forwardedFor)}, ${head.connection.remoteAddress}`;
   headers['x-forwarded-proto'] = head.scheme;
@@ -33,12 +33,14 @@ export function httpBackendHeaders(head: RequestHead, flat: FlatHeaders): Record
 /**
  * The HTTP/1.1 request head an HTTP backend gets for `head`, as httpBackendHeaders' headers
  * (repeated X-Forwarded-For and Forwarded fields joined into one), and `framing` (a
- * Transfer-Encoding line, or '') last.
+ * Transfer-Encoding line, or '') last. Host and X-Forwarded-Host are spry's alone, also for a
+ * request without an authority (HTTP/1.0 without Host): an HTTP/1.1 request carries Host, empty
+ * if need be (RFC 9112 §3.2), and a client's X-Forwarded-Host would name a host it never asked.
  */
 export function httpBackendHead(head: RequestHead, framing: string): string {
   const hasAuthority = head.authority !== '';
-  let text = `${head.method} ${head.target} HTTP/1.1\r\n`;
-  if (hasAuthority) text += `host: ${head.authority}\r\nx-forwarded-host: ${head.authority}\r\n`;
+  let text = `${head.method} ${head.target} HTTP/1.1\r\nhost: ${head.authority}\r\n`;
+  if (hasAuthority) text += `x-forwarded-host: ${head.authority}\r\n`;
   let forwardedFor: string | undefined;
   let forwarded: string | undefined;
   const flat = head.headers;
@@ -46,7 +48,7 @@ export function httpBackendHead(head: RequestHead, framing: string): string {
     const name = flat[i];
     const value = flat[i + 1];
     if (HOP_BY_HOP.has(name) || name === 'x-forwarded-proto') continue;
-    if (hasAuthority && (name === 'host' || name === 'x-forwarded-host')) continue;
+    if (name === 'host' || name === 'x-forwarded-host') continue;
     if (name === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor},${value}`;
     else if (name === 'forwarded') forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
     else text += `${name}: ${value}\r\n`;
