@@ -20,7 +20,7 @@ const d = DEFAULTS.tuning;
 export const TUNING_KEYS: readonly TuningKey[] = [
   {
     name: 'spdy-max-streams', field: 'maxConcurrentStreams',
-    summary: `concurrent streams per client, SPDY and h2 (default ${d.maxConcurrentStreams})`,
+    summary: `concurrent streams per client, SPDY and h2, and pipelined HTTP/1.1 requests served at once (default ${d.maxConcurrentStreams})`,
     range: { min: 1, max: 100_000, unit: 'streams' },
   },
   {

@@ -13,6 +13,7 @@ import type { FrontEnd } from '../listen/front-end.ts';
 import { goAwayAll, isWebSocket, watchForSwitch } from '../exchange/going-away.ts';
 import { IdleSockets } from '../exchange/idle-sockets.ts';
 import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
+import { servePipelined } from './pipelining.ts';
 import { nodeRequestProblem, refusedRequestHead, requestHeadFromNode } from './request-head.ts';
 import { countRefusal } from '../observe/counters.ts';
 
@@ -52,6 +53,10 @@ export function createHttp1FrontEnd(app: App, options: { idleTimeoutMs: number; 
     const socket = req.socket as ServedSocket;
     const problem = nodeRequestProblem(req);
     if (problem !== undefined) return refuse(res, problem, requestHeadFromNode(req, socket[kConnection]!));
+    if (assignedResponse(socket) === res) serve(req, res, socket);
+    else servePipelined(socket, res, options.tuning.maxConcurrentStreams, () => serve(req, res, socket));
+  }
+  function serve(req: IncomingMessage, res: ServerResponse, socket: ServedSocket): void {
     // After close(): this response says Connection: close, and node:http closes after it.
     if (closing) res.shouldKeepAlive = false;
     const head = requestHeadFromNode(req, socket[kConnection]!);

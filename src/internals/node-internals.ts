@@ -15,6 +15,9 @@
 //    streams that node:net, node:tls and node:http2 made (setHighWaterMarks, below).
 //  - Http2Session.prototype.destroy: node:http2 ends every session through it (http2/front-end.ts
 //    disarms the idle timer there).
+//  - `socket._paused` and `socket.parser`: how node:http stops reading a connection whose
+//    pipelined responses back up, and starts again (pauseHttpReads / resumeHttpReads, for
+//    http1/pipelining.ts, which stops it the same way while too many requests are unanswered).
 
 import { IncomingMessage, OutgoingMessage, ServerResponse } from 'node:http';
 import { performServerHandshake, type Http2Session } from 'node:http2';
@@ -55,6 +58,31 @@ interface StreamStates {
 /** What node:http keeps on a socket it serves: the response assigned to it, null between requests. */
 interface HttpSocketPrivates {
   _httpMessage?: ServerResponse | null;
+  /** node:http stopped reading it: its parser is paused after the read it is in, and only its drain handler resumes it. */
+  _paused?: boolean;
+  parser?: { pause(): void; resume(): void } | null;
+}
+
+/**
+ * Stops node:http reading `socket` as it stops itself when pipelined responses back up
+ * (_http_server.js parserOnIncoming): the socket pauses, and its parser once the current read
+ * is parsed (so requests already in that read still arrive). node:http's drain handler may
+ * start it again; the next request then sees the flag unset and the caller stops it again.
+ */
+export function pauseHttpReads(socket: Socket): void {
+  const privates = socket as Socket & HttpSocketPrivates;
+  if (privates._paused === true) return;
+  privates._paused = true;
+  socket.pause();
+}
+
+/** Starts node:http reading `socket` again, as its drain handler does (socketOnDrain). */
+export function resumeHttpReads(socket: Socket): void {
+  const privates = socket as Socket & HttpSocketPrivates;
+  if (privates._paused !== true) return;
+  privates._paused = false;
+  privates.parser?.resume();
+  socket.resume();
 }
 
 /**
