@@ -61,8 +61,11 @@ interface Shared {
 }
 
 export function forwardingApp(balancer: Balancer, options: ForwardingOptions): App {
-  // Upgrades (a connection each, never given back) go through node:http.
-  const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
+  // Upgrades (a connection each, never given back) go through node:http. Not a keep-alive
+  // agent: a refused upgrade's connection is closed after its answer, for the backend may still
+  // wait on it for a body the request declared and spry never sent (it follows a 101 only), and
+  // would read the next upgrade given that connection as that body.
+  const agent = new Agent({ keepAlive: false });
   const shared: Shared = {
     balancer,
     options,
