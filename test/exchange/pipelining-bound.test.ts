@@ -6,10 +6,10 @@
 // 40 requests on one connection with the bound at 4.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { listenOnLoopback, stepsAfterAll } from '../helpers/backend-server.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 
 const BOUND = 4;
@@ -18,10 +18,7 @@ const REQUESTS = 40;
 let spry: SpryProcess;
 let open = 0;
 let mostOpen = 0;
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
+const atEnd = stepsAfterAll();
 
 before(async () => {
   const backend = createServer((req, res) => {
@@ -33,15 +30,9 @@ before(async () => {
       res.end(`answer to ${req.url}\n`);
     }, 20);
   });
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
-  cleanup.push(() => {
-    backend.closeAllConnections();
-    return new Promise((done) => backend.close(done));
-  });
-  const port = (backend.address() as { port: number }).port;
+  const port = await listenOnLoopback(backend, atEnd);
   spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${port}`, '--http-timeout', '10', '--spdy-max-streams', String(BOUND)]);
-  cleanup.push(() => spry.stop());
+  atEnd(() => spry.stop());
 });
 
 describe('an HTTP/1.1 client that pipelines requests to a slow backend', { timeout: 30_000 }, () => {

@@ -9,31 +9,23 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { listenOnLoopback, stepsAfterAll } from '../helpers/backend-server.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 
 /** The headers the backend got, by path. */
 const seen = new Map<string, IncomingHttpHeaders>();
 let spry: SpryProcess;
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
+const atEnd = stepsAfterAll();
 
 before(async () => {
   const backend = createServer((req, res) => {
     seen.set(req.url ?? '', req.headers);
     res.end('ok');
   });
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
-  cleanup.push(() => {
-    backend.closeAllConnections();
-    return new Promise((done) => backend.close(done));
-  });
-  const port = (backend.address() as { port: number }).port;
+  const port = await listenOnLoopback(backend, atEnd);
   spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${port}`, '--http-timeout', '5']);
-  cleanup.push(() => spry.stop());
+  atEnd(() => spry.stop());
 });
 
 /** Raw request bytes to spry's HTTP listener; the reply's status line. */

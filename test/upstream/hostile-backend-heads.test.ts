@@ -8,10 +8,10 @@
 // is a 502 on every protocol.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { createServer as createNetServer } from 'node:net';
+import { before, describe, test } from 'node:test';
+import { listenOnLoopback, stepsAfterAll } from '../helpers/backend-server.ts';
 import { connectClient, headerValue, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 
@@ -31,18 +31,12 @@ const RESPONSES: Record<string, string> = {
 /** Each request line the backend saw, with the number of the connection it came on. */
 const seen: { connection: number; line: string }[] = [];
 let spry: SpryProcess;
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
+const atEnd = stepsAfterAll();
 
 before(async () => {
   let connections = 0;
-  const sockets = new Set<Socket>();
   const backend = createNetServer((socket) => {
     const connection = ++connections;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => {
       const line = /^[A-Z]+ (\S+) HTTP\/1\.1/.exec(chunk.toString('latin1'));
@@ -53,15 +47,9 @@ before(async () => {
       if (line[1] === '/r/length-then-gzip') socket.end();
     });
   });
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
-  cleanup.push(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise((done) => backend.close(done));
-  });
-  const port = (backend.address() as { port: number }).port;
+  const port = await listenOnLoopback(backend, atEnd);
   spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', '--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${port}`, '--http-timeout', '5']);
-  cleanup.push(() => spry.stop());
+  atEnd(() => spry.stop());
 });
 
 /** Two GETs on one kept-alive HTTP/1.1 connection to spry: each response's status, headers and body. */

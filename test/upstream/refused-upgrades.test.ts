@@ -8,16 +8,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { listenOnLoopback, stepsAfterAll } from '../helpers/backend-server.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 
 /** The requests the backend answered, as `METHOD path`. */
 const seen: string[] = [];
 let spry: SpryProcess;
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
+const atEnd = stepsAfterAll();
 
 before(async () => {
   // No upgrade listener: node:http answers every upgrade as a plain request, without reading its body first.
@@ -26,15 +24,9 @@ before(async () => {
     res.writeHead(404, { 'content-length': '10' });
     res.end('no sockets');
   });
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
-  cleanup.push(() => {
-    backend.closeAllConnections();
-    return new Promise((done) => backend.close(done));
-  });
-  const port = (backend.address() as { port: number }).port;
+  const port = await listenOnLoopback(backend, atEnd);
   spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${port}`, '--http-timeout', '5']);
-  cleanup.push(() => spry.stop());
+  atEnd(() => spry.stop());
 });
 
 /** Sends `request` on a connection of its own and resolves with all spry answers before it closes the connection. */

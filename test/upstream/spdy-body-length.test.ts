@@ -5,9 +5,9 @@
 // stream with PROTOCOL_ERROR before any of it is forwarded, as nghttp2 does on h2.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { listenOnLoopback, stepsAfterAll } from '../helpers/backend-server.ts';
 import { RstStatus } from '../../src/spdy/constants.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
@@ -15,10 +15,7 @@ import { startSpry, type SpryProcess } from '../helpers/spry-process.ts';
 /** What the backend was asked: method, path and body bytes, in order. */
 const seen: string[] = [];
 let spry: SpryProcess;
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
+const atEnd = stepsAfterAll();
 
 before(async () => {
   const backend = createServer((req, res) => {
@@ -29,15 +26,9 @@ before(async () => {
       res.end('ok');
     });
   });
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
-  cleanup.push(() => {
-    backend.closeAllConnections();
-    backend.close();
-  });
-  const port = (backend.address() as { port: number }).port;
+  const port = await listenOnLoopback(backend, atEnd);
   spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', '--http-to', `http://127.0.0.1:${port}`, '--http-timeout', '5']);
-  cleanup.push(() => spry.stop());
+  atEnd(() => spry.stop());
 });
 
 async function resetOf(peer: RawSpdyPeer, id: number): Promise<number> {

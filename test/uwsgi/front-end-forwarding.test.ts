@@ -10,17 +10,15 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import { listenOnLoopback, stepsAfterAll } from '../helpers/backend-server.ts';
 import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
 import { freePort, plainRequest, SKIP_NGINX, startNginx, startSpryWith, tempDir, type Peer } from './helpers.ts';
 
 /** What the backend was asked, in order: method, path, Content-Length and the body's bytes. */
 const seen: { method: string; url: string; contentLength: string | undefined; body: string; headers: string[] }[] = [];
 let uwsgiPort: number;
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
+const atEnd = stepsAfterAll();
 
 before(async () => {
   // Answers at once, before reading any body: node:http then reads and drops what the head
@@ -33,15 +31,9 @@ before(async () => {
     res.end('ok');
   });
   backend.keepAliveTimeout = 30_000;
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
-  cleanup.push(() => {
-    backend.closeAllConnections();
-    return new Promise((done) => backend.close(done));
-  });
-  const port = (backend.address() as { port: number }).port;
+  const port = await listenOnLoopback(backend, atEnd);
   const spry = await startSpryWith(['--socket', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${port}`, '--http-timeout', '5'], /^spry: serving .* on uwsgi:\/\/127\.0\.0\.1:(\d+) /m);
-  cleanup.push(() => spry.stop());
+  atEnd(() => spry.stop());
   uwsgiPort = Number(spry.match![1]);
 });
 
@@ -94,10 +86,10 @@ describe('nginx (uwsgi_pass) in front of spry --socket forwarding to a node:http
   let nginxPort: number;
   before(async () => {
     const dir = await tempDir('spry-uwsgi-forward-');
-    cleanup.push(() => dir.remove());
+    atEnd(() => dir.remove());
     nginxPort = await freePort();
     const nginx: Peer = await startNginx(dir.path, nginxPort, `127.0.0.1:${uwsgiPort}`);
-    cleanup.push(() => nginx.stop());
+    atEnd(() => nginx.stop());
   });
 
   test('a POST with a Content-Length reaches the backend with its body and is answered 200', async () => {
