@@ -41,6 +41,7 @@ export const ErrorCodes = {
   SPRY_ERR_BAD_AUTHORITY: 'a request\'s host or :authority is not a host with an optional port',
   SPRY_ERR_BAD_HEADER_NAME: 'a request header name is not a token (lower case on SPDY and h2)',
   SPRY_ERR_BAD_HEADER_VALUE: 'a request header value holds CR, LF or NUL',
+  SPRY_ERR_SPDY_MISSING_HEADER: 'a SPDY request\'s header block lacks its method, path, version or host (400 on that stream)',
   // The uwsgi protocol and backends.
   SPRY_ERR_UWSGI_VARS_TOO_LARGE: 'a request\'s variables do not fit the uwsgi packet\'s 16-bit size',
   SPRY_ERR_UWSGI_BAD_PACKET: 'a uwsgi packet is malformed',

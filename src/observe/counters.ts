@@ -15,6 +15,11 @@ export function countInto(into: Observer | undefined): void {
   observer = into;
 }
 
+/** Whether anything counts: a caller whose record costs something to build asks first. */
+export function counting(): boolean {
+  return observer !== undefined;
+}
+
 /** A connection is served as `protocol` (h2, h2c, spdy/3.1, http/1.1, uwsgi …) until it closes. */
 export function countConnection(socket: Socket, protocol: string): void {
   const into = observer?.stats;
@@ -44,12 +49,13 @@ export function countRefusal(head: RequestHead, code: string | undefined, status
 
 /**
  * A stream the front end reset itself (RST_STREAM `reset`, e.g. PROTOCOL_ERROR) before any app
- * saw it: a protocol error under `code` and an access line with status 0 that names the reset.
+ * saw it: an access line with status 0 that names the reset and, given `code`, a protocol error
+ * under it (undefined: the caller counts the error itself, as SPDY's sessions report theirs).
  */
-export function countReset(head: RequestHead, code: string, reset: string): void {
+export function countReset(head: RequestHead, code: string | undefined, reset: string): void {
   const into = observer;
   if (into === undefined) return;
-  into.stats.protocolError(wireProtocol(head), code);
+  if (code !== undefined) into.stats.protocolError(wireProtocol(head), code);
   into.ended(refusalRecord(head, 0, 0, undefined, 0, reset));
 }
 

@@ -11,7 +11,8 @@ import type { SpdyVersion } from './versions.ts';
 /** What the version's pattern finds in the version nearly every request carries. */
 const HTTP_1_1 = ['HTTP/1.1', '1.1'] as const;
 
-export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem: string };
+/** A head that parses, or what it lacks with the head as far as it goes (for the access line of its 400). */
+export type HeadResult = { ok: true; head: RequestHead } | { ok: false; problem: string; head: RequestHead };
 
 /**
  * Reads method, target, version, host and scheme out of the reserved headers; everything else
@@ -45,25 +46,20 @@ export function requestHeadFromHeaders(version: SpdyVersion, streamId: number, h
       path = url.path;
     }
   }
-  if (method === '') return { ok: false, problem: `missing ${names.method}` };
-  if (path === '') return { ok: false, problem: `missing ${names.path}` };
-  if (httpVersion === '') return { ok: false, problem: `missing ${names.version}` };
-  if (host === '') return { ok: false, problem: `missing ${names.host}` };
+  const missing = method === '' ? names.method : path === '' ? names.path : httpVersion === '' ? names.version : host === '' ? names.host : undefined;
   const match = httpVersion === 'HTTP/1.1' ? HTTP_1_1 : /^HTTP\/(\d\.\d)$/.exec(httpVersion);
-  return {
-    ok: true,
-    head: {
-      method,
-      target: path,
-      authority: host,
-      scheme: scheme || (connection.secure ? 'https' : 'http'),
-      httpVersion: match === null ? '1.1' : match[1],
-      headers: regular,
-      connection,
-      protocol: { kind: 'spdy', version: version.label, streamId },
-      hasBody,
-    },
+  const head: RequestHead = {
+    method: method || '-',
+    target: path || '-',
+    authority: host,
+    scheme: scheme || (connection.secure ? 'https' : 'http'),
+    httpVersion: match === null ? '1.1' : match[1],
+    headers: regular,
+    connection,
+    protocol: { kind: 'spdy', version: version.label, streamId },
+    hasBody,
   };
+  return missing === undefined ? { ok: true, head } : { ok: false, problem: `missing ${missing}`, head };
 }
 
 /**

@@ -17,6 +17,9 @@ import type { SpdySessionOptions } from './session-events.ts';
 import { SpdySession } from './session.ts';
 import { StallWatch } from './stall-watch.ts';
 import { SpdyStream } from './stream.ts';
+import { counting, countRefusal, countReset } from '../observe/counters.ts';
+
+const BAD_REQUEST_HEADERS: FlatHeaders = ['content-type', 'text/plain; charset=utf-8'];
 
 export interface SpdyServerSessionOptions extends Omit<SpdySessionOptions, 'role'> {
   /** Close the connection after this long without traffic, and reset streams stalled as long (0: never). */
@@ -50,7 +53,12 @@ export class SpdyServerSession extends SpdySession {
       else problem = bodyLengthFault(id, (declared = length), 0, frame.fin);
     }
     const verdict = this.registry.admitRequest(frame, this.life.goawaySent, problem);
-    if (verdict !== undefined) return this.act(verdict);
+    if (verdict !== undefined) {
+      // A request refused for its head is answered (RST_STREAM PROTOCOL_ERROR): a line, as h2's
+      // are; its protocol error is counted from the session's report (front-end.ts).
+      if (verdict === problem && problem !== undefined && counting()) countReset(requestHeadFromHeaders(this.version, id, headers, this.connection, !frame.fin).head, undefined, 'PROTOCOL_ERROR');
+      return this.act(verdict);
+    }
     const stream = new SpdyStream(this, id, frame.priority, this.flow.peerInitialWindow, this.flow.localInitialWindow, true);
     stream.declaredBodyBytes = declared;
     this.registry.add(stream);
@@ -67,8 +75,11 @@ export class SpdyServerSession extends SpdySession {
     const parsed = requestHeadFromHeaders(this.version, stream.id, stream.requestHeaders!, this.connection, stream.requestHasBody);
     stream.requestHeaders = null;
     if (!parsed.ok) {
-      stream.respond(400, ['content-type', 'text/plain; charset=utf-8'], false);
-      stream.end(Buffer.from(`Bad Request: ${parsed.problem}\n`));
+      const body = Buffer.from(`Bad Request: ${parsed.problem}\n`);
+      stream.respond(400, BAD_REQUEST_HEADERS, false);
+      stream.end(body);
+      // The client's fault: a line, a 4xx and a protocol error, as HTTP/1.1's 400s are.
+      countRefusal(parsed.head, 'SPRY_ERR_SPDY_MISSING_HEADER', 400, BAD_REQUEST_HEADERS, body.length);
       return;
     }
     stream.head = parsed.head;

@@ -12,9 +12,10 @@ import type { FrontEnd } from '../listen/front-end.ts';
 import { tracer } from '../log.ts';
 import { requestHeadFromVars, UwsgiExchange, uwsgiVarsProblem } from './exchange.ts';
 import { UwsgiRequestDecoder } from './packet.ts';
-import { countProtocolError } from '../observe/counters.ts';
+import { countRefusal } from '../observe/counters.ts';
 
 const trace = tracer('uwsgi');
+const SHUTTING_DOWN = 'HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n';
 
 export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; tuning: StreamTuning }): FrontEnd {
   const buffers = { writeBytes: options.tuning.writeBufferBytes, readBytes: options.tuning.readBufferBytes };
@@ -41,20 +42,24 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
         if (!result.done) return;
         socket.off('data', onData);
         reading.delete(socket);
-        if (closing) {
-          socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n');
-          return;
-        }
         const vars = result.request.vars;
         const head = requestHeadFromVars(vars, connection);
+        if (closing) {
+          socket.end(SHUTTING_DOWN);
+          // Not the client's fault: a line and a 5xx, no protocol error.
+          countRefusal(head, undefined, 503, SHUTTING_DOWN.length, 0);
+          return;
+        }
         // No parser has looked at a router's variables: all of the head is checked here, before
         // the app sees it (docs/request-heads.md §2).
         const problem = uwsgiVarsProblem(vars) ?? checkRequestHead(head);
         if (problem !== undefined) {
           trace?.(`${connection.remoteAddress}: ${problem.code}: ${problem.message}`);
-          countProtocolError('uwsgi', problem.code);
+          // Written as latin1, as the variables were read (packet.ts): a byte per char.
           const body = badRequestBody(problem);
-          socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
+          const responseHead = `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n\r\n`;
+          socket.end(responseHead + body, 'latin1');
+          countRefusal(head, problem.code, 400, responseHead.length, body.length);
           return;
         }
         app.serve(new UwsgiExchange(socket, head, vars, result.rest, buffers));

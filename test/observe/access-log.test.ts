@@ -6,16 +6,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as http2Connect } from 'node:http2';
-import { connect } from 'node:net';
 import { rename } from 'node:fs/promises';
 import { utimesSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
 import { connectClient, type ProtocolName } from '../helpers/protocol-clients.ts';
 import { SPRY_NODE_ARGS, SPRY_ROOT } from '../helpers/spry-command.ts';
 import { startSpry, TEST_APP_ARGS, type SpryProcess } from '../helpers/spry-process.ts';
 import { freePort, plainRequest } from '../uwsgi/helpers.ts';
-import { linesOf, tempDir } from './helpers.ts';
+import { linesOf, tempDir, uwsgiGet } from './helpers.ts';
 
 /** One GET over h2c with prior knowledge; the body. */
 export async function h2cGet(port: number, path: string, headers: Record<string, string> = {}): Promise<Buffer> {
@@ -97,18 +95,6 @@ describe('uwsgi --socket and forwarded requests are logged on both sides', () =>
     }
   });
 });
-
-function uwsgiGet(port: number, path: string, extra: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.write(encodeUwsgiRequest({ REQUEST_METHOD: 'GET', REQUEST_URI: path, PATH_INFO: path, QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: 'localhost', SERVER_PORT: '80', REMOTE_ADDR: '10.1.2.3', HTTP_HOST: 'localhost', ...extra }));
-    });
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.on('error', reject);
-  });
-}
 
 describe('--log-format and JSON lines', () => {
   test('a --log-format line is exactly the template with the request\'s values', async () => {

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
 
 export async function tempDir(): Promise<{ path: string; file(name: string): string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'spry-observe-'));
@@ -22,6 +23,23 @@ export async function linesOf(path: string, count: number): Promise<string[]> {
     if (lines.length >= count || Date.now() > until) return lines;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * What a uwsgi router would send for a GET of `path` (with `extra` variables) to --socket `port`
+ * (or the unix socket at `path`), and the answer, whole.
+ */
+export function uwsgiGet(port: number, path: string, extra: Record<string, string> = {}, socketPath?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onConnect = (): void => {
+      socket.write(encodeUwsgiRequest({ REQUEST_METHOD: 'GET', REQUEST_URI: path, PATH_INFO: path, QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: 'localhost', SERVER_PORT: '80', REMOTE_ADDR: '10.1.2.3', HTTP_HOST: 'localhost', ...extra }));
+    };
+    const socket = socketPath === undefined ? connect(port, '127.0.0.1', onConnect) : connect(socketPath, onConnect);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
 }
 
 export interface StatsDoc {
