@@ -3,6 +3,7 @@
 
 import { appAdapterCases } from './app-adapters.ts';
 import { formatMicro, runCase, runCaseAsync, sinkValue, type MicroOptions, type MicroResult } from './harness.ts';
+import { observeLineCases } from './observe-line.ts';
 import { spdyCodecCases } from './spdy-codec.ts';
 import { uwsgiCases } from './uwsgi-packet.ts';
 
@@ -28,6 +29,14 @@ export async function runMicro(quick: boolean, log: (line: string) => void = (li
     results.push(result);
     log(formatMicro(result));
   }
+  log('observing a request (ObservedExchange, Observer, LogWriter; a batch, then a turn of the event loop)');
+  const observe = observeLineCases();
+  for (const micro of observe.cases) {
+    const result = await runCaseAsync(micro, options);
+    results.push(result);
+    log(formatMicro(result));
+  }
+  observe.cleanUp();
   if (Number.isNaN(sinkValue())) log('(sink)');
   return results;
 }

@@ -1,14 +1,26 @@
 // Access lines from AccessRecords: spry's default line, uWSGI's --log-format with `%(var)`
 // placeholders (same meanings as uWSGI 2.0's LogFormat docs, see ../shared/SPEC.md's "uWSGI
 // options for the production edge"), and JSON lines. A format is compiled once into a list of
-// parts; the log writer builds each line when its response ends (log-writer.ts says why).
+// parts; the log writer builds each line when its response ends (log-writer.ts says why). The
+// default line, the one most servers write, is also written straight into the writer's chunk
+// (line-bytes.ts): the same bytes, without the string.
 
 import { STATUS_CODES } from 'node:http';
 import { ConfigError } from '../errors.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import { headerBytesOf, streamIdOf, wireProtocol, type AccessRecord } from './access-record.ts';
+import { LineBytes } from './line-bytes.ts';
+import { oneLine } from './one-line.ts';
 
-export type LineFormat = (record: AccessRecord) => string;
+export interface LineFormat {
+  /** The record's line, without its newline. */
+  line(record: AccessRecord): string;
+  /**
+   * Writes the bytes of line(record) into buffer[at, limit): where they end, or -1 when they
+   * do not fit (undefined: the writer encodes line()).
+   */
+  readonly encodeInto: ((record: AccessRecord, buffer: Buffer, at: number, limit: number) => number) | undefined;
+}
 
 /** What a line needs that the record does not carry: this process's facts and the options. */
 export interface LineContext {
@@ -54,8 +66,11 @@ export const FORMAT_VARIABLES: readonly string[] = Object.keys(VARIABLES);
  * per line). Unknown variables are refused, with the list of known ones.
  */
 export function compileFormat(format: string | undefined, context: LineContext, option = '--log-format'): LineFormat {
-  if (format === undefined) return (record) => defaultLine(record, context);
-  if (format === 'json') return (record) => jsonLine(record, context);
+  if (format === undefined) {
+    const bytes = new LineBytes();
+    return { line: (record) => defaultLine(record, context), encodeInto: (record, buffer, at, limit) => encodeDefaultLine(record, context, bytes, buffer, at, limit) };
+  }
+  if (format === 'json') return { line: (record) => jsonLine(record, context), encodeInto: undefined };
   const parts: (string | Variable)[] = [];
   const placeholder = /%\(([^)]*)\)/g;
   let last = 0;
@@ -67,10 +82,13 @@ export function compileFormat(format: string | undefined, context: LineContext, 
     last = match.index + match[0].length;
   }
   if (last < format.length) parts.push(format.slice(last));
-  return (record) => {
-    let line = '';
-    for (const part of parts) line += typeof part === 'string' ? part : oneLine(String(part(record, context)));
-    return line;
+  return {
+    line(record) {
+      let line = '';
+      for (const part of parts) line += typeof part === 'string' ? part : oneLine(String(part(record, context)));
+      return line;
+    },
+    encodeInto: undefined,
   };
 }
 
@@ -85,6 +103,55 @@ function defaultLine(r: AccessRecord, c: LineContext): string {
   const stream = streamIdOf(r.head);
   const outcome = r.upgrade === undefined ? `${r.status}, ${r.bodyBytes} bytes in` : `${r.status} ${oneLine(r.upgrade)}, ${r.bodyBytes} bytes out, ${r.requestBytes} in,`;
   return `${clientAddress(r, c)} [${apacheTimeAt(wallClock(r))}] ${oneLine(r.head.method)} ${oneLine(r.head.target)} ${wireProtocol(r.head)}${stream === 0 ? '' : ` stream ${stream}`} => ${outcome} ${r.durationMs.toFixed(3)} ms (worker ${c.wid})${r.backend === undefined ? '' : ` via ${r.backend}`}${r.cut ? ' (cut)' : ''}${r.reset === undefined ? '' : ` (reset ${r.reset})`}`;
+}
+
+/** defaultLine()'s bytes, written by `out` into buffer[at, limit): their end, or -1. */
+function encodeDefaultLine(r: AccessRecord, c: LineContext, out: LineBytes, buffer: Buffer, at: number, limit: number): number {
+  out.start(buffer, at, limit);
+  out.raw(clientAddress(r, c));
+  out.ascii(' [');
+  out.ascii(apacheTimeAt(wallClock(r)));
+  out.ascii('] ');
+  out.escaped(r.head.method);
+  out.ascii(' ');
+  out.escaped(r.head.target);
+  out.ascii(' ');
+  out.ascii(wireProtocol(r.head));
+  const stream = streamIdOf(r.head);
+  if (stream !== 0) {
+    out.ascii(' stream ');
+    out.number(stream);
+  }
+  out.ascii(' => ');
+  out.number(r.status);
+  if (r.upgrade === undefined) {
+    out.ascii(', ');
+    out.number(r.bodyBytes);
+    out.ascii(' bytes in ');
+  } else {
+    out.ascii(' ');
+    out.escaped(r.upgrade);
+    out.ascii(', ');
+    out.number(r.bodyBytes);
+    out.ascii(' bytes out, ');
+    out.number(r.requestBytes);
+    out.ascii(' in, ');
+  }
+  out.fixed3(r.durationMs);
+  out.ascii(' ms (worker ');
+  out.number(c.wid);
+  out.ascii(')');
+  if (r.backend !== undefined) {
+    out.ascii(' via ');
+    out.raw(r.backend);
+  }
+  if (r.cut) out.ascii(' (cut)');
+  if (r.reset !== undefined) {
+    out.ascii(' (reset ');
+    out.raw(r.reset);
+    out.ascii(')');
+  }
+  return out.end();
 }
 
 /** Every value escaped by JSON.stringify: quotes, backslashes, control bytes; lone surrogates as \u escapes. */
@@ -171,15 +238,4 @@ export function apacheTime(date: Date): string {
 
 function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
-}
-
-/** Control bytes as \xNN: a client cannot break or forge a line. */
-function oneLine(text: string): string {
-  // A charCode loop: no RegExp object per call on the common path (a value with nothing to escape).
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    // eslint-disable-next-line no-control-regex
-    if (code < 0x20 || code === 0x7f) return text.replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  }
-  return text;
 }

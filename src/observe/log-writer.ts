@@ -1,5 +1,5 @@
 // The access log's writer: each record is formatted into its line when its response ends, and
-// the line is copied at once into a chunk buffer; a chunk is written when it is full or 50 ms
+// the line is copied at once into a chunk buffer (the default line is written into it directly); a chunk is written when it is full or 50 ms
 // after its first line, one write in flight at a time, never a synchronous write per request.
 // Formatting and copying at once is for the garbage collector: a queued record would keep its
 // request's objects alive past the next scavenge, and promoting them costs far more than the line
@@ -63,14 +63,35 @@ export class LogWriter {
       this.dropped++;
       return;
     }
-    const line = this.format(record);
-    const size = Buffer.byteLength(line) + 1;
-    if (this.filled + size > this.chunkBytes) {
-      this.seal(true);
-      // A line longer than a chunk goes out as a chunk of its own.
-      if (size > this.chunkBytes) {
-        this.enqueue(Buffer.from(`${line}\n`));
+    const encode = this.format.encodeInto;
+    if (encode !== undefined) {
+      // Straight into the chunk (the newline after it); into a fresh one if it did not fit.
+      let end = encode(record, this.filling, this.filled, this.chunkBytes - 1);
+      if (end < 0 && this.filled > 0) {
+        this.seal(true);
+        end = encode(record, this.filling, 0, this.chunkBytes - 1);
+      }
+      if (end >= 0) {
+        this.filling[end] = 10;
+        this.filled = end + 1;
+        if (this.timer === undefined) this.timer = setTimeout(flushWriter, FLUSH_MS, this).unref();
         return;
+      }
+    }
+    this.pushLine(this.format.line(record));
+  }
+
+  private pushLine(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: a line sure to fit needs no measuring.
+    if (this.filled + line.length * 3 >= this.chunkBytes) {
+      const size = Buffer.byteLength(line) + 1;
+      if (this.filled + size > this.chunkBytes) {
+        this.seal(true);
+        // A line longer than a chunk goes out as a chunk of its own.
+        if (size > this.chunkBytes) {
+          this.enqueue(Buffer.from(`${line}\n`));
+          return;
+        }
       }
     }
     this.filled += this.filling.write(line, this.filled);

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { AccessRecord } from '../../src/observe/access-record.ts';
+import type { LineFormat } from '../../src/observe/log-format.ts';
 import { LogWriter } from '../../src/observe/log-writer.ts';
 import { linesOf, tempDir } from './helpers.ts';
 
 // The record is the line itself here: the writer's job starts after formatting.
-const asLine = (record: AccessRecord): string => record as unknown as string;
+const asLine: LineFormat = { line: (record: AccessRecord): string => record as unknown as string, encodeInto: undefined };
 const record = (line: string): AccessRecord => line as unknown as AccessRecord;
 
 const dir = await tempDir();
