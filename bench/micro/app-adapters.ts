@@ -28,8 +28,8 @@ const HEAD: RequestHead = {
 const BUFFERS = { writeBytes: 64 << 10, readBytes: 64 << 10 };
 
 /** A request whose body is empty and whose response goes nowhere; calls back as a socket would (later). */
-class NullExchange implements ServerExchange {
-  readonly head = HEAD;
+export class NullExchange implements ServerExchange {
+  readonly head: RequestHead;
   readonly buffers = BUFFERS;
   aborted = false;
   responded = false;
@@ -37,8 +37,9 @@ class NullExchange implements ServerExchange {
   onAbort: ((reason: Error) => void) | null = null;
   private readonly done: () => void;
 
-  constructor(done: () => void) {
+  constructor(done: () => void, head: RequestHead = HEAD) {
     this.done = done;
+    this.head = head;
   }
 
   setBodySink(sink: BodySink): void {

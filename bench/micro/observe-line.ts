@@ -7,12 +7,13 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../../src/exchange/exchange.ts';
+import type { FlatHeaders, RequestHead } from '../../src/exchange/exchange.ts';
 import { compileFormat } from '../../src/observe/log-format.ts';
 import { LogWriter } from '../../src/observe/log-writer.ts';
 import { ObservedExchange } from '../../src/observe/observed-exchange.ts';
 import { Observer } from '../../src/observe/observer.ts';
 import { Stats } from '../../src/observe/stats.ts';
+import { NullExchange } from './app-adapters.ts';
 import type { AsyncMicroCase } from './harness.ts';
 
 const BATCH = 1000;
@@ -32,34 +33,12 @@ const HEAD: RequestHead = {
   hasBody: false,
 };
 
-const BUFFERS = { writeBytes: 64 << 10, readBytes: 64 << 10 };
-
-/** A front end's exchange that sends nothing anywhere. */
-class NullExchange implements ServerExchange {
-  readonly head = HEAD;
-  readonly buffers = BUFFERS;
-  aborted = false;
-  responded = false;
-  onDrain: (() => void) | null = null;
-  onAbort: ((reason: Error) => void) | null = null;
-  setBodySink(sink: BodySink): void {
-    sink.end();
-  }
-  resumeBody(): void {}
-  respond(): void {
-    this.responded = true;
-  }
-  write(): boolean {
-    return true;
-  }
-  end(): void {}
-  abort(): void {}
-}
+const ignore = (): void => {};
 
 function batchOf(observer: Observer): () => Promise<number> {
   return async () => {
     for (let i = 0; i < BATCH; i++) {
-      const exchange = new ObservedExchange(new NullExchange(), observer);
+      const exchange = new ObservedExchange(new NullExchange(ignore, HEAD), observer);
       exchange.respond(200, RESPONSE_HEADERS, false);
       exchange.end(BODY);
     }
