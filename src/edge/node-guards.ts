@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHead } from '../exchange/exchange.ts';
+import { kRawAnswer, type RawAnswerCarrier } from '../exchange/raw-answer.ts';
 import { logLine } from '../log.ts';
 import { EDGE_FAILURES, type EdgeFailure } from './edge-options.ts';
 import type { ExchangeBounds } from './guarded-exchange.ts';
@@ -43,7 +44,9 @@ export function guardNodeRequest(req: IncomingMessage, res: ServerResponse, head
     const { status, code, body } = EDGE_FAILURES[kind];
     if (kind === 'harakiri') logLine(`${code}: ${head.method} ${head.target} not answered within ${bounds.harakiriMs / 1000} s`);
     if (res.headersSent || socket.destroyed) return void socket.destroy();
-    socket.end(`HTTP/1.1 ${status} ${kind === 'harakiri' ? 'Gateway Timeout' : 'Content Too Large'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const answerHead = `HTTP/1.1 ${status} ${kind === 'harakiri' ? 'Gateway Timeout' : 'Content Too Large'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+    (res as RawAnswerCarrier)[kRawAnswer] = { status, headBytes: answerHead.length, bodyBytes: body.length };
+    socket.end(answerHead + body);
     lingerThenClose(socket);
   };
   const timer = bounds.harakiriMs > 0 ? setTimeout(fail, bounds.harakiriMs, 'harakiri') : undefined;

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
 import type { RequestHead } from '../exchange/exchange.ts';
+import { kRawAnswer, type RawAnswerCarrier } from '../exchange/raw-answer.ts';
 import type { AccessRecord } from './access-record.ts';
 import { ObservedExchange } from './observed-exchange.ts';
 import { observeUpgrades } from './observed-upgrade.ts';
@@ -38,7 +39,7 @@ export function observeApp(app: App, observer: Observer): App {
 }
 
 const kRecord = Symbol('spry.accessRecord');
-type RecordCarrier = ServerResponse & { [kRecord]?: NodeRecord; _header?: string | null };
+type RecordCarrier = RawAnswerCarrier & { [kRecord]?: NodeRecord; _header?: string | null };
 
 /** The record of a request node:http serves itself: read off the response when it ends. */
 class NodeRecord implements AccessRecord {
@@ -68,8 +69,17 @@ class NodeRecord implements AccessRecord {
   finish(res: RecordCarrier, cut: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.cut = cut;
     this.durationMs = performance.now() - this.startedAt;
+    const raw = res[kRawAnswer];
+    if (raw !== undefined) {
+      // The edge answered on the socket itself (a 504 or 413): that is the response, whole.
+      this.status = raw.status;
+      this.headerBytes = raw.headBytes;
+      this.bodyBytes = raw.bodyBytes;
+      this.observer.finished(this);
+      return;
+    }
+    this.cut = cut;
     this.status = res.headersSent ? res.statusCode : 0;
     // The serialised head node:http wrote: exactly %(hsize).
     this.headerBytes = typeof res._header === 'string' ? Buffer.byteLength(res._header, 'latin1') : 0;

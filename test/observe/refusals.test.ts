@@ -2,8 +2,9 @@
 // in the access log and the stats too: h2 and SPDY streams spry resets (a bad :authority or
 // :path, on a request or an extended CONNECT), h2's 501 for an extended CONNECT no app takes,
 // HTTP/1.1's 426 for an upgrade whose listener went between node:http's check and the upgrade,
-// SPDY's 400 for a head without its method, path, version or host, and the uwsgi front end's
-// 400 for variables that are not a request spry serves.
+// SPDY's 400 for a head without its method, path, version or host, the uwsgi front end's
+// 400 for variables that are not a request spry serves, and the edge's 504 written on an
+// HTTP/1.1 socket past node:http's response.
 
 import assert from 'node:assert/strict';
 import { connect as http2Connect, constants as http2Constants } from 'node:http2';
@@ -13,6 +14,7 @@ import { RawH2Peer } from '../helpers/raw-h2-peer.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { startSpry, TEST_APP_ARGS } from '../helpers/spry-process.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { plainRequest } from '../uwsgi/helpers.ts';
 import { H2WebSocket } from '../websocket/ws-helpers.ts';
 import { linesOf, statsWhen, tempDir, uwsgiGet } from './helpers.ts';
 
@@ -199,6 +201,23 @@ describe('the uwsgi front end\'s refusals are logged and counted', () => {
     } finally {
       await observed.stop();
       await dir.remove();
+    }
+  });
+});
+
+describe('the edge\'s answers on a node:http socket are logged as sent', () => {
+  test('HTTP/1.1 to a Node listener app: --harakiri\'s 504 is one line with status 504 and its sizes, not a cut request with status 0', async () => {
+    const observed = await observedSpry(['--module', './test/fixtures/edge-app.ts:edgeApp', '--harakiri', '1'], ['--http', '127.0.0.1:0']);
+    try {
+      const response = await plainRequest(observed.spry.listener('http').port, '/slow?ms=3000');
+      assert.equal(response.status, 504);
+      const [line] = await observed.lines(1);
+      const head = `HTTP/1.1 504 Gateway Timeout\r\n${response.rawHeaders.map((field, i) => (i % 2 === 0 ? `${field}: ` : `${field}\r\n`)).join('')}\r\n`;
+      assert.deepEqual({ uri: line.uri, protocol: line.protocol, status: line.status, rsize: line.rsize, hsize: line.hsize, cut: line.cut }, { uri: '/slow?ms=3000', protocol: 'http/1.1', status: 504, rsize: response.body.length, hsize: head.length, cut: false });
+      const stats = await statsWhen(observed.statsPort, (s) => s.protocols['http/1.1']?.requests === 1);
+      assert.deepEqual(stats.protocols['http/1.1'].statusClasses, { '5xx': 1 });
+    } finally {
+      await observed.stop();
     }
   });
 });
