@@ -1,12 +1,15 @@
 // The uwsgi front end (--socket): one request per connection, read as a uwsgi packet, served by
 // the app, answered as HTTP/1.1. This is how nginx's uwsgi_pass and uWSGI's routers reach a
-// spry-run app.
+// spry-run app. A packet that does not parse, or variables that are not a request spry serves,
+// get a 400 naming the fault, and an access line like any answer.
 
 import type { Socket } from 'node:net';
 import type { App } from '../apps/app.ts';
+import type { SpryError } from '../errors.ts';
 import type { StreamTuning } from '../config/config.ts';
 import type { ConnectionInfo } from '../exchange/connection-info.ts';
-import { badRequestBody, checkRequestHead } from '../exchange/request-validation.ts';
+import type { RequestHead } from '../exchange/exchange.ts';
+import { badRequestBody, checkRequestHead, type RequestHeadProblem } from '../exchange/request-validation.ts';
 import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { FrontEnd } from '../listen/front-end.ts';
 import { tracer } from '../log.ts';
@@ -35,8 +38,12 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
         try {
           result = decoder.push(chunk);
         } catch (error) {
-          trace?.(`${connection.remoteAddress}: ${(error as Error).message}`);
-          socket.destroy();
+          // No request could be read: a 400 all the same, logged with no method or target.
+          const fault = error as SpryError;
+          trace?.(`${connection.remoteAddress}: ${fault.message}`);
+          socket.off('data', onData);
+          reading.delete(socket);
+          refuse(socket, { ...requestHeadFromVars({}, connection), method: '-', target: '-' }, { code: fault.code ?? 'SPRY_ERR_UWSGI_BAD_PACKET', message: fault.message });
           return;
         }
         if (!result.done) return;
@@ -55,11 +62,7 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
         const problem = uwsgiVarsProblem(vars) ?? checkRequestHead(head);
         if (problem !== undefined) {
           trace?.(`${connection.remoteAddress}: ${problem.code}: ${problem.message}`);
-          // Written as latin1, as the variables were read (packet.ts): a byte per char.
-          const body = badRequestBody(problem);
-          const responseHead = `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n\r\n`;
-          socket.end(responseHead + body, 'latin1');
-          countRefusal(head, problem.code, 400, responseHead.length, body.length);
+          refuse(socket, head, problem);
           return;
         }
         app.serve(new UwsgiExchange(socket, head, vars, result.rest, buffers));
@@ -73,4 +76,13 @@ export function createUwsgiFrontEnd(app: App, options: { idleTimeoutMs: number; 
       for (const socket of reading) socket.destroy();
     },
   };
+}
+
+/** A 400 naming the problem, and the connection closes; a line and a protocol error under its code. */
+function refuse(socket: Socket, head: RequestHead, problem: RequestHeadProblem): void {
+  // Written as latin1, as the variables were read (packet.ts): a byte per char.
+  const body = badRequestBody(problem);
+  const responseHead = `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n\r\n`;
+  socket.end(responseHead + body, 'latin1');
+  countRefusal(head, problem.code, 400, responseHead.length, body.length);
 }

@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { connect as http2Connect, constants as http2Constants } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, test } from 'node:test';
 import { RawH2Peer } from '../helpers/raw-h2-peer.ts';
@@ -198,6 +199,30 @@ describe('the uwsgi front end\'s refusals are logged and counted', () => {
       const stats = await statsWhen(observed.statsPort, (s) => s.protocols.uwsgi?.requests === 1);
       assert.deepEqual(stats.protocols.uwsgi.statusClasses, { '4xx': 1 });
       assert.deepEqual(stats.protocols.uwsgi.errors, { SPRY_ERR_BAD_TARGET: 1 });
+    } finally {
+      await observed.stop();
+      await dir.remove();
+    }
+  });
+
+  test('a malformed uwsgi packet gets a 400 and one line with no method or target, and one SPRY_ERR_UWSGI_BAD_PACKET', async () => {
+    const dir = await tempDir();
+    const socketPath = dir.file('app.sock');
+    const observed = await observedSpry(TEST_APP_ARGS, ['--socket', socketPath]);
+    try {
+      // A 4-byte vars block whose first key claims 10 bytes.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = netConnect(socketPath, () => socket.write(Buffer.from([0, 4, 0, 0, 10, 0, 0x61, 0x62])));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nBad Request: a key runs past the vars block\n$/);
+      const [line] = await observed.lines(1);
+      assert.deepEqual({ method: line.method, uri: line.uri, protocol: line.protocol, status: line.status }, { method: '-', uri: '-', protocol: 'uwsgi', status: 400 });
+      const stats = await statsWhen(observed.statsPort, (s) => s.protocols.uwsgi?.requests === 1);
+      assert.deepEqual(stats.protocols.uwsgi.errors, { SPRY_ERR_UWSGI_BAD_PACKET: 1 });
     } finally {
       await observed.stop();
       await dir.remove();
