@@ -37,15 +37,17 @@ export interface Contender<T> {
 /**
  * Starts every contender (each in its own process), then measures them in turn, `repeats`
  * rounds alternating A, B, A, B so drift on the machine touches both alike, and returns each
- * one's runs. Servers are stopped whatever happens.
+ * one's runs. With `mirrored`, every second round goes backwards (A, B, B, A, …), so a pair
+ * listed side by side takes turns going first. Servers are stopped whatever happens.
  */
-export async function measureSideBySide<T>(context: ScenarioContext, contenders: readonly Contender<T>[], repeats = context.plan.repeats): Promise<T[][]> {
+export async function measureSideBySide<T>(context: ScenarioContext, contenders: readonly Contender<T>[], repeats = context.plan.repeats, mirrored = false): Promise<T[][]> {
   const servers: RunningServer[] = [];
   try {
     for (const contender of contenders) servers.push(await contender.start());
     const runs: T[][] = contenders.map(() => []);
     for (let round = 0; round < repeats; round++) {
-      for (let i = 0; i < contenders.length; i++) {
+      for (let turn = 0; turn < contenders.length; turn++) {
+        const i = mirrored && round % 2 === 1 ? contenders.length - 1 - turn : turn;
         context.log(`${contenders[i].name}: run ${round + 1}/${repeats}`);
         runs[i].push(await contenders[i].measure(servers[i]));
       }

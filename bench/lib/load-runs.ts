@@ -15,6 +15,8 @@ import { BENCH, NODE, ROOT, type RunningServer } from './servers.ts';
 export interface LoadFigures {
   readonly generator: 'h2load' | 'spdy-load';
   readonly protocol: string;
+  /** h2load over TLS: the version and cipher it negotiated (e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384"). */
+  readonly tls?: string;
   readonly connections: number;
   readonly streams: number;
   readonly seconds: number;
@@ -69,11 +71,13 @@ export async function runH2load(server: RunningServer, options: H2loadOptions): 
     const finished = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s/.exec(stdout); // "998.12ms" under a second
     const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
     const protocol = /Application protocol: (\S+)/.exec(stdout);
+    const tls = /TLS Protocol: (\S+)\s+Cipher: (\S+)/.exec(stdout);
     if (finished === null || requests === null) throw new Error(`h2load printed no figures:\n${stdout.slice(-1500)}`);
     const latencies = await readLatencies(logFile);
     return {
       generator: 'h2load',
       protocol: protocol?.[1] ?? (options.h1 ? 'http/1.1' : 'h2c'),
+      ...(tls === null ? {} : { tls: `${tls[1]} ${tls[2]}` }),
       connections: options.connections,
       streams: options.streams,
       seconds: options.requests === undefined ? options.durationSeconds : Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1),
