@@ -32,7 +32,7 @@ export interface ConditionalHeaders {
   readonly ifRange?: string;
 }
 
-const WHOLE: FileVerdict = { kind: 'whole' };
+export const WHOLE: FileVerdict = { kind: 'whole' };
 const NOT_MODIFIED: FileVerdict = { kind: 'not-modified' };
 const UNSATISFIABLE: FileVerdict = { kind: 'unsatisfiable' };
 

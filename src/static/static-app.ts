@@ -11,7 +11,7 @@ import { NodeHttpExchange } from '../exchange/node-http-exchange.ts';
 import type { StaticFilesConfig } from './static-config.ts';
 import { OpenFileCache } from './open-file-cache.ts';
 import { lookupStatic, type StaticLookup } from './static-lookup.ts';
-import { serveFile } from './static-response.ts';
+import { getsWholeHead, serveFile } from './static-response.ts';
 
 const FORBIDDEN_BODY = Buffer.from('forbidden\n');
 const NOT_STATIC: StaticLookup = { kind: 'none' };
@@ -51,9 +51,10 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
     (app as { serveNode?: App['serveNode'] }).serveNode = (req: IncomingMessage, res: ServerResponse, head: RequestHead) => {
       const found = lookup(head);
       if (found.kind === 'none') return serveNode(req, res, head);
-      // A small file asked for plainly: node:http's own head and one write of its bytes, with no
-      // exchange in between (what such a request costs is then mostly node:http's).
-      if (found.kind === 'bytes' && config.expires.length === 0 && !isConditional(req.rawHeaders)) {
+      // A small file asked for plainly: the prebuilt head serveFile would send, through node:http's
+      // own writeHead and one write of its bytes, with no exchange in between (what such a
+      // request costs is then mostly node:http's). Raw names: head.headers lower-cases a copy.
+      if (found.kind === 'bytes' && getsWholeHead(config, req.rawHeaders)) {
         res.writeHead(200, found.file.wholeHead);
         if (head.method === 'HEAD') res.end();
         else res.end(found.bytes);
@@ -63,18 +64,6 @@ export function staticFilesApp(inner: App, config: StaticFilesConfig): App {
     };
   }
   return app;
-}
-
-/** Whether a request carries If-None-Match, If-Modified-Since, Range or If-Range (raw names, any case). */
-function isConditional(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    const length = name.length;
-    if (length !== 5 && length !== 8 && length !== 13 && length !== 17) continue;
-    const lower = name.toLowerCase();
-    if (lower === 'range' || lower === 'if-range' || lower === 'if-none-match' || lower === 'if-modified-since') return true;
-  }
-  return false;
 }
 
 function ignore(): void {}

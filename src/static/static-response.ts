@@ -3,8 +3,7 @@
 
 import { close } from 'node:fs';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
-import { headerValue } from '../exchange/flat-headers.ts';
-import { fileVerdict } from './conditional.ts';
+import { fileVerdict, WHOLE, type ConditionalHeaders } from './conditional.ts';
 import type { FileDescription } from './file-description.ts';
 import { CONNECTION_PUMP, H2_STREAM_PUMP, pumpFile, STREAM_PUMP, type PumpShape } from './file-pump.ts';
 import type { ExpiresRule, StaticFilesConfig } from './static-config.ts';
@@ -16,10 +15,16 @@ export type FileBody = number | Buffer;
 export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, body: FileBody, file: FileDescription): void {
   const head = exchange.head;
   const { validators, contentType, facts: stats } = file;
+  const conditional = conditionalHeaders(head.headers);
+  const verdict = conditional === undefined ? WHOLE : fileVerdict(stats, validators, conditional, head.method);
+  const size = stats.size;
+  if (verdict.kind === 'whole') {
+    // The file's own 200 head, built once with its description: most responses are this one.
+    const whole = config.expires.length === 0 ? file.wholeHead : withExpires(file.wholeHead, config.expires, contentType, head.target);
+    return send(exchange, 200, whole, body, 0, size - 1);
+  }
   const headers: FlatHeaders = ['etag', validators.etag, 'last-modified', validators.lastModified, 'accept-ranges', 'bytes'];
   addExpires(headers, config.expires, contentType, head.target);
-  const verdict = fileVerdict(stats, validators, conditionalHeaders(head.headers), head.method);
-  const size = stats.size;
   switch (verdict.kind) {
     case 'not-modified':
       release(body);
@@ -33,10 +38,16 @@ export function serveFile(exchange: ServerExchange, config: StaticFilesConfig, b
     case 'range':
       headers.push('content-type', contentType, 'content-range', `bytes ${verdict.start}-${verdict.end}/${size}`, 'content-length', String(verdict.end + 1 - verdict.start));
       return send(exchange, 206, headers, body, verdict.start, verdict.end);
-    case 'whole':
-      headers.push('content-type', contentType, 'content-length', String(size));
-      return send(exchange, 200, headers, body, 0, size - 1);
   }
+}
+
+/**
+ * Whether a request for a file is answered with its whole 200 head as it was built, untouched:
+ * no cache rules to add and none of the headers that could make it a 304 or a 206. For a path
+ * that answers such a request without an exchange (node:http's own HTTP/1.1 response).
+ */
+export function getsWholeHead(config: StaticFilesConfig, headers: readonly string[]): boolean {
+  return config.expires.length === 0 && conditionalHeaders(headers) === undefined;
 }
 
 function send(exchange: ServerExchange, status: number, headers: FlatHeaders, body: FileBody, start: number, end: number): void {
@@ -66,17 +77,32 @@ function release(body: FileBody): void {
   if (typeof body === 'number') close(body, ignore);
 }
 
-function conditionalHeaders(flat: FlatHeaders): { ifNoneMatch?: string; ifModifiedSince?: string; range?: string; ifRange?: string } {
-  const ifNoneMatch = headerValue(flat, 'if-none-match');
-  const ifModifiedSince = headerValue(flat, 'if-modified-since');
-  const range = headerValue(flat, 'range');
-  const ifRange = headerValue(flat, 'if-range');
-  return {
-    ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
-    ...(ifModifiedSince === undefined ? {} : { ifModifiedSince }),
-    ...(range === undefined ? {} : { range }),
-    ...(ifRange === undefined ? {} : { ifRange }),
-  };
+/**
+ * The request's If-None-Match, If-Modified-Since, Range and If-Range, or undefined without any
+ * (most requests): one pass, names in any case (node:http's raw ones too), the first of each.
+ */
+export function conditionalHeaders(pairs: readonly string[]): ConditionalHeaders | undefined {
+  let found: { ifNoneMatch?: string; ifModifiedSince?: string; range?: string; ifRange?: string } | undefined;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    const length = name.length;
+    // Only these lengths can be one of the four: nothing else is lower-cased.
+    if (length !== 5 && length !== 8 && length !== 13 && length !== 17) continue;
+    const lower = name.toLowerCase();
+    const value = pairs[i + 1];
+    if (lower === 'range') (found ??= {}).range ??= value;
+    else if (lower === 'if-range') (found ??= {}).ifRange ??= value;
+    else if (lower === 'if-none-match') (found ??= {}).ifNoneMatch ??= value;
+    else if (lower === 'if-modified-since') (found ??= {}).ifModifiedSince ??= value;
+  }
+  return found;
+}
+
+/** A copy of a whole file's head with the first matching cache rule's headers added. */
+function withExpires(whole: FlatHeaders, rules: readonly ExpiresRule[], contentType: string, target: string): FlatHeaders {
+  const headers = [...whole];
+  addExpires(headers, rules, contentType, target);
+  return headers;
 }
 
 /** Cache-Control max-age and Expires from the first rule that matches, as uWSGI's offloader sends. */
