@@ -1,15 +1,17 @@
 // Finds the file a request names under the static mounts, on the resolved path: a symlink that
 // leads out of its root is refused like `..`, a directory is served by its index file (if
 // --static-index names one), and anything missing is left to the app, as uWSGI does. With
-// --static-cache-paths, what was found is kept for a while (open-file-cache.ts).
+// --static-cache-paths, what was found is kept for a while (open-file-cache.ts). A path with no
+// symlink below its root is opened as it is (openUnfollowed); only one with a symlink on the
+// way is resolved with realpath.
 //
-// The file-system calls are synchronous, as an nginx worker makes them (realpath, open, fstat,
-// and for a small file one read): on local files in the page cache each costs microseconds,
+// The file-system calls are synchronous, as an nginx worker makes them (open, fstat, and for a
+// small file one read): on local files in the page cache each costs microseconds,
 // where a hop through libuv's thread pool per call doubled a 4 KiB file's CPU per request
 // (~130 -> ~68 us uncached). A large file's body is still read asynchronously (file-pump.ts).
 // The cost: a slow disk or network file system stalls this process's other requests meanwhile.
 
-import { closeSync, fstatSync, openSync, readSync, realpathSync, constants as fsConstants, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, constants as fsConstants, type Stats } from 'node:fs';
 import { extname, sep } from 'node:path';
 import { describeFile, type FileDescription } from './file-description.ts';
 import { SMALL_FILE_BYTES, type CachedFacts, type OpenFileCache } from './open-file-cache.ts';
@@ -112,10 +114,16 @@ function readWhole(fd: number, size: number): Buffer | undefined {
 }
 
 function openInside(config: StaticFilesConfig, path: string, root: string, mayIndex: boolean): Opened {
-  const real = realpathOf(path);
-  if (real === undefined) return NONE;
-  if (real !== root && !real.startsWith(root + sep)) return REFUSED;
-  const fd = openReadOnly(real);
+  let real = path;
+  let fd = openUnfollowed(path, root);
+  if (fd === SYMLINK) {
+    // A symlink on the way: where it leads decides (inside the root it is served).
+    const resolved = realpathOf(path);
+    if (resolved === undefined) return NONE;
+    if (resolved !== root && !resolved.startsWith(root + sep)) return REFUSED;
+    real = resolved;
+    fd = openReadOnly(real);
+  }
   if (fd === undefined) return NONE;
   const stats = fstatOf(fd);
   if (stats?.isFile() === true) {
@@ -133,6 +141,34 @@ function openInside(config: StaticFilesConfig, path: string, root: string, mayIn
   }
   return NONE;
 }
+
+/**
+ * `path` (`root`, or under it: root is a real path, resolved at startup) opened without
+ * following a symlink below the root: the directories between them checked with lstat (none
+ * for a file in the root itself), the file opened with O_NOFOLLOW. What opens is then its own
+ * real path, as realpath would have said, without realpath's readlink for every component of
+ * the whole path (4 for /srv/site/style.css). SYMLINK when one is on the way (or the platform
+ * has no O_NOFOLLOW), undefined when nothing is there.
+ */
+function openUnfollowed(path: string, root: string): number | typeof SYMLINK | undefined {
+  if (NO_FOLLOW === undefined) return SYMLINK;
+  try {
+    for (let slash = path.indexOf(sep, root.length + 1); slash !== -1; slash = path.indexOf(sep, slash + 1)) {
+      const stats = lstatSync(path.slice(0, slash), { throwIfNoEntry: false });
+      if (stats === undefined) return undefined;
+      if (!stats.isDirectory()) return stats.isSymbolicLink() ? SYMLINK : undefined;
+    }
+    // O_NONBLOCK: a FIFO planted in the directory must not block the open.
+    return openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | NO_FOLLOW);
+  } catch (error) {
+    // Linux and macOS say ELOOP for a symlink O_NOFOLLOW met, FreeBSD EMLINK.
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ELOOP' || code === 'EMLINK' ? SYMLINK : undefined;
+  }
+}
+
+const SYMLINK = Symbol('symlink');
+const NO_FOLLOW: number | undefined = fsConstants.O_NOFOLLOW;
 
 function realpathOf(path: string): string | undefined {
   try {

@@ -32,6 +32,8 @@ export const ESCAPES: readonly string[] = [
   '/s/up/secret.txt',
   '/s/%2e%2e%5csecret.txt',
   '/s/docs/%2e%2e/%2e%2e/secret.txt',
+  '/s/docs/up/secret.txt',
+  '/s/docs-link/up/secret.txt',
 ];
 
 // Every case twice: looked up afresh each time, and through the open-file cache (hits and misses).
@@ -149,6 +151,19 @@ for (const cached of [false, true]) {
           for (const path of ['/s/%2e%2e/secret.txt', '/s/..%2fsecret.txt', '/s/escape.txt', '/s/up/secret.txt', '/s/%c0%ae%c0%ae/secret.txt']) {
             assert.equal((await get(path)).status, 403, path);
           }
+        });
+
+        it('serves symlinks that stay inside the root as their targets, and refuses one a level down that leads out', async () => {
+          const alias = await get('/s/alias.css');
+          assert.equal(alias.status, 200);
+          assert.deepEqual(alias.body, site.files.css);
+          assert.equal(headerValue(alias.headers, 'content-type'), 'text/css; charset=utf-8');
+          const linked = await get('/s/docs-link/index.html');
+          assert.equal(linked.status, 200);
+          assert.deepEqual(linked.body, site.files.index);
+          const nested = await get('/s/docs/index.html');
+          assert.deepEqual(nested.body, site.files.index);
+          for (const path of ['/s/docs/up/secret.txt', '/s/docs-link/up/secret.txt']) assert.equal((await get(path)).status, 403, path);
         });
       });
     }

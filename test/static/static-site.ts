@@ -1,6 +1,6 @@
 // A temporary site for the static-file tests: a few files of known bytes, an index, a file with
-// an extension the mount skips, and escape hatches (a symlink out of the root, a secret beside
-// it) that must never be served. Removed by the caller.
+// an extension the mount skips, symlinks that stay inside the root, and escape hatches (symlinks
+// out of the root, a secret beside it) that must never be served. Removed by the caller.
 
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,5 +33,9 @@ export function makeStaticSite(): StaticSite {
   writeFileSync(join(base, 'secret.txt'), secret);
   symlinkSync(join(base, 'secret.txt'), join(root, 'escape.txt'));
   symlinkSync(base, join(root, 'up'));
+  // Symlinks that stay inside (served as their targets), and one a level down that leads out.
+  symlinkSync(join(root, 'style.css'), join(root, 'alias.css'));
+  symlinkSync(join(root, 'docs'), join(root, 'docs-link'));
+  symlinkSync(base, join(root, 'docs', 'up'));
   return { base, root, files: { css, bin, index }, secret, remove: () => rmSync(base, { recursive: true, force: true }) };
 }
