@@ -38,7 +38,7 @@ export function lookupStatic(config: StaticFilesConfig, target: string, cache?: 
   if (cache !== undefined) return cachedLookup(cache, config, target);
   const found = openFirst(config, target);
   if (found.kind !== 'file') return found;
-  return bodyOf(found.fd, describeFile(found.path, found.stats)).lookup;
+  return bodyOf(found.fd, describeFile(found.path, found.stats), false).lookup;
 }
 
 /** The first candidate's file under the mounts and check dirs, or the first refusal, or none. */
@@ -70,14 +70,17 @@ function cachedLookup(cache: OpenFileCache, config: StaticFilesConfig, target: s
   }
   const stats = found.stats;
   const file = describeFile(found.path, { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, dev: stats.dev });
-  const { lookup, bytes } = bodyOf(found.fd, file);
+  const { lookup, bytes } = bodyOf(found.fd, file, true);
   cache.set(key, { kind: 'file', file, bytes });
   return lookup;
 }
 
-/** A small file read whole (and fd closed), or the open file to pump; bytes undefined if it did not read as its size (it changed). */
-function bodyOf(fd: number, file: FileDescription): { readonly lookup: StaticLookup; readonly bytes: Buffer | undefined } {
-  const bytes = file.facts.size <= SMALL_FILE_BYTES ? readWhole(fd, file.facts.size) : undefined;
+/**
+ * A small file read whole (and fd closed), or the open file to pump; bytes undefined if it did
+ * not read as its size (it changed). `kept`: the bytes go into the cache, in memory of their own.
+ */
+function bodyOf(fd: number, file: FileDescription, kept: boolean): { readonly lookup: StaticLookup; readonly bytes: Buffer | undefined } {
+  const bytes = file.facts.size <= SMALL_FILE_BYTES ? readWhole(fd, file.facts.size, kept) : undefined;
   if (bytes === undefined) return { lookup: { kind: 'file', fd, file }, bytes };
   closeQuietly(fd);
   return { lookup: { kind: 'bytes', bytes, file }, bytes };
@@ -101,16 +104,38 @@ function reopen(path: string, facts: CachedFacts): number | undefined {
 }
 
 /**
- * The whole of a small file, or undefined if it did not read as `size` bytes (it changed); in
- * memory of its own, not a slice of the shared pool, so the cache counts what it holds.
+ * The whole of a small file, or undefined if it did not read as `size` bytes (it changed). Kept
+ * in the cache, in memory of its own, so the cache counts what it holds; sent once and dropped,
+ * a slice of a shared slab (an ArrayBuffer of its own per request cost ~2 us in allocation).
  */
-function readWhole(fd: number, size: number): Buffer | undefined {
-  const buffer = Buffer.allocUnsafeSlow(size);
+function readWhole(fd: number, size: number, kept: boolean): Buffer | undefined {
+  const buffer = kept ? Buffer.allocUnsafeSlow(size) : slabSlice(size);
   try {
     return size === 0 || readSync(fd, buffer, 0, size, 0) === size ? buffer : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Uncached small files' bytes (up to a quarter of it) are cut from this, as Buffer.allocUnsafe
+ * cuts its own below 4 KiB. A response still sending holds its whole slab: a client that stops
+ * reading pins at most this much through the slice it was sent (its socket holds more).
+ */
+const SLAB_BYTES = 64 << 10;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+/** `size` bytes no one else holds: a slab outlives the responses still sending its slices. */
+function slabSlice(size: number): Buffer {
+  if (size > SLAB_BYTES - slabUsed) {
+    if (size > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(size);
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const slice = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += (size + 7) & ~7; // 8-byte aligned, as Node's pool keeps its slices
+  return slice;
 }
 
 function openInside(config: StaticFilesConfig, path: string, root: string, mayIndex: boolean): Opened {

@@ -109,6 +109,13 @@ for (const cached of [false, true]) {
           assert.equal(beyond.body.length, 0);
         });
 
+        it('serves many small files at once, each with its own bytes', async () => {
+          const responses = await Promise.all(site.many.map((_, i) => get(`/s/many/${i}.bin`)));
+          responses.forEach((response, i) => assert.ok(response.body.equals(site.many[i]), `file ${i}`));
+          const again = await Promise.all(site.many.map((_, i) => get(`/s/many/${i}.bin`)));
+          again.forEach((response, i) => assert.ok(response.body.equals(site.many[i]), `file ${i}, asked again`));
+        });
+
         it('answers several ranges with the whole file', async () => {
           const whole = await get('/s/blob.bin', [['range', 'bytes=0-1,5-6']]);
           assert.equal(whole.status, 200);

@@ -13,6 +13,8 @@ export interface StaticSite {
   /** What --static-map maps. */
   readonly root: string;
   readonly files: { readonly css: Buffer; readonly bin: Buffer; readonly index: Buffer };
+  /** Small files of distinct bytes and sizes, at `/many/N.bin` under the root. */
+  readonly many: readonly Buffer[];
   /** Bytes that live outside the root and must never come back. */
   readonly secret: Buffer;
   remove(): void;
@@ -31,11 +33,14 @@ export function makeStaticSite(): StaticSite {
   writeFileSync(join(root, 'docs', 'index.html'), index);
   writeFileSync(join(root, 'page.php'), '<?php echo 1;');
   writeFileSync(join(base, 'secret.txt'), secret);
+  mkdirSync(join(root, 'many'));
+  const many = Array.from({ length: 24 }, (_, i) => xorshiftBytes(1000 + i * 996, 100 + i));
+  many.forEach((bytes, i) => writeFileSync(join(root, 'many', `${i}.bin`), bytes));
   symlinkSync(join(base, 'secret.txt'), join(root, 'escape.txt'));
   symlinkSync(base, join(root, 'up'));
   // Symlinks that stay inside (served as their targets), and one a level down that leads out.
   symlinkSync(join(root, 'style.css'), join(root, 'alias.css'));
   symlinkSync(join(root, 'docs'), join(root, 'docs-link'));
   symlinkSync(base, join(root, 'docs', 'up'));
-  return { base, root, files: { css, bin, index }, secret, remove: () => rmSync(base, { recursive: true, force: true }) };
+  return { base, root, files: { css, bin, index }, many, secret, remove: () => rmSync(base, { recursive: true, force: true }) };
 }
