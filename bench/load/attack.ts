@@ -10,7 +10,9 @@
 // ping-flood:  PINGs in batches of 10,000, never reading, 200,000 at most
 // rapid-reset: request + reset pairs (SYN_STREAM + RST_STREAM CANCEL; HEADERS + RST_STREAM CANCEL),
 //              20,000 at most
-// stalled:     100 streams GET /download?n=1000000 with a 16 KiB window never opened further
+// stalled:     1,000 streams GET /download?n=1000000 with a 16 KiB window never opened further
+//              (the issue's size: with 100 the server's CPU was a clock tick or two), held
+//              open until SECONDS
 // bad-targets: requests for targets that are not origin-form (x, /a b, /\x7f, and http://x/,
 //              which only SPDY/2 may send, so there it is `http://x y/`), 5,000 at most
 // An attacker whose connection the server closes connects again (a persistent attacker), until
@@ -38,7 +40,7 @@ const PING_BATCH = 10_000;
 const MAX_PINGS = 200_000;
 const RESET_BATCH = 500;
 const MAX_RESETS = 20_000;
-const STALLED_STREAMS = 100;
+const STALLED_STREAMS = 1000;
 const SMALL_WINDOW = 16_384;
 const BAD_TARGET_BATCH = 100;
 const MAX_BAD_TARGETS = 5_000;
@@ -99,6 +101,44 @@ interface Outcome {
   sent: number;
   connections: number;
   closedByServer: number;
+  /** stalled: the RST_STREAMs the server sent (it gave up on that many streams). */
+  resetsReceived?: number;
+}
+
+/** Counts the RST_STREAM frames in what the server sends (frame headers of 8 bytes on SPDY, 9 on h2, whose server preface is a SETTINGS frame). */
+class ResetCounter {
+  private readonly headerBytes = V === undefined ? 9 : 8;
+  private header = Buffer.alloc(9);
+  private headerFill = 0;
+  /** Payload bytes of the current frame still to skip. */
+  private skip = 0;
+
+  count(chunk: Buffer): number {
+    let resets = 0;
+    for (let at = 0; at < chunk.length; ) {
+      if (this.skip > 0) {
+        const take = Math.min(this.skip, chunk.length - at);
+        this.skip -= take;
+        at += take;
+        continue;
+      }
+      const take = Math.min(this.headerBytes - this.headerFill, chunk.length - at);
+      chunk.copy(this.header, this.headerFill, at, at + take);
+      this.headerFill += take;
+      at += take;
+      if (this.headerFill < this.headerBytes) break;
+      this.headerFill = 0;
+      const h = this.header;
+      if (V === undefined) {
+        this.skip = h.readUIntBE(0, 3);
+        if (h[3] === 0x3) resets++;
+      } else {
+        this.skip = h.readUIntBE(5, 3);
+        if ((h[0] & 0x80) !== 0 && h.readUInt16BE(2) === 3) resets++;
+      }
+    }
+    return resets;
+  }
 }
 
 /**
@@ -158,7 +198,9 @@ async function attackConnection(deadline: number, outcome: Outcome): Promise<boo
       await sleep(1);
     }
   } else if (role === 'stalled') {
-    socket.resume(); // read (and drop) what the window lets through; never open it further
+    // Read (and drop) what the window lets through, never opening it further; count the streams reset.
+    const resets = new ResetCounter();
+    socket.on('data', (chunk: Buffer) => (outcome.resetsReceived = (outcome.resetsReceived ?? 0) + resets.count(chunk)));
     const frames: Buffer[] = [];
     for (let i = 0; i < STALLED_STREAMS; i++) frames.push(requestFrame(deflater, 2 * i + 1, '/download?n=1000000'));
     await writeCounted(Buffer.concat(frames), STALLED_STREAMS);

@@ -22,8 +22,18 @@ import { BENCH, HELLO_MODULE, NODE, OLD_NODE, OLD_NODE_VERSION, startScriptServe
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const ATTACKS = ['ping-flood', 'rapid-reset', 'stalled', 'bad-targets'] as const;
-type Attack = (typeof ATTACKS)[number];
+const ALL_ATTACKS = ['ping-flood', 'rapid-reset', 'stalled', 'bad-targets'] as const;
+type Attack = (typeof ALL_ATTACKS)[number];
+/** SPRY_BENCH_ATTACKS=stalled,bad-targets runs those only (a scenario 9 of ~2 minutes each, to iterate on one). */
+const ATTACKS: readonly Attack[] = chosenAttacks(process.env.SPRY_BENCH_ATTACKS);
+
+function chosenAttacks(list: string | undefined): readonly Attack[] {
+  if (list === undefined || list === '') return ALL_ATTACKS;
+  const chosen = list.split(',').map((name) => name.trim());
+  const unknown = chosen.filter((name) => !(ALL_ATTACKS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`SPRY_BENCH_ATTACKS: unknown attack ${unknown.join(', ')} (known: ${ALL_ATTACKS.join(', ')})`);
+  return chosen as Attack[];
+}
 type Protocol = 'spdy/2' | 'spdy/3' | 'spdy/3.1' | 'h2';
 
 interface Target {
