@@ -38,6 +38,17 @@ import { SpdySessionError } from './protocol-error.ts';
  * one thread, and callers consume the result before the next call. Steady state allocates nothing.
  */
 let scratch = Buffer.allocUnsafe(16 << 10);
+/**
+ * The same memory as a plain Uint8Array, which is what pako writes to: its inflate() takes a
+ * subarray() of its output for the window on every call, and a Buffer's subarray() goes
+ * through Buffer's JavaScript constructor (the species of a Uint8Array subclass).
+ */
+let scratchBytes = plainBytes(scratch);
+
+function plainBytes(buffer: Buffer): Uint8Array<ArrayBuffer> {
+  // allocUnsafe's memory is an ArrayBuffer (never shared).
+  return new Uint8Array(buffer.buffer as ArrayBuffer, buffer.byteOffset, buffer.length);
+}
 
 function growScratch(minBytes: number): void {
   let size = scratch.length * 2;
@@ -45,6 +56,7 @@ function growScratch(minBytes: number): void {
   const bigger = Buffer.allocUnsafe(size);
   scratch.copy(bigger);
   scratch = bigger;
+  scratchBytes = plainBytes(bigger);
 }
 
 /** What the code tables take: freed with the window while idle. */
@@ -87,7 +99,7 @@ export class HeaderInflater {
     strm.input = block;
     strm.next_in = 0;
     strm.avail_in = block.length;
-    strm.output = scratch;
+    strm.output = scratchBytes;
     strm.next_out = 0;
     strm.avail_out = scratch.length;
     for (;;) {
@@ -109,7 +121,7 @@ export class HeaderInflater {
       }
       // Output full: grow the scratch and go on where zlib stopped.
       growScratch(produced + 1);
-      strm.output = scratch;
+      strm.output = scratchBytes;
       strm.avail_out = scratch.length - produced;
     }
   }
@@ -229,7 +241,7 @@ export class HeaderDeflater {
     // A SYNC_FLUSHed block is at most a little larger than its input.
     const bound = block.length + (block.length >>> 3) + 64;
     if (scratch.length < bound) growScratch(bound);
-    strm.output = scratch;
+    strm.output = scratchBytes;
     strm.next_out = 0;
     strm.avail_out = scratch.length;
     for (;;) {
@@ -238,7 +250,7 @@ export class HeaderDeflater {
       if (strm.avail_out !== 0) return scratch.subarray(0, strm.next_out);
       const produced = strm.next_out;
       growScratch(produced + 1);
-      strm.output = scratch;
+      strm.output = scratchBytes;
       strm.avail_out = scratch.length - produced;
     }
   }

@@ -263,14 +263,14 @@ export class FrameDecoder {
           slot: v.wire === 2 ? 0 : p[at + 9],
           fin: (flags & FLAG_FIN) !== 0,
           unidirectional: (flags & FLAG_UNIDIRECTIONAL) !== 0,
-          headerBlock: p.subarray(at + 10, end),
+          headerBlock: blockView(p, at + 10, end),
         };
       }
       case FrameType.SYN_REPLY:
       case FrameType.HEADERS: {
         const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', `${type === FrameType.HEADERS ? 'HEADERS' : 'SYN_REPLY'} on stream 0`);
-        return { type, streamId, fin: (flags & FLAG_FIN) !== 0, headerBlock: p.subarray(at + 4 + v.replyPaddingBytes, end) };
+        return { type, streamId, fin: (flags & FLAG_FIN) !== 0, headerBlock: blockView(p, at + 4 + v.replyPaddingBytes, end) };
       }
       case FrameType.RST_STREAM: {
         const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
@@ -328,6 +328,15 @@ export class FrameDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A header block's bytes, `p` from `start` to `end`, as a plain Uint8Array over the same memory:
+ * `p.subarray()` would make a Buffer, through Buffer's JavaScript constructor (the species of
+ * a Uint8Array subclass), once for every SYN_STREAM, which a flood of them pays for.
+ */
+function blockView(p: Buffer, start: number, end: number): Uint8Array {
+  return new Uint8Array(p.buffer, p.byteOffset + start, end - start);
+}
 
 function isKnownType(type: number, version: SpdyVersion): boolean {
   if (type === FrameType.NOOP) return version.wire === 2;

@@ -58,11 +58,22 @@ export function encodeHeaders(version: SpdyVersion, streamId: number, fin: boole
   return replyLike(version, FrameType.HEADERS, streamId, fin, headerBlock);
 }
 
+/** An RST_STREAM frame's size, header and payload. */
+export const RST_STREAM_BYTES = FRAME_HEADER_BYTES + 8;
+
 export function encodeRstStream(version: SpdyVersion, streamId: number, status: number): Buffer {
-  const frame = controlFrame(version, FrameType.RST_STREAM, 0, 8);
-  frame.writeUInt32BE(streamId & 0x7fff_ffff, 8);
-  frame.writeUInt32BE(status, 12);
+  const frame = Buffer.allocUnsafe(RST_STREAM_BYTES);
+  writeRstStream(version, frame, 0, streamId, status);
   return frame;
+}
+
+/** Writes an RST_STREAM frame into `target` at `at` (RST_STREAM_BYTES of it): a flood of them goes out without a Buffer each. */
+export function writeRstStream(version: SpdyVersion, target: Buffer, at: number, streamId: number, status: number): void {
+  target.writeUInt16BE(0x8000 | version.wire, at);
+  target.writeUInt16BE(FrameType.RST_STREAM, at + 2);
+  target.writeUInt32BE(8, at + 4);
+  target.writeUInt32BE(streamId & 0x7fff_ffff, at + 8);
+  target.writeUInt32BE(status, at + 12);
 }
 
 export function encodeSettings(version: SpdyVersion, entries: readonly SettingsEntry[], clearSettings = false): Buffer {

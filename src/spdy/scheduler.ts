@@ -10,7 +10,12 @@
 // (A download alone never stops reading: the peer's WINDOW_UPDATEs and PINGs must get through.)
 
 import type { Socket } from 'node:net';
+import { RST_STREAM_BYTES, writeRstStream } from './frame-encoder.ts';
 import type { SpdyStream } from './stream.ts';
+import type { SpdyVersion } from './versions.ts';
+
+/** The first size of the buffer control frames are gathered in (from Buffer's pool; it doubles as needed). */
+const CONTROL_BUFFER_BYTES = 1024;
 
 /** SPDY/3 has priorities 0-7 (SPDY/2 only 0-3, the same lists serve). */
 const PRIORITY_LEVELS = 8;
@@ -24,8 +29,14 @@ export interface FrameWriter {
 }
 
 export class Scheduler {
-  /** Control frames not yet handed to the socket. */
-  readonly control: Buffer[] = [];
+  /**
+   * Control frames not yet handed to the socket, back to back in one buffer (the next write
+   * hands over all of it at once, and a fresh one starts: the socket keeps what it was given).
+   */
+  private control: Buffer | null = null;
+  private controlBytes = 0;
+  /** How many frames `control` holds. */
+  owedControlFrames = 0;
   /** Streams with something to send, one round-robin list per priority (0 most urgent). */
   private ready: SpdyStream[][] = emptyReadyLists();
   /** The most urgent priority that may have a ready stream (a hint: lists may have emptied). */
@@ -84,29 +95,56 @@ export class Scheduler {
    * for a backed-up socket than the session allows: the peer sends faster than it reads.
    */
   queueControl(frame: Buffer): boolean {
-    this.control.push(frame);
-    this.scheduleFlush();
-    if (this.socket.writableNeedDrain) this.pauseReading();
-    return this.control.length <= this.maxOwedControlFrames;
+    frame.copy(this.room(frame.length), this.controlBytes);
+    return this.queued(frame.length);
+  }
+
+  /** queueControl() for an RST_STREAM, written straight into the queue (a flood of bad requests answers each with one). */
+  queueRstStream(version: SpdyVersion, streamId: number, status: number): boolean {
+    writeRstStream(version, this.room(RST_STREAM_BYTES), this.controlBytes, streamId, status);
+    return this.queued(RST_STREAM_BYTES);
   }
 
   /** Writes `frame` (GOAWAY) now, after the control frames before it, whatever the socket's state. */
   writeControlNow(frame: Buffer): void {
-    this.control.push(frame);
+    frame.copy(this.room(frame.length), this.controlBytes);
+    this.controlBytes += frame.length;
+    this.owedControlFrames++;
     if (this.stopped || this.socket.writableEnded) return;
     this.writeControl();
   }
 
   /** Forgets the control frames still waiting (a peer that does not read gets only the GOAWAY). */
   dropControl(): void {
-    this.control.length = 0;
+    this.controlBytes = 0;
+    this.owedControlFrames = 0;
   }
 
   /** Bytes held for the peer: waiting in the socket, and control frames waiting here. */
   heldBytes(): number {
-    let bytes = this.socket.writableLength;
-    for (const frame of this.control) bytes += frame.length;
-    return bytes;
+    return this.socket.writableLength + this.controlBytes;
+  }
+
+  /** The control buffer, with room for `bytes` more after controlBytes. */
+  private room(bytes: number): Buffer {
+    const needed = this.controlBytes + bytes;
+    const control = this.control;
+    if (control !== null && control.length >= needed) return control;
+    let size = control === null ? CONTROL_BUFFER_BYTES : control.length * 2;
+    while (size < needed) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    if (control !== null) control.copy(bigger, 0, 0, this.controlBytes);
+    this.control = bigger;
+    return bigger;
+  }
+
+  /** A frame of `bytes` was written into the control buffer: false once more are owed than allowed. */
+  private queued(bytes: number): boolean {
+    this.controlBytes += bytes;
+    this.owedControlFrames++;
+    this.scheduleFlush();
+    if (this.socket.writableNeedDrain) this.pauseReading();
+    return this.owedControlFrames <= this.maxOwedControlFrames;
   }
 
   scheduleFlush(): void {
@@ -135,7 +173,7 @@ export class Scheduler {
     if (this.stopped || this.socket.writableEnded) return;
     const socket = this.socket;
     socket.cork();
-    if (this.control.length > 0 && !socket.writableNeedDrain) this.writeControl();
+    if (this.owedControlFrames > 0 && !socket.writableNeedDrain) this.writeControl();
     const lists = this.ready;
     while (!socket.writableNeedDrain) {
       let level = this.readyFrom;
@@ -172,7 +210,7 @@ export class Scheduler {
       if (i < round.length) lists[level] = round.slice(i).concat(lists[level]);
     }
     socket.uncork();
-    if (this.control.length > 0) this.pauseReading();
+    if (this.owedControlFrames > 0) this.pauseReading();
   }
 
   /**
@@ -181,9 +219,10 @@ export class Scheduler {
    * machinery, not one per frame (bench scenario 9, bad targets).
    */
   private writeControl(): void {
-    const control = this.control;
-    this.socket.write(control.length === 1 ? control[0] : Buffer.concat(control));
-    control.length = 0;
+    this.socket.write(this.control!.subarray(0, this.controlBytes));
+    this.control = null;
+    this.controlBytes = 0;
+    this.owedControlFrames = 0;
   }
 
   private pauseReading(): void {

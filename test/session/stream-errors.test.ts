@@ -119,6 +119,21 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
       }
     });
 
+    it('the control frames one read owes go out in the order they were owed, however many (200 RST_STREAMs between two PING echoes)', async () => {
+      const peer = await RawSpdyPeer.connect(server.port, alpn);
+      try {
+        const ids = Array.from({ length: 200 }, (_, i) => 2 * i + 1);
+        peer.write(Buffer.concat([peer.ping(1), ...ids.map((id) => peer.request(id, '/a b')), peer.ping(3)]));
+        await peer.nextFrame((frame) => frame.type === 'PING' && frame.id === 3, undefined, 'the echo of PING 3');
+        const answers = peer.frames.filter((frame) => frame.type === 'PING' || frame.type === 'RST_STREAM');
+        const expected = ['PING 1', ...ids.map((id) => `RST_STREAM ${id} ${PROTOCOL_ERROR}`), 'PING 3'];
+        assert.deepEqual(answers.map((frame) => (frame.type === 'PING' ? `PING ${frame.id}` : `RST_STREAM ${frame.streamId} ${frame.status}`)), expected);
+        await expectServes(peer, 401);
+      } finally {
+        peer.close();
+      }
+    });
+
     it('a header name with upper-case letters gets RST_STREAM PROTOCOL_ERROR, and the compression contexts stay in step', async () => {
       const peer = await RawSpdyPeer.connect(server.port, alpn);
       try {
