@@ -8,7 +8,7 @@
 // docs/spdy-protocol.md §2, §3, §12 and §17.
 
 import { FLAG_FIN, FLAG_SETTINGS_CLEAR_SETTINGS, FLAG_UNIDIRECTIONAL, FRAME_HEADER_BYTES, FrameType, RstStatus } from './constants.ts';
-import type { ControlFrame, FrameSink, SettingsEntry } from './frames.ts';
+import type { ControlFrame, FrameSink, RstStreamFrame, SettingsEntry, SynStreamFrame } from './frames.ts';
 import { SpdySessionError, SpdyStreamError } from './protocol-error.ts';
 import type { SpdyVersion } from './versions.ts';
 
@@ -48,6 +48,22 @@ export class FrameDecoder {
   /** A control payload that arrived split across chunks. */
   private payload: Buffer | null = null;
   private payloadFill = 0;
+  /**
+   * The one SYN_STREAM and the one RST_STREAM object every such frame is handed over in (the
+   * sink's only during onControlFrame, frames.ts): the two frames a flood of requests and
+   * resets is made of need no object each.
+   */
+  private readonly synStream: Mutable<SynStreamFrame> = {
+    type: FrameType.SYN_STREAM,
+    streamId: 0,
+    associatedStreamId: 0,
+    priority: 0,
+    slot: 0,
+    fin: false,
+    unidirectional: false,
+    headerBlock: EMPTY,
+  };
+  private readonly rstStream: Mutable<RstStreamFrame> = { type: FrameType.RST_STREAM, streamId: 0, status: 0 };
 
   constructor(version: SpdyVersion, sink: FrameSink, limits: FrameDecoderLimits) {
     this.version = version;
@@ -255,16 +271,15 @@ export class FrameDecoder {
       case FrameType.SYN_STREAM: {
         const streamId = p.readUInt32BE(at) & STREAM_ID_MASK;
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', 'SYN_STREAM on stream 0');
-        return {
-          type,
-          streamId,
-          associatedStreamId: p.readUInt32BE(at + 4) & STREAM_ID_MASK,
-          priority: p[at + 8] >> v.priorityShift,
-          slot: v.wire === 2 ? 0 : p[at + 9],
-          fin: (flags & FLAG_FIN) !== 0,
-          unidirectional: (flags & FLAG_UNIDIRECTIONAL) !== 0,
-          headerBlock: blockView(p, at + 10, end),
-        };
+        const frame = this.synStream;
+        frame.streamId = streamId;
+        frame.associatedStreamId = p.readUInt32BE(at + 4) & STREAM_ID_MASK;
+        frame.priority = p[at + 8] >> v.priorityShift;
+        frame.slot = v.wire === 2 ? 0 : p[at + 9];
+        frame.fin = (flags & FLAG_FIN) !== 0;
+        frame.unidirectional = (flags & FLAG_UNIDIRECTIONAL) !== 0;
+        frame.headerBlock = blockView(p, at + 10, end);
+        return frame;
       }
       case FrameType.SYN_REPLY:
       case FrameType.HEADERS: {
@@ -279,7 +294,10 @@ export class FrameDecoder {
         if (flags !== 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STATUS', `RST_STREAM with flags 0x${flags.toString(16)}`);
         if (streamId === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', 'RST_STREAM on stream 0');
         if (status === 0) return this.sessionError('SPRY_ERR_SPDY_BAD_STATUS', `RST_STREAM with status 0 on stream ${streamId}`);
-        return { type, streamId, status };
+        const frame = this.rstStream;
+        frame.streamId = streamId;
+        frame.status = status;
+        return frame;
       }
       case FrameType.SETTINGS: {
         const count = p.readUInt32BE(at);
@@ -328,6 +346,8 @@ export class FrameDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * A header block's bytes, `p` from `start` to `end`, as a plain Uint8Array over the same memory:

@@ -89,6 +89,7 @@ export type ControlFrame =
 
 /** What the decoder reports, in wire order. */
 export interface FrameSink {
+  /** A control frame; the object is the sink's only during the call (the decoder reuses it: copy what you keep). */
   onControlFrame(frame: ControlFrame): void;
   /**
    * A piece of a DATA frame's payload (a view into the socket's chunk: copy to keep it).

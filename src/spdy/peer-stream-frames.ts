@@ -32,6 +32,13 @@ export interface PeerStreamFrameParts {
   readonly budgets: AbuseBudgets;
 }
 
+function resetReason(id: number, status: number): SpryError {
+  return new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${id} (${rstStatusName(status)})`);
+}
+
+/** The reason handed to a reset stream that has no abort listener (SpdyStream.terminate reads it only for one). */
+const UNHEARD = (): SpryError => new SpryError('SPRY_ERR_SPDY_STREAM_RESET', 'the peer reset the stream');
+
 export class PeerStreamFrames {
   private readonly parts: PeerStreamFrameParts;
 
@@ -43,12 +50,12 @@ export class PeerStreamFrames {
   rstStream(id: number, status: number): SpdyProtocolError | undefined {
     const { registry, budgets, pushes } = this.parts;
     const stream = registry.get(id);
-    const reason = (): SpryError => new SpryError('SPRY_ERR_SPDY_STREAM_RESET', `the peer reset stream ${id} (${rstStatusName(status)})`);
     if (stream !== undefined) {
       // Work the peer asked for and threw away before it was done: the rapid-reset budget.
       const wasted = stream.isServerStream && !stream.localFin;
       this.forget(stream);
-      stream.terminate(reason);
+      // (Without a listener nothing reads the reason: a rapid reset's streams never reached the app.)
+      stream.terminate(stream.onAbort === null ? UNHEARD : resetReason(id, status));
       const verdict = wasted ? budgets.peerReset() : undefined;
       if (verdict !== undefined) return verdict;
     } else if (!registry.wasKnown(id)) {
@@ -56,9 +63,10 @@ export class PeerStreamFrames {
     }
     // Cancelling a request cancels the pushes that came with it, even once its own response
     // has ended (SPDY/3 §3.3.2).
-    for (const push of pushes.pushesOf(id)) {
-      this.forget(push);
-      push.terminate(reason);
+    const pushed = pushes.pushesOf(id);
+    for (let i = 0; i < pushed.length; i++) {
+      this.forget(pushed[i]);
+      pushed[i].terminate(resetReason(id, status));
     }
     return undefined;
   }

@@ -61,7 +61,7 @@ export class SpdyServerSession extends SpdySession {
     }
     const stream = new SpdyStream(this, id, frame.priority, this.flow.peerInitialWindow, this.flow.localInitialWindow, true);
     stream.declaredBodyBytes = declared;
-    this.registry.add(stream);
+    this.registry.addOpened(stream);
     stream.requestHeaders = headers;
     stream.requestHasBody = !frame.fin;
     if (frame.fin) stream.receiveFin();

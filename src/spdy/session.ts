@@ -104,6 +104,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
 
   /** The open streams by id. */
   get streams(): ReadonlyMap<number, SpdyStream> {
+    this.registry.settle(); // with those the read being decoded opened
     return this.registry.streams;
   }
 
@@ -170,6 +171,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
     this.activeSinceSweep = true;
     this.socket.cork();
     this.decoder.push(chunk);
+    this.registry.settle();
     if (this.opened.length > 0) this.dispatchOpened();
     this.socket.uncork();
   }
@@ -258,6 +260,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
   }
 
   private onSettings(frame: SettingsFrame): void {
+    this.registry.settle(); // the streams this read opened take the new windows too
     const outcome = applyPeerSettings(frame, this.flow, this.registry.streams, this.pushes);
     if (outcome instanceof SpdySessionError) return this.fail(outcome);
     for (const error of outcome.streamErrors) this.streamError(error);
@@ -275,6 +278,7 @@ export abstract class SpdySession extends EventEmitter<SpdySessionEvents> implem
   private onGoaway(frame: GoawayFrame): void {
     this.life.goawayReceived = true;
     // Our streams above last-good were never seen by the peer: they may be retried elsewhere.
+    this.registry.settle();
     for (const stream of [...this.registry.streams.values()]) {
       if (!stream.isServerStream && stream.id > frame.lastGoodStreamId) {
         this.forget(stream);

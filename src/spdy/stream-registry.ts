@@ -13,7 +13,14 @@ import type { SpdyStream } from './stream.ts';
 const RECENTLY_RESET_MEMORY = 64;
 
 export class StreamRegistry {
+  /** The open streams, but for those the read being decoded opened (`pending`) until settle(). */
   readonly streams = new Map<number, SpdyStream>();
+  /**
+   * Request streams the read being decoded opened, by ascending id: they join `streams` once
+   * the whole read is (settle()), so that one the same read resets (rapid reset) never enters
+   * the Map (a set and a delete per stream, and the Map's rehashing of deleted entries).
+   */
+  private readonly pending: SpdyStream[] = [];
   /** Highest stream id the peer opened (GOAWAY's last-good-stream-id). */
   lastPeerStreamId = 0;
   /** Open streams the peer opened (requests, server side). */
@@ -30,11 +37,34 @@ export class StreamRegistry {
   }
 
   get size(): number {
-    return this.streams.size;
+    return this.streams.size + this.pending.length;
   }
 
   get(id: number): SpdyStream | undefined {
-    return this.streams.get(id);
+    return this.streams.get(id) ?? (this.pending.length === 0 ? undefined : this.pendingAt(id, false));
+  }
+
+  /** The pending stream `id` (from the newest: a reset names the stream just opened), removed if `take`. */
+  private pendingAt(id: number, take: boolean): SpdyStream | undefined {
+    const pending = this.pending;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const stream = pending[i];
+      if (stream.id === id) {
+        // (pop() for the newest, the usual case: splice() makes an array of what it removes.)
+        if (take && i === pending.length - 1) pending.pop();
+        else if (take) pending.splice(i, 1);
+        return stream;
+      }
+      if (stream.id < id) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The streams the read opened join the others (at the end of every read, and before anything looks at them all). */
+  settle(): void {
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) this.streams.set(pending[i].id, pending[i]);
+    pending.length = 0;
   }
 
   /** The id for a stream we open, or undefined once the 31-bit ids are used up. */
@@ -54,7 +84,7 @@ export class StreamRegistry {
     const id = frame.streamId;
     if (id % 2 === 0) return new SpdyStreamError('SPRY_ERR_SPDY_BAD_STREAM_ID', id, RstStatus.PROTOCOL_ERROR, `client SYN_STREAM with even id ${id}`);
     if (id <= this.lastPeerStreamId) {
-      if (this.streams.has(id)) return new SpdyStreamError('SPRY_ERR_SPDY_BAD_STREAM_ID', id, RstStatus.PROTOCOL_ERROR, `SYN_STREAM reuses open stream id ${id}`);
+      if (this.get(id) !== undefined) return new SpdyStreamError('SPRY_ERR_SPDY_BAD_STREAM_ID', id, RstStatus.PROTOCOL_ERROR, `SYN_STREAM reuses open stream id ${id}`);
       return new SpdySessionError('SPRY_ERR_SPDY_BAD_STREAM_ID', `SYN_STREAM id ${id} is not above the last one, ${this.lastPeerStreamId}`);
     }
     this.lastPeerStreamId = id;
@@ -85,9 +115,15 @@ export class StreamRegistry {
     if (stream.isServerStream) this.peerStreamCount++;
   }
 
+  /** add() for a request stream a peer's SYN_STREAM opened in the read being decoded (its id above every other). */
+  addOpened(stream: SpdyStream): void {
+    this.pending.push(stream);
+    this.peerStreamCount++;
+  }
+
   /** Forgets `stream`; false if it was not here. */
   remove(stream: SpdyStream): boolean {
-    if (!this.streams.delete(stream.id)) return false;
+    if (!this.streams.delete(stream.id) && (this.pending.length === 0 || this.pendingAt(stream.id, true) === undefined)) return false;
     if (stream.isServerStream) this.peerStreamCount--;
     return true;
   }
@@ -105,6 +141,7 @@ export class StreamRegistry {
 
   /** Empties the registry, returning what was open. */
   clear(): SpdyStream[] {
+    this.settle();
     const streams = [...this.streams.values()];
     this.streams.clear();
     this.peerStreamCount = 0;

@@ -2,6 +2,7 @@
 // the connection — its other streams, its compression contexts, its windows — carries on.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { testApp } from '../../examples/testapp.ts';
@@ -13,6 +14,7 @@ const INVALID_STREAM = 2;
 const REFUSED_STREAM = 3;
 const FLOW_CONTROL_ERROR = 7;
 const STREAM_ALREADY_CLOSED = 9;
+const CANCEL = 5;
 
 const STREAM_WINDOW_BYTES = 65_536;
 
@@ -142,6 +144,45 @@ for (const alpn of ['spdy/2', 'spdy/3', 'spdy/3.1'] as const) {
         assert.deepEqual(peer.framesOf('SYN_REPLY', 1), []);
         // The next block only inflates if the server inflated the refused one (docs/spdy-protocol.md §5).
         await expectServes(peer, 3);
+      } finally {
+        peer.close();
+      }
+    });
+
+    // A read's new streams join the registry only once the read is decoded (stream-registry.ts):
+    // frames later in the same read must find them all the same.
+    it('a request whose SYN_STREAM, DATA and WINDOW_UPDATE come in one read is served, and a second SYN_STREAM for its id in that read gets RST_STREAM PROTOCOL_ERROR', async () => {
+      const peer = await RawSpdyPeer.connect(server.port, alpn);
+      try {
+        const body = Buffer.alloc(1000, 7);
+        const sha256 = createHash('sha256').update(body).digest('hex');
+        const upload = peer.request(1, '/upload?format=json', { method: 'POST', extra: ['content-length', '1000'], fin: false });
+        peer.write(Buffer.concat([upload, peer.windowUpdate(1, 1000), peer.request(1, '/'), peer.data(1, body, true)]));
+        await expectRst(peer, 1, PROTOCOL_ERROR);
+        await expectServes(peer, 3);
+        assert.deepEqual(peer.framesOf('SYN_REPLY', 1), [], 'stream 1 was reset with its second SYN_STREAM');
+        peer.write(Buffer.concat([peer.request(5, '/upload?format=json', { method: 'POST', extra: ['content-length', '1000'], fin: false }), peer.windowUpdate(5, 1000), peer.data(5, body, true)]));
+        const response = await peer.response(5);
+        assert.equal(response.status, 200);
+        assert.deepEqual(JSON.parse(response.body.toString()), { bytes: 1000, sha256 });
+        assert.deepEqual(peer.framesOf('RST_STREAM', 5), []);
+      } finally {
+        peer.close();
+      }
+    });
+
+    it('a stream reset in the read that opened it no longer counts against MAX_CONCURRENT_STREAMS, even within that read', async () => {
+      const peer = await RawSpdyPeer.connect(limited.port, alpn);
+      try {
+        await peer.nextOfType('SETTINGS');
+        // The limit is 2: 1 is reset at once, so 3 and 5 are the two open ones and only 7 is refused.
+        peer.write(Buffer.concat([peer.request(1, '/slow?ms=300'), peer.rst(1, CANCEL), peer.request(3, '/slow?ms=300'), peer.request(5, '/slow?ms=300'), peer.request(7, '/slow?ms=300')]));
+        await expectRst(peer, 7, REFUSED_STREAM);
+        const [three, five] = await Promise.all([peer.response(3), peer.response(5)]);
+        assert.equal(three.body.toString(), 'slow done\n');
+        assert.equal(five.body.toString(), 'slow done\n');
+        assert.deepEqual(peer.framesOf('SYN_REPLY', 1), []);
+        assert.deepEqual(peer.framesOf('RST_STREAM').map((frame) => frame.streamId), [7]);
       } finally {
         peer.close();
       }
