@@ -97,9 +97,11 @@ const rounds = Array.from({ length: ROUNDS }, batches);
 
 const cpus: number[] = [];
 const garbage: number[] = [];
+let firstCpu = NaN;
 for (let i = 0; i < ROUNDS; i++) {
   const result = await round(rounds[i]);
   if (i === 0) {
+    firstCpu = result.cpuMicros;
     if (heapProfileFile !== undefined) await inspector!.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     if (cpuProfileFile !== undefined) {
       await inspector!.post('Profiler.setSamplingInterval', { interval: 100 });
@@ -117,6 +119,6 @@ if (heapProfileFile !== undefined) writeFileSync(heapProfileFile, JSON.stringify
 if (cpuProfileFile !== undefined) writeFileSync(cpuProfileFile, JSON.stringify((await inspector!.post('Profiler.stop')).profile));
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 process.stdout.write(
-  `${attack} ${alpn}: ${median(cpus).toFixed(2)} µs CPU per ${attack === 'bad-targets' ? 'bad stream' : 'reset pair'} (median of ${cpus.length} rounds of ${FRAMES}: ${cpus.map((c) => c.toFixed(2)).join(', ')}); ` +
+  `${attack} ${alpn}: ${median(cpus).toFixed(2)} µs CPU per ${attack === 'bad-targets' ? 'bad stream' : 'reset pair'} (the first round, compiling: ${firstCpu.toFixed(2)}; median of ${cpus.length} rounds of ${FRAMES}: ${cpus.map((c) => c.toFixed(2)).join(', ')}); ` +
     `${garbage.length === 0 ? 'no round without a GC (raise --max-semi-space-size)' : `${median(garbage).toFixed(0)} B allocated each (${garbage.length} rounds without a GC)`}\n`,
 );
