@@ -62,7 +62,9 @@ function certificateDer(publicKey: KeyObject, privateKey: KeyObject, now: Date):
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const notAfter = new Date(now.getTime() + VALID_DAYS * DAY_MS);
   const serial = randomBytes(SERIAL_BYTES);
-  serial[0] &= 0x7f; // positive, at most 20 octets (RFC 5280 §4.1.2.2)
+  // Positive, at most 20 octets (RFC 5280 §4.1.2.2); the second bit set so DER's minimal form never drops
+  // a leading zero octet and every serial is the same length.
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const tbs = sequence(
     explicit(0, smallInteger(2)), // v3
     unsignedInteger(serial),
