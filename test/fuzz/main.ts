@@ -1,5 +1,7 @@
 // The long fuzz run: `npm run fuzz -- --frames 1000000 --seed 7 [--versions spdy/2,spdy/3] [--concurrency 8]`.
-// Prints progress and a JSON report; exits 1 if it found a crash, hang or stack trace.
+// Prints progress and a JSON report; exits 1 if it found a crash, hang or stack trace. A finding
+// names its seed and frames; `--skip-frames N` replays the same seed from the round holding frame N
+// (earlier rounds are generated, not sent).
 
 import { parseArgs } from 'node:util';
 import type { SpdyAlpn } from '../../src/spdy/versions.ts';
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     versions: { type: 'string', default: ALL.join(',') },
     concurrency: { type: 'string', default: '8' },
+    'skip-frames': { type: 'string', default: '0' },
   },
 });
 const number = (name: string, text: string): number => {
@@ -34,6 +37,7 @@ const report = await runFuzz({
   framesPerVersion: number('frames', values.frames),
   seed: number('seed', values.seed),
   concurrency: number('concurrency', values.concurrency),
+  skipFrames: Number(values['skip-frames']),
   progress: (line) => process.stderr.write(`fuzz: ${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
