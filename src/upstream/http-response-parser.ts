@@ -5,8 +5,8 @@
 //
 // The head is forwarded to clients on every front end, so it is held to what llhttp accepts of a
 // request: a header name is a token (no obs-fold, no space before the colon), a value holds no
-// CR, LF or NUL (node:http refuses to send such a value and cut the client's connection;
-// node:http2 and SPDY sent it on). Transfer-Encoding overrides Content-Length (RFC 9112 §6.3),
+// CR, LF, NUL or other control character (node:http refuses to send such a value and cut the
+// client's connection; node:http2 and SPDY sent it on), and the status is 100-599. Transfer-Encoding overrides Content-Length (RFC 9112 §6.3),
 // which is then not forwarded: a client would read the body by a length it does not have.
 
 import { SpryError } from '../errors.ts';
@@ -166,6 +166,10 @@ export class HttpResponseParser {
     const match = /^HTTP\/(\d(?:\.\d)?) (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: ()(\d{3})/.exec(lines[0]);
     if (match === null) throw bad(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`);
     const status = Number(match[2]);
+    // Outside 100-599 a status is invalid (RFC 9110 §15), and node:http refuses to send one below
+    // 100: it threw at the response's end, after the forwarder had marked it finished, and the
+    // client waited forever.
+    if (status < 100 || status > 599) throw bad(`status ${match[2]} is not one HTTP defines (RFC 9110 §15)`);
     let connection = '';
     if (lines.length - 1 > MAX_HEADER_COUNT) throw bad(`more than ${MAX_HEADER_COUNT} response headers`);
     let headers: FlatHeaders = [];
@@ -230,14 +234,19 @@ export class HttpResponseParser {
 
 /** A header name as llhttp reads one (RFC 9112 §5.1): a token, so no obs-fold and no space before the colon. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** NUL, or CR or LF anywhere but together ending a line (RFC 9110 §5.5): one scan of the whole head. */
-const FORBIDDEN_IN_HEAD = /\0|\r(?!\n)|(?<!\r)\n/;
+/**
+ * NUL, or CR or LF anywhere but together ending a line (RFC 9110 §5.5), or another control
+ * character but HTAB, or DEL (which node:http refuses to send as well: ERR_INVALID_CHAR, the
+ * client's connection cut): one scan of the whole head.
+ */
+const FORBIDDEN_IN_HEAD = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 
 /** Which forbidden byte a head FORBIDDEN_IN_HEAD matched holds, for the message. */
 function forbiddenByteOf(head: string): string {
   const at = FORBIDDEN_IN_HEAD.exec(head)!;
   const line = head.slice(head.lastIndexOf('\r\n', at.index) + 2, at.index);
-  return `a header line holds ${at[0] === '\0' ? 'NUL' : at[0] === '\r' ? 'a bare CR' : 'a bare LF'} after ${JSON.stringify(line.slice(0, 60))} (RFC 9110 §5.5)`;
+  const byte = at[0] === '\0' ? 'NUL' : at[0] === '\r' ? 'a bare CR' : at[0] === '\n' ? 'a bare LF' : `the control character 0x${at[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return `a header line holds ${byte} after ${JSON.stringify(line.slice(0, 60))} (RFC 9110 §5.5)`;
 }
 
 function withoutContentLength(headers: FlatHeaders): FlatHeaders {
