@@ -11,6 +11,7 @@ import { SPDY_VERSIONS, type SpdyAlpn } from '../../src/spdy/versions.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
 import { TEST_APP_ARGS } from '../helpers/spry-process.ts';
 import { FrameGenerator, type ConnectionPlan } from './frame-generator.ts';
+import { writeChunks } from './wire.ts';
 import { SpryUnderFuzz, type Findings, type MemoryKiB } from './spry-under-fuzz.ts';
 
 /** Frames per fuzz connection, at most. */
@@ -124,13 +125,7 @@ function fuzzConnection(port: number, alpn: SpdyAlpn, plan: ConnectionPlan): Pro
       if (timer !== undefined && tail.includes(echo)) settle('answered');
     });
     socket.once('secureConnect', async () => {
-      for (const [i, chunk] of plan.chunks.entries()) {
-        if (socket.destroyed) return;
-        socket.write(chunk);
-        // Let some pieces arrive on their own, so the server reads them at these split points.
-        if (i % plan.pauseEvery === plan.pauseEvery - 1) await new Promise((next) => setImmediate(next));
-      }
-      if (socket.destroyed) return;
+      if (!(await writeChunks(socket, plan.chunks, plan.pauseEvery))) return;
       socket.write(echo);
       timer = setTimeout(() => settle('silent'), PING_WAIT_MS);
     });

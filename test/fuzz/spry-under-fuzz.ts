@@ -25,11 +25,13 @@ export interface Findings {
   readonly hangs: string[];
   readonly stackTraces: string[];
   readonly unexpectedStderr: string[];
+  /** Answers that are not HTTP, or that carry another request's bytes. */
+  readonly wrongAnswers: string[];
 }
 
 export class SpryUnderFuzz {
   readonly spry: SpryProcess;
-  readonly findings: Findings = { crashes: [], hangs: [], stackTraces: [], unexpectedStderr: [] };
+  readonly findings: Findings = { crashes: [], hangs: [], stackTraces: [], unexpectedStderr: [], wrongAnswers: [] };
   private stopping = false;
   private exitedAt: string | undefined;
   /** Where the last round's place string was, for an exit between rounds. */
@@ -37,18 +39,22 @@ export class SpryUnderFuzz {
   private stderrRead = 0;
   peakRssKiB = 0;
 
-  private constructor(spry: SpryProcess) {
+  private readonly expected: readonly RegExp[];
+
+  private constructor(spry: SpryProcess, expected: readonly RegExp[]) {
     this.spry = spry;
+    this.expected = [...EXPECTED_STDERR, ...expected];
     spry.child.once('exit', (code, signal) => {
       this.exitedAt = this.place;
       if (!this.stopping) this.findings.crashes.push(`spry exited (status ${code}, signal ${signal}) ${this.place}`);
     });
   }
 
-  static async start(args: readonly string[], options: StartSpryOptions = {}): Promise<SpryUnderFuzz> {
+  /** `expected`: lines the target prints by design (a forwarder's one line per failed backend). */
+  static async start(args: readonly string[], expected: readonly RegExp[] = [], options: StartSpryOptions = {}): Promise<SpryUnderFuzz> {
     const preload = process.env.FUZZ_PRELOAD ? ` --require ${process.env.FUZZ_PRELOAD}` : '';
     const spry = await startSpry([...args, '--disable-logging'], { ...options, env: { ...process.env, NODE_OPTIONS: `--expose-gc --require ${GC_ON_SIGNAL}${preload}` } });
-    return new SpryUnderFuzz(spry);
+    return new SpryUnderFuzz(spry, expected);
   }
 
   get exited(): boolean {
@@ -68,7 +74,7 @@ export class SpryUnderFuzz {
     const lines = text.slice(this.stderrRead, end).split('\n');
     this.stderrRead = end;
     for (const line of lines) {
-      if (line === '' || EXPECTED_STDERR.some((pattern) => pattern.test(line))) continue;
+      if (line === '' || this.expected.some((pattern) => pattern.test(line))) continue;
       this.findings.unexpectedStderr.push(`${place}: ${line}`);
       if (/^\s+at |Error\b|\bTrace\b/.test(line)) this.findings.stackTraces.push(`${place}: ${line}`);
     }
@@ -76,6 +82,16 @@ export class SpryUnderFuzz {
 
   hang(place: string, what: string): void {
     this.findings.hangs.push(`${place}: ${what}`);
+  }
+
+  wrongAnswer(place: string, what: string): void {
+    this.findings.wrongAnswers.push(`${place}: ${what}`);
+  }
+
+  /** Any crash, hang, stack trace or wrong answer. */
+  get failed(): boolean {
+    const { crashes, hangs, stackTraces, wrongAnswers } = this.findings;
+    return crashes.length + hangs.length + stackTraces.length + wrongAnswers.length > 0;
   }
 
   rssKiB(): number {
