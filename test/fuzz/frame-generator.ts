@@ -28,7 +28,7 @@ import { badPairs, blockBomb, structuralDamage } from './header-faults.ts';
 import { upload } from './uploads.ts';
 
 /** Paths the test app answers without throwing, and targets spry must refuse. */
-const PATHS = ['/', '/bytes?n=64', '/bytes?n=70000', '/headers.json', '/environ.json', '/status/204', '/status/404', '/slow?ms=5', '/nope', '/upload'];
+const PATHS = ['/', '/bytes?n=64', '/bytes?n=70000', '/headers.json', '/environ.json', '/status/204', '/status/404', '/slow?ms=5', '/nope', '/upload', '//', '//x/headers.json'];
 const BAD_TARGETS = ['http://x', 'x', '/a b', '/a\x7fb', '/a\xffb', '*', '', '/a\r\nb'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE', 'get', 'G T', ''];
 /** Frames a session must live through (some are stream errors), and those that may end it. */

@@ -9,7 +9,7 @@
 import { encodeUwsgiRequest, MAX_VARS_BYTES, UWSGI_HEADER_BYTES } from '../../src/uwsgi/packet.ts';
 import { Dice } from './dice.ts';
 
-const TARGETS = ['/', '/bytes?n=10', '/bytes?n=70000', '/headers.json', '/environ.json', '/status/204', '/status/404', '/upload?format=json', '/slow?ms=5', '/nope'];
+const TARGETS = ['/', '/bytes?n=10', '/bytes?n=70000', '/headers.json', '/environ.json', '/status/204', '/status/404', '/upload?format=json', '/slow?ms=5', '/nope', '//', '//x/headers.json'];
 const BAD_TARGETS = ['http://x/', 'x', '/a b', '/a\x7fb', '/a\xffb', '*', '/a\r\nb', '/\0'];
 const METHODS = ['GET', 'GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'get', 'G T', '', 'CONNECT', 'X\r\n'];
 const LENGTHS = ['0', '10', '100', '70000', 'x', '-1', '1e3', ' 10', '', '0x10', 'Infinity', 'NaN', '99999999999999999999', '10,10'];
