@@ -13,7 +13,7 @@ import { SpryUnderFuzz } from './spry-under-fuzz.ts';
 import { tally } from './wire.ts';
 
 /** spry's --http-timeout: a silent backend gets a 504 after it. */
-const BACKEND_TIMEOUT_S = 1;
+const BACKEND_TIMEOUT_S = 2;
 /** Past this, an unanswered request is a hang. */
 const ANSWER_MS = BACKEND_TIMEOUT_S * 1000 * 2 + 3000;
 const STATUS_LINE = /^HTTP\/1\.1 [1-5]\d\d /;
@@ -24,7 +24,8 @@ const MARKER = /case-(\d+);/g;
  */
 const BACKEND_FAILED = /^spry: backend \S+: (SPRY_ERR_[A-Z_]+|E[A-Z]+) \(on /;
 
-export async function runBackendFuzz(protocol: BackendProtocol, options: CaseRunOptions, statuses: Record<string, number> = {}): Promise<CaseReport & { statuses: Record<string, number> }> {
+export async function runBackendFuzz(protocol: BackendProtocol, options: CaseRunOptions, statuses: Record<string, number> = {}): Promise<CaseReport & { statuses: Record<string, number>; probeRetries: number }> {
+  let probeRetries = 0;
   const backend = await startHostileBackend(protocol, options.seed);
   let target: SpryUnderFuzz | undefined;
   try {
@@ -51,12 +52,18 @@ export async function runBackendFuzz(protocol: BackendProtocol, options: CaseRun
         return answer.text.length > 0 ? 'answered' : answer.how;
       },
       probe: async (round) => {
-        const answer = await request(port, 'GET', `/probe/${round}`, undefined);
-        const expected = `probe-${round}`;
-        return answer.text.startsWith('HTTP/1.1 200 ') && answer.text.endsWith(`\r\n\r\n${expected}`) ? undefined : `got ${JSON.stringify(answer.text.slice(0, 200))} (${answer.how})`;
+        const expected = `\r\n\r\nprobe-${round}`;
+        let answer = await request(port, 'GET', `/probe/${round}`, undefined);
+        if (answer.text.startsWith('HTTP/1.1 504 ')) {
+          // Once seen in 5,000 cases at a load average of ~20 on 2 cores, and not when that round
+          // was replayed: a backend starved of CPU for the timeout. Asked once more, and counted.
+          probeRetries++;
+          answer = await request(port, 'GET', `/probe/${round}`, undefined);
+        }
+        return answer.text.startsWith('HTTP/1.1 200 ') && answer.text.endsWith(expected) ? undefined : `got ${JSON.stringify(answer.text.slice(0, 200))} (${answer.how})`;
       },
     };
-    return { ...(await runCases(spry, cases, options)), statuses };
+    return { ...(await runCases(spry, cases, options)), statuses, probeRetries };
   } finally {
     await target?.stop();
     await backend.close();
