@@ -30,7 +30,10 @@ const MAX_SLOW_MS = 60_000;
 
 /** Answers one request. Throws synchronously on GET /error, on purpose. */
 export function testApp(req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // An origin-form target goes after the origin: as a reference relative to it, `//x/a` would
+  // name the host x (and `//` no URL at all).
+  const target = req.url ?? '/';
+  const url = new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
 

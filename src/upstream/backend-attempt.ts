@@ -12,6 +12,7 @@
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import type { ConnectionEvents } from '../internals/stream-handles.ts';
+import { HOP_BY_HOP } from './backend-requests.ts';
 import type { BackendNode } from './balancer.ts';
 import { HttpResponseParser, type ResponseSink } from './http-response-parser.ts';
 
@@ -104,9 +105,14 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
 
   // ── the parser's events ──────────────────────────────────────────────────
 
+  /** The head goes on without this hop's headers, over HTTP or uwsgi alike (a Trailer or an Upgrade made node:http throw mid-response). */
   head(status: number, headers: FlatHeaders): void {
     clearTimeout(this.headDeadline);
-    this.owner.respond(status, headers);
+    const forwarded: FlatHeaders = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      if (!HOP_BY_HOP.has(headers[i])) forwarded.push(headers[i], headers[i + 1]);
+    }
+    this.owner.respond(status, forwarded);
   }
 
   body(chunk: Buffer): void {

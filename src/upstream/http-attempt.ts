@@ -12,10 +12,9 @@
 // (owner.retryFresh), and the node is not blamed. Parsing, timing and what each failure was are
 // backend-attempt.ts's.
 
-import type { FlatHeaders } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import { BackendAttempt, type AttemptOwner } from './backend-attempt.ts';
-import { HOP_BY_HOP, httpBackendHead } from './backend-requests.ts';
+import { httpBackendHead } from './backend-requests.ts';
 import type { BackendNode } from './balancer.ts';
 import type { HttpBackendPool, PooledConnection } from './http-backend-pool.ts';
 
@@ -69,16 +68,6 @@ export class HttpAttempt extends BackendAttempt<HttpAttemptOwner> {
 
   drained(): void {
     this.owner.exchange.resumeBody();
-  }
-
-  // ── the parser's events ──────────────────────────────────────────────────
-
-  override head(status: number, headers: FlatHeaders): void {
-    const forwarded: FlatHeaders = [];
-    for (let i = 0; i < headers.length; i += 2) {
-      if (!HOP_BY_HOP.has(headers[i])) forwarded.push(headers[i], headers[i + 1]);
-    }
-    super.head(status, forwarded);
   }
 
   // ── endings ──────────────────────────────────────────────────────────────

@@ -5,8 +5,8 @@
 //
 // The head is forwarded to clients on every front end, so it is held to what llhttp accepts of a
 // request: a header name is a token (no obs-fold, no space before the colon), a value holds no
-// CR, LF or NUL (node:http refuses to send such a value and cut the client's connection;
-// node:http2 and SPDY sent it on). Transfer-Encoding overrides Content-Length (RFC 9112 §6.3),
+// CR, LF, NUL or other control character (node:http refuses to send such a value and cut the
+// client's connection; node:http2 and SPDY sent it on), and the status is 100-599. Transfer-Encoding overrides Content-Length (RFC 9112 §6.3),
 // which is then not forwarded: a client would read the body by a length it does not have.
 
 import { SpryError } from '../errors.ts';
@@ -161,11 +161,17 @@ export class HttpResponseParser {
 
   private readHead(text: string): typeof SWITCHED | undefined {
     if (FORBIDDEN_IN_HEAD.test(text)) throw bad(forbiddenByteOf(text));
+    const control = controlCharAt(text);
+    if (control >= 0) throw bad(`the response head holds the control character 0x${text.charCodeAt(control).toString(16).padStart(2, '0')} (RFC 9110 §5.5)`);
     const lines = text.split('\r\n');
     // uWSGI echoes SERVER_PROTOCOL: HTTP/2.0 for h2 requests; only the status matters here.
     const match = /^HTTP\/(\d(?:\.\d)?) (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: ()(\d{3})/.exec(lines[0]);
     if (match === null) throw bad(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`);
     const status = Number(match[2]);
+    // Outside 100-599 a status is invalid (RFC 9110 §15), and node:http refuses to send one below
+    // 100: it threw at the response's end, after the forwarder had marked it finished, and the
+    // client waited forever.
+    if (status < 100 || status > 599) throw bad(`status ${match[2]} is not one HTTP defines (RFC 9110 §15)`);
     let connection = '';
     if (lines.length - 1 > MAX_HEADER_COUNT) throw bad(`more than ${MAX_HEADER_COUNT} response headers`);
     let headers: FlatHeaders = [];
@@ -238,6 +244,19 @@ function forbiddenByteOf(head: string): string {
   const at = FORBIDDEN_IN_HEAD.exec(head)!;
   const line = head.slice(head.lastIndexOf('\r\n', at.index) + 2, at.index);
   return `a header line holds ${at[0] === '\0' ? 'NUL' : at[0] === '\r' ? 'a bare CR' : 'a bare LF'} after ${JSON.stringify(line.slice(0, 60))} (RFC 9110 §5.5)`;
+}
+
+/**
+ * Where the head holds another control character (but HTAB; CR and LF are FORBIDDEN_IN_HEAD's),
+ * or DEL, or -1: node:http refuses to send those too (ERR_INVALID_CHAR, the client's connection
+ * cut). A loop: a character class in the regular expression above made its scan several times slower.
+ */
+function controlCharAt(head: string): number {
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f) return i;
+  }
+  return -1;
 }
 
 function withoutContentLength(headers: FlatHeaders): FlatHeaders {

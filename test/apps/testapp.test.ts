@@ -207,6 +207,22 @@ describe('testApp', () => {
     clearTimeout(timer);
   });
 
+  it('a target beginning with // is a path, not a host: 404, never a throw (found by the uwsgi fuzzer)', async () => {
+    const before = thrown.length;
+    for (const path of ['//', '//x/headers.json']) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${base}/`, { path }, (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.once('error', reject);
+        req.end();
+      });
+      assert.equal(status, 404, path);
+    }
+    assert.equal(thrown.length, before);
+  });
+
   it('anything else is 404; a GET route with another method is 405', async () => {
     const missing = await fetch(`${base}/nope`);
     assert.equal(missing.status, 404);

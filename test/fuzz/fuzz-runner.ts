@@ -1,19 +1,19 @@
-// Runs the fuzzer against a real spry process over real TLS sockets: for each SPDY version,
+// Runs the SPDY fuzzer against a real spry process over real TLS sockets: for each SPDY version,
 // connections carrying the generator's frames (several at once), then, after every round, a
 // well-formed request on a fresh connection that must be answered. Flags a crash (the process
-// exits), a hang (the probe is not answered), any stack trace or unexpected line on stderr, and
-// the server's resident memory (sampled each round; at the start and end after a full GC).
+// exits), a hang (the probe is not answered), any stack trace or unexpected line on stderr (each
+// with the seed and the frames of the round before it), and the server's resident memory
+// (sampled each round; at the start and end after a full GC).
 
 import { connect as tlsConnect } from 'node:tls';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { encodePing } from '../../src/spdy/frame-encoder.ts';
 import { SPDY_VERSIONS, type SpdyAlpn } from '../../src/spdy/versions.ts';
 import { RawSpdyPeer } from '../helpers/raw-spdy-peer.ts';
-import { startSpry, TEST_APP_ARGS, type SpryProcess } from '../helpers/spry-process.ts';
+import { TEST_APP_ARGS } from '../helpers/spry-process.ts';
 import { FrameGenerator, type ConnectionPlan } from './frame-generator.ts';
+import { writeChunks } from './wire.ts';
+import { SpryUnderFuzz, type Findings, type MemoryKiB } from './spry-under-fuzz.ts';
 
-const GC_ON_SIGNAL = fileURLToPath(new URL('../../bench/tools/gc-on-signal.cjs', import.meta.url));
 /** Frames per fuzz connection, at most. */
 const MAX_FRAMES_PER_CONNECTION = 400;
 /** How long a connection's closing PING may go unanswered (the session may be waiting for bytes). */
@@ -28,6 +28,8 @@ export interface FuzzOptions {
   readonly seed: number;
   /** Fuzz connections open at once. */
   readonly concurrency: number;
+  /** Rounds whose frames all come before this frame are generated but not sent (to replay a finding). */
+  readonly skipFrames?: number;
   readonly progress?: (line: string) => void;
 }
 
@@ -41,13 +43,9 @@ export interface VersionResult {
   readonly pingAnswered: number;
 }
 
-export interface FuzzReport {
+export interface FuzzReport extends Findings {
   readonly seed: number;
   readonly versions: VersionResult[];
-  readonly crashes: string[];
-  readonly hangs: string[];
-  readonly stackTraces: string[];
-  readonly unexpectedStderr: string[];
   readonly rssKiB: { readonly start: number; readonly peak: number; readonly end: number };
   /** process.memoryUsage() in KiB after a full GC, at the start and the end. */
   readonly memoryKiB: { readonly start: MemoryKiB; readonly end: MemoryKiB };
@@ -56,65 +54,51 @@ export interface FuzzReport {
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
-  const spry = await startSpry(['--https2', 'addr=127.0.0.1:0,spdy=1', ...TEST_APP_ARGS, '--http-timeout', '10', '--disable-logging'], {
-    env: { ...process.env, NODE_OPTIONS: `--expose-gc --require ${GC_ON_SIGNAL}${process.env.FUZZ_PRELOAD ? ` --require ${process.env.FUZZ_PRELOAD}` : ''}` },
-  });
-  const port = spry.listener('https').port;
-  const crashes: string[] = [];
-  const hangs: string[] = [];
-  let exited = false;
-  let stopping = false;
-  spry.child.once('exit', (code, signal) => {
-    exited = true;
-    if (!stopping) crashes.push(`spry exited (status ${code}, signal ${signal})`);
-  });
+  const target = await SpryUnderFuzz.start(['--https2', 'addr=127.0.0.1:0,spdy=1', ...TEST_APP_ARGS, '--http-timeout', '10']);
+  const port = target.spry.listener('https').port;
   const versions: VersionResult[] = [];
-  let peak = 0;
   try {
-    const start = await gcMemory(spry);
+    const start = await target.gcMemory();
     for (const [index, alpn] of options.versions.entries()) {
-      const generator = new FrameGenerator(SPDY_VERSIONS[alpn], (options.seed + index * 0x9e37_79b9) >>> 0);
+      const seed = (options.seed + index * 0x9e37_79b9) >>> 0;
+      const generator = new FrameGenerator(SPDY_VERSIONS[alpn], seed);
       const result = { alpn, frames: 0, connections: 0, closedByServer: 0, pingAnswered: 0 };
       let round = 0;
-      while (result.frames < options.framesPerVersion && !exited) {
+      while (result.frames < options.framesPerVersion && !target.exited) {
         const plans: ConnectionPlan[] = [];
         for (let i = 0; i < options.concurrency; i++) plans.push(generator.connection(MAX_FRAMES_PER_CONNECTION));
         const firstFrame = result.frames;
+        const frames = plans.reduce((sum, plan) => sum + plan.frames, 0);
+        result.frames += frames;
+        round++;
+        if (result.frames <= (options.skipFrames ?? 0)) continue;
+        const place = `${alpn} --seed ${options.seed} (generator seed ${seed}) round ${round - 1}, frames ${firstFrame}-${result.frames - 1}`;
         const outcomes = await Promise.all(plans.map((plan) => fuzzConnection(port, alpn, plan)));
-        for (const [i, outcome] of outcomes.entries()) {
-          result.frames += plans[i].frames;
+        for (const outcome of outcomes) {
           result.connections++;
           if (outcome === 'closed') result.closedByServer++;
           else if (outcome === 'answered') result.pingAnswered++;
         }
-        peak = Math.max(peak, rssKiB(spry));
-        if (exited) break;
+        target.roundDone(place);
+        if (target.exited) break;
         const probe = await probeAnswered(port, alpn);
-        if (probe !== undefined) hangs.push(`${alpn} seed ${options.seed} round ${round} (frames ${firstFrame}-${result.frames}): ${probe}`);
-        round++;
-        if (round % 50 === 0) options.progress?.(`${alpn}: ${result.frames} frames, ${result.connections} connections, RSS ${rssKiB(spry)} KiB`);
+        if (probe !== undefined) target.hang(place, probe);
+        if (round % 50 === 0) options.progress?.(`${alpn}: ${result.frames} frames, ${result.connections} connections, RSS ${target.rssKiB()} KiB`);
       }
       versions.push(result);
       options.progress?.(`${alpn}: done, ${result.frames} frames over ${result.connections} connections`);
     }
-    // Let the sessions' idle sweeps (every second) run before the last measure.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    const end = exited ? start : await gcMemory(spry);
-    const lines = stderrLines(spry);
+    const end = target.exited ? start : await target.settledMemory();
     return {
       seed: options.seed,
       versions,
-      crashes,
-      hangs,
-      stackTraces: lines.filter((line) => /^\s+at |Error\b|\bTrace\b/.test(line)),
-      unexpectedStderr: lines,
-      rssKiB: { start: start.rss, peak: Math.max(peak, start.rss, end.rss), end: end.rss },
+      ...target.findings,
+      rssKiB: { start: start.rss, peak: Math.max(target.peakRssKiB, start.rss, end.rss), end: end.rss },
       memoryKiB: { start, end },
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
   } finally {
-    stopping = true;
-    await spry.stop();
+    await target.stop();
   }
 }
 
@@ -141,13 +125,7 @@ function fuzzConnection(port: number, alpn: SpdyAlpn, plan: ConnectionPlan): Pro
       if (timer !== undefined && tail.includes(echo)) settle('answered');
     });
     socket.once('secureConnect', async () => {
-      for (const [i, chunk] of plan.chunks.entries()) {
-        if (socket.destroyed) return;
-        socket.write(chunk);
-        // Let some pieces arrive on their own, so the server reads them at these split points.
-        if (i % 8 === 7) await new Promise((next) => setImmediate(next));
-      }
-      if (socket.destroyed) return;
+      if (!(await writeChunks(socket, plan.chunks, plan.pauseEvery))) return;
       socket.write(echo);
       timer = setTimeout(() => settle('silent'), PING_WAIT_MS);
     });
@@ -167,45 +145,4 @@ async function probeAnswered(port: number, alpn: SpdyAlpn): Promise<string | und
   } finally {
     peer?.close();
   }
-}
-
-function rssKiB(spry: SpryProcess): number {
-  try {
-    const status = readFileSync(`/proc/${spry.child.pid}/status`, 'latin1');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** Resident memory after two full collections (gc-on-signal answers SIGUSR2 on stderr). */
-async function gcMemory(spry: SpryProcess): Promise<MemoryKiB> {
-  const before = spry.stderr().length;
-  spry.child.kill('SIGUSR2');
-  for (let waited = 0; waited < 5000; waited += 20) {
-    const match = /gc-on-signal (\{.*\})/.exec(spry.stderr().slice(before));
-    if (match !== null) {
-      const usage = JSON.parse(match[1]) as Record<keyof MemoryKiB, number>;
-      const kib = (n: number): number => Math.round(n / 1024);
-      return { rss: kib(usage.rss), heapUsed: kib(usage.heapUsed), heapTotal: kib(usage.heapTotal), external: kib(usage.external), arrayBuffers: kib(usage.arrayBuffers) };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { rss: rssKiB(spry), heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
-}
-
-export interface MemoryKiB {
-  readonly rss: number;
-  readonly heapUsed: number;
-  readonly heapTotal: number;
-  readonly external: number;
-  readonly arrayBuffers: number;
-}
-
-/** What spry printed besides its startup lines and the GC reports. */
-function stderrLines(spry: SpryProcess): string[] {
-  return spry
-    .stderr()
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('spry: serving ') && !line.startsWith('spry: no cert=/key= given') && !line.startsWith('gc-on-signal '));
 }

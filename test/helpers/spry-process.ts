@@ -13,16 +13,19 @@ const STOP_GRACE_MS = 5_000;
  * "spry: serving node-listener app ./examples/testapp.ts:testApp on https://127.0.0.1:PORT (h2, …)",
  * or from a master: "spry: serving ./examples/testapp.ts:testApp on https://… (h2, …) with 2 worker(s): …"
  */
-const SERVING_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)(?: with .*)?$/;
+const SERVING_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?|uwsgi):\/\/(\[[^\]]+\]|[^:/]+):(\d+) \(([^)]*)\)(?: with .*)?$/;
 /** The same for a unix socket: "… on http+unix:/run/app.sock (http/1.1, h2c)". */
-const SERVING_UNIX_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?)\+unix:(\S+) \(([^)]*)\)(?: with .*)?$/;
+const SERVING_UNIX_LINE = /^spry: serving (?:(\S+) app )?(.+?) on (https?|uwsgi)\+unix:(\S+) \(([^)]*)\)(?: with .*)?$/;
+
+/** `--https2`, `--http` and `--socket` listeners. */
+export type ListenerScheme = 'https' | 'http' | 'uwsgi';
 
 export interface SpryListenerInfo {
   /** How spry runs the app: `node-listener` or `fetch`; undefined when a master reports it. */
   readonly appStyle: string | undefined;
   /** The --module value, as spry echoes it. */
   readonly module: string;
-  readonly scheme: 'https' | 'http';
+  readonly scheme: ListenerScheme;
   readonly host: string;
   readonly port: number;
   /** As the startup line lists them, e.g. ['h2', 'spdy/3.1', 'spdy/3', 'spdy/2', 'http/1.1']. */
@@ -38,7 +41,7 @@ export interface SpryProcess {
   /** Every listener, in the order spry reported them (--https2 ones first, then --http). */
   readonly listeners: readonly SpryListenerInfo[];
   /** The first listener of that scheme; throws if there is none. */
-  listener(scheme: 'https' | 'http'): SpryListenerInfo;
+  listener(scheme: ListenerScheme): SpryListenerInfo;
   /** All stderr so far. */
   stderr(): string;
   /** SIGTERM, then SIGKILL after a grace period; resolves with the exit code (null if killed). */
@@ -65,7 +68,7 @@ export const TEST_APP_ARGS = ['--module', './examples/testapp.ts:testApp'] as co
  */
 export async function startSpry(args: readonly string[], options: StartSpryOptions = {}): Promise<SpryProcess> {
   const expected = options.listeners ?? countListenerOptions(args);
-  assert.ok(expected > 0, 'startSpry: args name no --https2 or --http listener');
+  assert.ok(expected > 0, 'startSpry: args name no --https2, --http or --socket listener');
   const [command, ...commandArgs] = options.command ?? [process.execPath, ...SPRY_NODE_ARGS];
   const child = spawn(command, [...commandArgs, ...args], {
     cwd: options.cwd ?? SPRY_ROOT,
@@ -139,16 +142,16 @@ export async function startSpry(args: readonly string[], options: StartSpryOptio
   };
 }
 
-/** `--https2 V`, `--https2=V`, `--http V`, `--http=V` each make one listener. */
+/** `--https2 V`, `--https2=V`, `--http V`, `--http=V`, `--socket V`, `--socket=V` each make one listener. */
 function countListenerOptions(args: readonly string[]): number {
-  return args.filter((arg) => /^--(https2|http)(=|$)/.test(arg)).length;
+  return args.filter((arg) => /^--(https2|http|socket)(=|$)/.test(arg)).length;
 }
 
 function parseServingLine(line: string): SpryListenerInfo | undefined {
   const unix = SERVING_UNIX_LINE.exec(line);
   if (unix !== null) {
     const [, appStyle, module, scheme, path, protocols] = unix;
-    return { appStyle, module, scheme: scheme as 'https' | 'http', host: '', port: 0, protocols: protocols.split(', '), origin: `${scheme}+unix:${path}`, path };
+    return { appStyle, module, scheme: scheme as ListenerScheme, host: '', port: 0, protocols: protocols.split(', '), origin: `${scheme}+unix:${path}`, path };
   }
   const match = SERVING_LINE.exec(line);
   if (match === null) return undefined;
@@ -156,7 +159,7 @@ function parseServingLine(line: string): SpryListenerInfo | undefined {
   return {
     appStyle,
     module,
-    scheme: scheme as 'https' | 'http',
+    scheme: scheme as ListenerScheme,
     host,
     port: Number(port),
     protocols: protocols.split(', '),

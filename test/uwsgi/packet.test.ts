@@ -302,6 +302,12 @@ describe('HttpResponseParser', () => {
     ['a header name that is not a token', 'HTTP/1.1 200 OK\r\nX A: b\r\n\r\n'],
     ['white space between a header name and its colon', 'HTTP/1.1 200 OK\r\nX-A : b\r\n\r\n'],
     ['a folded header line (obs-fold) that reads as a header of its own', 'HTTP/1.1 200 OK\r\nX-A: a\r\n Set-Cookie: b=1\r\n\r\n'],
+    // What node:http would throw on when the head is forwarded (found by the backend fuzzer),
+    // and what RFC 9110 §15 and §5.5 call invalid.
+    ['a status below 100', 'HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n'],
+    ['a status above 599', 'HTTP/1.1 999 High\r\nContent-Length: 0\r\n\r\n'],
+    ['a header value holding another control character', 'HTTP/1.1 200 OK\r\nx: a\x01b\r\nContent-Length: 0\r\n\r\n'],
+    ['a header value holding DEL', 'HTTP/1.1 200 OK\r\nx: a\x7fb\r\nContent-Length: 0\r\n\r\n'],
   ];
   for (const [what, response] of MALFORMED) {
     test(`refuses ${what} with SPRY_ERR_BACKEND_BAD_RESPONSE`, () => {
