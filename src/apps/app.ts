@@ -27,5 +27,11 @@ export interface UpgradeHandler {
    * An h2 extended CONNECT (RFC 8441) for `protocol`: `socket` is the stream, and the first
    * bytes written to it must be the app's HTTP/1.1 response head (101 to accept).
    */
-  serveTunnel(requestHead: RequestHead, protocol: string, socket: Duplex): void;
+  serveTunnel(requestHead: RequestHead, protocol: string, socket: Duplex & ByteCounts): void;
+}
+
+/** A socket's byte counts: net.Socket's, TLSSocket's (plaintext), the h2 tunnel's. */
+export interface ByteCounts {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
 }

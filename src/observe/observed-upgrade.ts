@@ -12,19 +12,12 @@
 // socket's own counters (bytesWritten, bytesRead), which the h2 tunnel keeps as net.Socket does.
 
 import type { Duplex } from 'node:stream';
-import type { UpgradeHandler } from '../apps/app.ts';
+import type { ByteCounts, UpgradeHandler } from '../apps/app.ts';
 import type { RequestHead } from '../exchange/exchange.ts';
 import { headerValue } from '../exchange/flat-headers.ts';
 import type { AccessRecord } from './access-record.ts';
 import type { Observer } from './observer.ts';
 
-/** A socket's byte counts: net.Socket's, TLSSocket's (plaintext), the h2 tunnel's. */
-interface ByteCounts {
-  readonly bytesRead: number;
-  readonly bytesWritten: number;
-}
-
-const NO_COUNTS: ByteCounts = { bytesRead: 0, bytesWritten: 0 };
 /** How much of the first write is searched for the end of the response head. */
 const MAX_SNIFFED_BYTES = 64 << 10;
 
@@ -41,8 +34,7 @@ export function observeUpgrades(inner: UpgradeHandler, observer: Observer): Upgr
     },
     serveTunnel(head, protocol, socket) {
       // The client sent CONNECT; apps see it as the GET it stands for.
-      const counts = typeof (socket as Partial<ByteCounts>).bytesWritten === 'number' ? (socket as unknown as ByteCounts) : NO_COUNTS;
-      new UpgradeRecord({ ...head, method: 'CONNECT' }, protocol, observer, socket, counts, 0);
+      new UpgradeRecord({ ...head, method: 'CONNECT' }, protocol, observer, socket, socket, 0);
       inner.serveTunnel(head, protocol, socket);
     },
   };
