@@ -34,9 +34,10 @@ export class ObservedExchange implements ServerExchange, AccessRecord {
     this.inner = inner;
     this.head = inner.head;
     this.observer = observer;
-    this.push = inner.push === undefined ? undefined : observedPush;
-    this.sendContinue = inner.sendContinue === undefined ? undefined : observedContinue;
-    this.respondWithBody = inner.respondWithBody === undefined ? undefined : observedRespondWithBody;
+    // Methods of the prototype, the same function for every ObservedExchange: no closure per request.
+    this.push = inner.push === undefined ? undefined : this.pushThrough;
+    this.sendContinue = inner.sendContinue === undefined ? undefined : this.continueThrough;
+    this.respondWithBody = inner.respondWithBody === undefined ? undefined : this.wholeThrough;
     this.startedAt = performance.now();
     // A closure, not a property on `inner` pointing back here: adding one would give every
     // front end's exchange (SpdyStream, Http2Exchange) a second hidden class, and the front
@@ -154,19 +155,6 @@ class CountingSink implements BodySink {
   end(): void {
     this.sink.end();
   }
-}
-
-// Shared by every ObservedExchange (no closure per request).
-function observedPush(this: ObservedExchange, resource: PushedResource): PushSink | undefined {
-  return this.pushThrough(resource);
-}
-
-function observedContinue(this: ObservedExchange): void {
-  this.continueThrough();
-}
-
-function observedRespondWithBody(this: ObservedExchange, status: number, headers: FlatHeaders, body: Buffer): void {
-  this.wholeThrough(status, headers, body);
 }
 
 function abortForwarder(observed: ObservedExchange): (reason: Error) => void {
