@@ -2,15 +2,15 @@
 // http-attempt.ts): the HTTP/1.x response parsed back into the exchange, its time bounded, and
 // each failure classified for the owner (forwarding-app.ts), which decides what it means
 // (retry, 502, 504). The attempt is its connection's and its parser's event sink itself, so a
-// request costs no closure per event; a subclass writes the request and says what becomes of
-// the connection when the attempt ends.
+// request costs no closure per event; a subclass writes the request and its body (sendRequest,
+// writeBody) and says what becomes of the connection when the attempt ends.
 //
 // Timing: the whole head must arrive within the timeout (an idle timeout alone never fires on a
 // backend that trickles its head a byte at a time); an idle timer follows only for a body that
 // does not arrive with the head, which most never need.
 
 import { SpryError } from '../errors.ts';
-import type { FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
+import type { BodySink, FlatHeaders, ServerExchange } from '../exchange/exchange.ts';
 import type { ConnectionEvents } from '../internals/stream-handles.ts';
 import { HOP_BY_HOP } from './backend-requests.ts';
 import type { BackendNode } from './balancer.ts';
@@ -65,7 +65,16 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
 
   // ── the connection's events ──────────────────────────────────────────────
 
-  abstract connected(): void;
+  /** The connection is made (or a kept one taken): the request goes out, then its body as it comes. */
+  connected(): void {
+    this.madeConnection = true;
+    this.owner.markAlive(this.node);
+    if (!this.sendRequest()) return;
+    const exchange = this.owner.exchange;
+    exchange.sendContinue?.(); // the body goes at once: Expect: 100-continue is answered now
+    exchange.setBodySink(new RequestBody(this));
+  }
+
   abstract drained(): void;
 
   received(chunk: Buffer): void {
@@ -103,6 +112,17 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
     this.close(false);
   }
 
+  // ── the request body's events (RequestBody) ──────────────────────────────
+
+  bodyData(chunk: Buffer): boolean {
+    this.lastActivity = Date.now();
+    return this.writeBody(chunk);
+  }
+
+  bodyEnd(): void {
+    this.endBody();
+  }
+
   // ── the parser's events ──────────────────────────────────────────────────
 
   /** The head goes on without this hop's headers, over HTTP or uwsgi alike (a Trailer or an Upgrade made node:http throw mid-response). */
@@ -123,6 +143,17 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
   end(): void {
     this.owner.finish();
   }
+
+  // ── the request, as the protocol writes it ───────────────────────────────
+
+  /** Writes the request (a uwsgi packet, an HTTP head); true when its body follows from the exchange. */
+  protected abstract sendRequest(): boolean;
+
+  /** Writes a chunk of the request body; false when the connection is full. */
+  protected abstract writeBody(chunk: Buffer): boolean;
+
+  /** The request body has all come. */
+  protected endBody(): void {}
 
   // ── endings ──────────────────────────────────────────────────────────────
 
@@ -159,5 +190,22 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
     const idle = Date.now() - this.lastActivity;
     if (idle >= this.owner.timeoutMs) return this.timedOut();
     if (!this.over) this.idleTimer = setTimeout(() => this.idleCheck(), this.owner.timeoutMs - idle);
+  }
+}
+
+/** The exchange's request body, on its way to the attempt: one object per request, no closures. */
+class RequestBody implements BodySink {
+  private readonly attempt: BackendAttempt;
+
+  constructor(attempt: BackendAttempt) {
+    this.attempt = attempt;
+  }
+
+  data(chunk: Buffer): boolean {
+    return this.attempt.bodyData(chunk);
+  }
+
+  end(): void {
+    this.attempt.bodyEnd();
   }
 }

@@ -29,45 +29,44 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 
 export class HttpAttempt extends BackendAttempt<HttpAttemptOwner> {
   protected readonly connection: PooledConnection;
+  /** The body has no length: it goes chunked. */
+  private readonly chunked: boolean;
   /** The whole request (head and body) was handed to the connection. */
   private requestSent = false;
 
   constructor(owner: HttpAttemptOwner, node: BackendNode, pool: HttpBackendPool, release: () => void, fresh: boolean) {
     super(owner, node, release);
+    const head = owner.exchange.head;
+    this.chunked = head.hasBody && headerValue(head.headers, 'content-length') === undefined;
     this.connection = pool.take(this, fresh);
     if (this.connection.reused) this.connected();
   }
 
   // ── the connection's events ──────────────────────────────────────────────
 
-  connected(): void {
-    this.madeConnection = true;
-    this.owner.markAlive(this.node);
-    const exchange = this.owner.exchange;
-    const head = exchange.head;
-    const chunked = head.hasBody && headerValue(head.headers, 'content-length') === undefined;
-    this.connection.write(Buffer.from(httpBackendHead(head, chunked ? CHUNKED : ''), 'latin1'));
-    if (!head.hasBody) {
-      this.requestSent = true;
-      return;
-    }
-    exchange.sendContinue?.(); // the body goes at once: Expect: 100-continue is answered now
-    exchange.setBodySink({
-      data: (chunk) => {
-        this.lastActivity = Date.now();
-        if (!chunked) return this.connection.write(chunk);
-        if (chunk.length === 0) return true; // an empty chunk would end the body
-        return this.connection.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]));
-      },
-      end: () => {
-        if (chunked) this.connection.write(LAST_CHUNK);
-        this.requestSent = true;
-      },
-    });
-  }
-
   drained(): void {
     this.owner.exchange.resumeBody();
+  }
+
+  // ── the request ──────────────────────────────────────────────────────────
+
+  protected sendRequest(): boolean {
+    const head = this.owner.exchange.head;
+    this.connection.write(Buffer.from(httpBackendHead(head, this.chunked ? CHUNKED : ''), 'latin1'));
+    if (head.hasBody) return true;
+    this.requestSent = true;
+    return false;
+  }
+
+  protected writeBody(chunk: Buffer): boolean {
+    if (!this.chunked) return this.connection.write(chunk);
+    if (chunk.length === 0) return true; // an empty chunk would end the body
+    return this.connection.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]));
+  }
+
+  protected override endBody(): void {
+    if (this.chunked) this.connection.write(LAST_CHUNK);
+    this.requestSent = true;
   }
 
   // ── endings ──────────────────────────────────────────────────────────────

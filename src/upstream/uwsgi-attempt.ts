@@ -31,28 +31,26 @@ export class UwsgiAttempt extends BackendAttempt implements BodyTarget {
 
   // ── the connection's events ──────────────────────────────────────────────
 
-  connected(): void {
-    this.madeConnection = true;
-    this.owner.markAlive(this.node);
-    const exchange = this.owner.exchange;
-    this.connection.write(this.packet);
-    if (this.held !== undefined) return void this.held.writeTo(this);
-    if (!exchange.head.hasBody) return;
-    exchange.sendContinue?.(); // the backend reads at once: Expect: 100-continue is answered now
-    exchange.setBodySink({
-      data: (chunk) => {
-        this.lastActivity = Date.now();
-        return this.connection.write(chunk);
-      },
-      end: () => {},
-    });
-  }
-
   drained(): void {
     const waiter = this.drainWaiter;
     this.drainWaiter = undefined;
     if (waiter !== undefined) waiter();
     else this.owner.exchange.resumeBody();
+  }
+
+  // ── the request ──────────────────────────────────────────────────────────
+
+  protected sendRequest(): boolean {
+    this.connection.write(this.packet);
+    if (this.held !== undefined) {
+      void this.held.writeTo(this);
+      return false;
+    }
+    return this.owner.exchange.head.hasBody;
+  }
+
+  protected writeBody(chunk: Buffer): boolean {
+    return this.connection.write(chunk);
   }
 
   // ── the held body's target ───────────────────────────────────────────────
