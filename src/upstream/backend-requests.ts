@@ -10,37 +10,18 @@ import type { BackendNode } from './balancer.ts';
 /** Headers that describe one hop, never forwarded to an HTTP backend. */
 export const HOP_BY_HOP = new Set([...CONNECTION_HEADERS, 'te', 'trailer']);
 
-/** The headers an HTTP backend gets for `head`: `headers` but one hop's, plus Host and X-Forwarded-*. */
-export function httpBackendHeaders(head: RequestHead, flat: FlatHeaders): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i];
-    if (HOP_BY_HOP.has(name) || name === 'x-forwarded-host') continue; // this hop's, never the client's
-    const previous = headers[name];
-    const value = flat[i + 1];
-    headers[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
-  }
-  headers.host = head.authority;
-  const forwardedFor = headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = forwardedFor === undefined ? head.connection.remoteAddress : `${String(forwardedFor)}, ${head.connection.remoteAddress}`;
-  headers['x-forwarded-proto'] = head.scheme;
-  if (head.authority !== '') headers['x-forwarded-host'] = head.authority;
-  const forwarded = headers.forwarded;
-  headers.forwarded = withForwardedElement(head, forwarded === undefined ? undefined : Array.isArray(forwarded) ? forwarded.join(', ') : forwarded);
-  return headers;
-}
-
 /**
- * The HTTP/1.1 request head an HTTP backend gets for `head`, as httpBackendHeaders' headers
- * (repeated X-Forwarded-For and Forwarded fields joined into one), and `framing` (a
- * Transfer-Encoding line, or '') last. Host and X-Forwarded-Host are spry's alone, also for a
- * request without an authority (HTTP/1.0 without Host): an HTTP/1.1 request carries Host, empty
- * if need be (RFC 9112 §3.2), and a client's X-Forwarded-Host would name a host it never asked.
+ * The rules for what an HTTP backend gets for `head`, as name/value pairs: the client's headers
+ * but one hop's, Host as the request's authority, X-Forwarded-Host too when it has one,
+ * X-Forwarded-For and Forwarded with this hop added (the client's repeated fields joined into
+ * one), and X-Forwarded-Proto as the scheme. httpBackendHead and httpBackendHeaders encode them.
+ * Host and X-Forwarded-Host are spry's alone, also for a request without an authority (HTTP/1.0
+ * without Host): an HTTP/1.1 request carries Host, empty if need be (RFC 9112 §3.2), and a
+ * client's X-Forwarded-Host would name a host it never asked.
  */
-export function httpBackendHead(head: RequestHead, framing: string): string {
+export function httpBackendFields(head: RequestHead): FlatHeaders {
   const hasAuthority = head.authority !== '';
-  let text = `${head.method} ${head.target} HTTP/1.1\r\nhost: ${head.authority}\r\n`;
-  if (hasAuthority) text += `x-forwarded-host: ${head.authority}\r\n`;
+  const fields: FlatHeaders = hasAuthority ? ['host', head.authority, 'x-forwarded-host', head.authority] : ['host', ''];
   let forwardedFor: string | undefined;
   let forwarded: string | undefined;
   const flat = head.headers;
@@ -51,11 +32,38 @@ export function httpBackendHead(head: RequestHead, framing: string): string {
     if (name === 'host' || name === 'x-forwarded-host') continue;
     if (name === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor},${value}`;
     else if (name === 'forwarded') forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
-    else text += `${name}: ${value}\r\n`;
+    else fields.push(name, value);
   }
   const remote = head.connection.remoteAddress;
-  text += `x-forwarded-for: ${forwardedFor === undefined ? remote : `${forwardedFor}, ${remote}`}\r\nx-forwarded-proto: ${head.scheme}\r\n`;
-  return `${text}forwarded: ${withForwardedElement(head, forwarded)}\r\n${framing}\r\n`;
+  fields.push(
+    'x-forwarded-for', forwardedFor === undefined ? remote : `${forwardedFor}, ${remote}`,
+    'x-forwarded-proto', head.scheme,
+    'forwarded', withForwardedElement(head, forwarded),
+  );
+  return fields;
+}
+
+/** The HTTP/1.1 request head an HTTP backend gets for `head` (httpBackendFields), and `framing` (a Transfer-Encoding line, or '') last. */
+export function httpBackendHead(head: RequestHead, framing: string): string {
+  const fields = httpBackendFields(head);
+  let text = `${head.method} ${head.target} HTTP/1.1\r\n`;
+  for (let i = 0; i < fields.length; i += 2) text += `${fields[i]}: ${fields[i + 1]}\r\n`;
+  return `${text}${framing}\r\n`;
+}
+
+/** httpBackendFields as node:http's request headers take them: a repeated name's values in an array. */
+export function httpBackendHeaders(head: RequestHead): Record<string, string | string[]> {
+  const fields = httpBackendFields(head);
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    const previous = headers[name];
+    const value = fields[i + 1];
+    if (previous === undefined) headers[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else headers[name] = [previous, value];
+  }
+  return headers;
 }
 
 /** The Forwarded value: the client's (if any), then this hop's element. */

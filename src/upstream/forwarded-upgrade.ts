@@ -109,7 +109,7 @@ class ForwardedUpgrade {
   private viaHttp(node: BackendNode, outcome: Outcome): void {
     const { head } = this;
     const address = node.address as Extract<BackendNode['address'], { kind: 'http' }>;
-    const headers = httpBackendHeaders(head, head.headers);
+    const headers = httpBackendHeaders(head);
     headers.upgrade = headerValues(head.headers, 'upgrade');
     headers.connection = 'Upgrade';
     let connected = false;
