@@ -12,9 +12,9 @@
 //   - onread(arrayBuffer) is called on the handle with the byte count, or a negative error
 //     (UV_EOF at the end), in streamBaseState[kReadBytesOrError]; the bytes start at
 //     streamBaseState[kArrayBufferOffset].
-//   - writeBuffer(req, buffer) / writev(req, buffers, true) return a negative error or 0;
-//     streamBaseState[kLastWriteWasAsync] says whether the bytes were queued, in which case
-//     req.oncomplete(status) follows once they are written (the buffers must stay referenced).
+//   - writeBuffer(req, buffer) returns a negative error or 0; streamBaseState[kLastWriteWasAsync]
+//     says whether the bytes were queued, in which case req.oncomplete(status) follows once they
+//     are written (the buffer must stay referenced).
 //   - close(callback) ends it; no callback comes after.
 
 import { isIP } from 'node:net';
@@ -31,7 +31,6 @@ interface StreamHandle {
   readStart(): number;
   readStop(): number;
   writeBuffer(req: RequestWrap, buffer: Buffer): number;
-  writev(req: RequestWrap, chunks: readonly Buffer[], allBuffers: true): number;
   close(callback?: () => void): void;
   ref(): void;
   unref(): void;
@@ -99,7 +98,7 @@ export function streamHandleChecks(parts: Partial<Bindings>): Record<string, () 
     "process.binding('stream_wrap').streamBaseState and its kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync": () =>
       parts.state instanceof Int32Array && isIndex(parts.kReadBytesOrError) && isIndex(parts.kArrayBufferOffset) && isIndex(parts.kLastWriteWasAsync),
     'TCP handles read, write, connect and close as lib/net.js uses them': () =>
-      ['readStart', 'readStop', 'writeBuffer', 'writev', 'close', 'ref', 'unref', 'connect', 'connect6', 'setNoDelay'].every((name) => isClass((parts.TCP?.prototype as Record<string, unknown> | undefined)?.[name])),
+      ['readStart', 'readStop', 'writeBuffer', 'close', 'ref', 'unref', 'connect', 'connect6', 'setNoDelay'].every((name) => isClass((parts.TCP?.prototype as Record<string, unknown> | undefined)?.[name])),
   };
 }
 
@@ -180,13 +179,6 @@ export class HandleConnection {
     return this.afterWrite(req, this.handle.writeBuffer(req, chunk), chunk);
   }
 
-  /** Queues `chunks` in one system call. */
-  writev(chunks: readonly Buffer[]): boolean {
-    if (this.closed) return false;
-    const req = this.writeRequest();
-    return this.afterWrite(req, this.handle.writev(req, chunks, true), chunks);
-  }
-
   pause(): void {
     if (!this.closed) this.handle.readStop();
   }
@@ -254,16 +246,15 @@ export class HandleConnection {
   }
 
   /** What a write's `status` means: a failure, bytes already written, or bytes queued (`keep` referenced until written). */
-  private afterWrite(req: RequestWrap, status: number, keep: Buffer | readonly Buffer[]): boolean {
+  private afterWrite(req: RequestWrap, status: number, keep: Buffer): boolean {
     if (status < 0) {
       queueMicrotask(() => this.fail(status, 'write'));
       return false;
     }
     if (B.state[B.kLastWriteWasAsync] === 0) return this.queuedBytes < WRITE_HIGH_WATER_BYTES;
-    const bytes = Array.isArray(keep) ? keep.reduce((sum: number, chunk: Buffer) => sum + chunk.length, 0) : (keep as Buffer).length;
     req.buffer = keep; // referenced until written
-    req.bytes = bytes;
-    this.queuedBytes += bytes;
+    req.bytes = keep.length;
+    this.queuedBytes += keep.length;
     if (this.queuedBytes < WRITE_HIGH_WATER_BYTES) return true;
     this.wantDrain = true;
     return false;
