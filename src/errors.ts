@@ -50,6 +50,7 @@ export const ErrorCodes = {
   SPRY_ERR_BACKEND_TIMEOUT: 'the backend did not answer within --http-timeout (504)',
   SPRY_ERR_BACKEND_BAD_RESPONSE: 'the backend\'s response is not valid HTTP (502)',
   SPRY_ERR_BACKEND_CLOSED: 'the backend closed the connection before the response ended',
+  SPRY_ERR_BACKEND_BODY_LENGTH: 'a request body forwarded to an HTTP backend did not add up to its content-length, or that was not a length: the connection is closed, never reused (502)',
   // Apps.
   SPRY_ERR_BODY_TOO_LARGE: 'a request body is larger than --limit-post (413, or a reset once the body is under way)',
   SPRY_ERR_HARAKIRI: 'a request was not answered within --harakiri (504, or a reset once the response had started)',

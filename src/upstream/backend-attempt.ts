@@ -84,8 +84,7 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
     try {
       this.parser.push(chunk);
     } catch (error) {
-      this.owner.backendFailed(this.node, error as Error, 502);
-      return this.close(false);
+      return this.fail(error as Error);
     }
     if (this.over) return;
     if (this.parser.done) return this.close(this.reusable());
@@ -100,7 +99,7 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
     try {
       this.parser.close();
     } catch (error) {
-      this.owner.backendFailed(this.node, error as Error, 502);
+      return this.fail(error as Error);
     }
     this.close(false);
   }
@@ -108,8 +107,7 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
   failed(error: NodeJS.ErrnoException): void {
     if (this.over) return;
     if (!this.answered) return this.lost(error);
-    this.owner.backendFailed(this.node, error, 502);
-    this.close(false);
+    this.fail(error);
   }
 
   // ── the request body's events (RequestBody) ──────────────────────────────
@@ -173,6 +171,12 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
     this.release();
   }
 
+  /** The attempt failed for a reason the owner answers with `status` (or a cut, once the response started). */
+  protected fail(error: Error, status: 502 | 504 = 502): void {
+    this.owner.backendFailed(this.node, error, status);
+    this.close(false);
+  }
+
   /** The connection failed before any byte of the response. */
   protected lost(error: NodeJS.ErrnoException): void {
     this.close(false);
@@ -180,9 +184,7 @@ export abstract class BackendAttempt<Owner extends AttemptOwner = AttemptOwner> 
   }
 
   private timedOut(): void {
-    if (this.over) return;
-    this.owner.backendFailed(this.node, new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.owner.timeoutMs / 1000} s`), 504);
-    this.close(false);
+    if (!this.over) this.fail(new SpryError('SPRY_ERR_BACKEND_TIMEOUT', `no response within ${this.owner.timeoutMs / 1000} s`), 504);
   }
 
   /** The idle timer: re-armed for what is left while bytes keep coming. */

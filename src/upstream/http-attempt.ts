@@ -12,7 +12,8 @@
 // (owner.retryFresh), and the node is not blamed. Parsing, timing and what each failure was are
 // backend-attempt.ts's.
 
-import { headerValue } from '../exchange/flat-headers.ts';
+import { SpryError } from '../errors.ts';
+import { declaredBodyLength, NO_DECLARED_LENGTH } from '../exchange/declared-length.ts';
 import { BackendAttempt, type AttemptOwner } from './backend-attempt.ts';
 import { httpBackendHead } from './backend-requests.ts';
 import type { BackendNode } from './balancer.ts';
@@ -29,15 +30,20 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 
 export class HttpAttempt extends BackendAttempt<HttpAttemptOwner> {
   protected readonly connection: PooledConnection;
+  /** The body's content-length, NO_DECLARED_LENGTH (it goes chunked), or what is wrong with the field. */
+  private readonly declared: number | string;
   /** The body has no length: it goes chunked. */
   private readonly chunked: boolean;
+  /** Body bytes written so far: with a declared length, they must add up to it. */
+  private bodyBytes = 0;
   /** The whole request (head and body) was handed to the connection. */
   private requestSent = false;
 
   constructor(owner: HttpAttemptOwner, node: BackendNode, pool: HttpBackendPool, release: () => void, fresh: boolean) {
     super(owner, node, release);
     const head = owner.exchange.head;
-    this.chunked = head.hasBody && headerValue(head.headers, 'content-length') === undefined;
+    this.declared = declaredBodyLength(head.headers);
+    this.chunked = head.hasBody && this.declared === NO_DECLARED_LENGTH;
     this.connection = pool.take(this, fresh);
     if (this.connection.reused) this.connected();
   }
@@ -52,6 +58,13 @@ export class HttpAttempt extends BackendAttempt<HttpAttemptOwner> {
 
   protected sendRequest(): boolean {
     const head = this.owner.exchange.head;
+    const declared = this.declared;
+    // The front ends refuse such heads; should one come anyway, no byte of it goes out.
+    const problem = typeof declared === 'string' ? `the request's ${declared}` : !head.hasBody && declared > 0 ? `the request declares content-length ${declared} but has no body` : undefined;
+    if (problem !== undefined) {
+      this.badBody(problem);
+      return false;
+    }
     this.connection.write(Buffer.from(httpBackendHead(head, this.chunked ? CHUNKED : ''), 'latin1'));
     if (head.hasBody) return true;
     this.requestSent = true;
@@ -59,14 +72,29 @@ export class HttpAttempt extends BackendAttempt<HttpAttemptOwner> {
   }
 
   protected writeBody(chunk: Buffer): boolean {
-    if (!this.chunked) return this.connection.write(chunk);
-    if (chunk.length === 0) return true; // an empty chunk would end the body
-    return this.connection.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]));
+    if (this.over) return false; // failed or cut: nothing more is written (a closed connection says false too)
+    if (this.chunked) {
+      if (chunk.length === 0) return true; // an empty chunk would end the body
+      return this.connection.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]));
+    }
+    // Bytes past the declared length would reach the backend as the start of a next request.
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes <= (this.declared as number)) return this.connection.write(chunk);
+    this.badBody(`the request body is longer than its content-length ${this.declared}`);
+    return false;
   }
 
   protected override endBody(): void {
+    if (this.over) return;
     if (this.chunked) this.connection.write(LAST_CHUNK);
+    // A body shorter than declared would leave the backend taking the next request for its rest.
+    else if (this.bodyBytes !== this.declared) return this.badBody(`the request body ended after ${this.bodyBytes} of its content-length ${this.declared} bytes`);
     this.requestSent = true;
+  }
+
+  /** The request's body does not match its head: the attempt fails, and the connection is closed, never kept. */
+  private badBody(problem: string): void {
+    this.fail(new SpryError('SPRY_ERR_BACKEND_BODY_LENGTH', `${problem}; the backend connection is closed`));
   }
 
   // ── endings ──────────────────────────────────────────────────────────────

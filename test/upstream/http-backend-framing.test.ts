@@ -1,0 +1,224 @@
+// spry's own HTTP/1.1 backend client (src/upstream/http-attempt.ts) keeps a connection for the
+// next request only while the framing held: a request body that does not add up to its
+// content-length fails its attempt (SPRY_ERR_BACKEND_BODY_LENGTH) and closes the connection,
+// before a byte past the length goes out. Against a raw backend that reads requests as a lenient
+// server would (by the first content-length), so a desynchronised connection would show as a
+// request the client never sent.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { after, describe, test } from 'node:test';
+import type { BodySink, FlatHeaders, RequestHead, ServerExchange } from '../../src/exchange/exchange.ts';
+import type { BackendNode } from '../../src/upstream/balancer.ts';
+import { HttpAttempt, type HttpAttemptOwner } from '../../src/upstream/http-attempt.ts';
+import { HttpBackendPool } from '../../src/upstream/http-backend-pool.ts';
+import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
+import { startSpryWith, within } from '../uwsgi/helpers.ts';
+
+const cleanup: (() => unknown)[] = [];
+after(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+interface LenientBackend {
+  readonly port: number;
+  /** Each request read, as "connection METHOD target body-bytes", in order. */
+  readonly requests: string[];
+  /** Connections accepted, and those closed by spry's side. */
+  connections: number;
+  closed: number;
+}
+
+/**
+ * A raw HTTP/1.1 backend that reads request after request on each connection, a body as long as
+ * the first content-length says, and answers each with `answer` (by path, or the default).
+ */
+async function lenientBackend(answer: (target: string) => string): Promise<LenientBackend> {
+  const sockets = new Set<Socket>();
+  const backend: LenientBackend = { port: 0, requests: [], connections: 0, closed: 0 };
+  const server = createServer((socket) => {
+    const id = ++backend.connections;
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      backend.closed++;
+    });
+    socket.on('error', () => {});
+    let buffered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buffered.toString('latin1', 0, end);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        const [method, target] = head.split(' ');
+        backend.requests.push(`${id} ${method} ${target} ${length}`);
+        buffered = buffered.subarray(end + 4 + length);
+        socket.write(answer(target));
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise((done) => server.close(done));
+  });
+  return Object.assign(backend, { port: (server.address() as { port: number }).port });
+}
+
+const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+
+/** What one HttpAttempt reported to its owner. */
+interface Outcome {
+  status?: number;
+  failure?: { code: string | undefined; message: string; status: number };
+  finished: boolean;
+}
+
+/** A request's exchange as the attempt sees it: the head, and the body sink it sets. */
+class DrivenExchange implements ServerExchange {
+  readonly buffers = { readBytes: 65536, writeBytes: 65536 };
+  aborted = false;
+  responded = false;
+  onDrain: (() => void) | null = null;
+  onAbort: ((reason: Error) => void) | null = null;
+  sink: BodySink | undefined;
+  readonly head: RequestHead;
+
+  constructor(method: string, target: string, headers: FlatHeaders, hasBody: boolean) {
+    const connection = { remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2, secure: false };
+    this.head = { method, target, authority: 'spry.test', scheme: 'http', httpVersion: '1.1', headers, connection, protocol: { kind: 'http/1.1' }, hasBody };
+  }
+
+  setBodySink(sink: BodySink): void {
+    this.sink = sink;
+  }
+
+  resumeBody(): void {}
+  respond(): void {
+    this.responded = true;
+  }
+
+  write(): boolean {
+    return true;
+  }
+
+  end(): void {}
+  abort(): void {
+    this.aborted = true;
+  }
+}
+
+/** Starts one attempt at `pool` for `exchange`, and what it reports. */
+function attempt(pool: HttpBackendPool, node: BackendNode, exchange: DrivenExchange): { outcome: Outcome; settled: Promise<void> } {
+  const outcome: Outcome = { finished: false };
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const owner: HttpAttemptOwner = {
+    exchange,
+    headSent: false,
+    timeoutMs: 5_000,
+    markAlive() {},
+    respond(status) {
+      outcome.status = status;
+    },
+    finish() {
+      outcome.finished = true;
+      settle();
+    },
+    lost(_node, error) {
+      outcome.failure = { code: error.code, message: error.message, status: 0 };
+      settle();
+    },
+    backendFailed(_node, error, status) {
+      outcome.failure = { code: (error as NodeJS.ErrnoException).code, message: error.message, status };
+      settle();
+    },
+    retryFresh(_node, error) {
+      outcome.failure = { code: error.code, message: error.message, status: 0 };
+      settle();
+    },
+  };
+  new HttpAttempt(owner, node, pool, () => {}, false);
+  return { outcome, settled: within(10_000, settled, 'the attempt reported no outcome') };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  await within(10_000, (async () => {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+  })(), what);
+}
+
+describe("spry's HTTP backend client holds a request body to its content-length", { timeout: 60_000 }, () => {
+  for (const [what, body, said] of [
+    ['longer than its content-length: what follows the length never reaches the backend', ['hi!', 'GET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n'], /longer than its content-length 3/],
+    ['shorter than its content-length: the backend never takes the next request for its rest', ['h'], /ended after 1 of its content-length 3 bytes/],
+  ] as const) {
+    test(`a body ${what}, and the connection is closed, not kept`, async () => {
+      const backend = await lenientBackend(() => OK);
+      const node: BackendNode = { address: { kind: 'http', host: '127.0.0.1', port: backend.port }, label: 'raw', outstanding: 0, deadUntil: 0, failures: 0 };
+      const pool = new HttpBackendPool(node);
+      // A first request leaves a kept-alive connection in the pool.
+      const first = attempt(pool, node, new DrivenExchange('GET', '/first', [], false));
+      await first.settled;
+      assert.equal(first.outcome.status, 200);
+      const exchange = new DrivenExchange('POST', '/upload', ['content-length', '3'], true);
+      const upload = attempt(pool, node, exchange);
+      await until(() => exchange.sink !== undefined, 'the attempt took no body');
+      for (const chunk of body) exchange.sink!.data(Buffer.from(chunk, 'latin1'));
+      exchange.sink!.end();
+      await upload.settled;
+      assert.equal(upload.outcome.failure?.code, 'SPRY_ERR_BACKEND_BODY_LENGTH');
+      assert.equal(upload.outcome.failure?.status, 502);
+      assert.match(upload.outcome.failure?.message ?? '', said);
+      await until(() => backend.closed === 1, 'spry did not close the connection');
+      const next = attempt(pool, node, new DrivenExchange('GET', '/next', [], false));
+      await next.settled;
+      assert.equal(next.outcome.status, 200);
+      // The long body's connection got the head and the declared 3 bytes, then was closed
+      // before what followed; the short one's was closed before the backend had 3 bytes.
+      const expected = body.length > 1 ? ['1 GET /first 0', '1 POST /upload 3', '2 GET /next 0'] : ['1 GET /first 0', '2 GET /next 0'];
+      assert.deepEqual(backend.requests, expected);
+    });
+  }
+});
+
+describe('a request over the uwsgi front end, forwarded to an HTTP backend', { timeout: 60_000 }, () => {
+  /** Sends one uwsgi request to spry and reads the whole answer (spry closes after it). */
+  async function uwsgiRequest(port: number, vars: Record<string, string>, body = ''): Promise<string> {
+    const socket = connect(port, '127.0.0.1');
+    try {
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      await once(socket, 'connect');
+      // Not ended: spry takes the client's end as the router giving up on the request.
+      socket.write(Buffer.concat([encodeUwsgiRequest(vars), Buffer.from(body, 'latin1')]));
+      await within(10_000, once(socket, 'end'), 'spry did not answer');
+      return answer;
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  for (const [what, extra, body] of [
+    ['an HTTP_CONTENT_LENGTH beside a different CONTENT_LENGTH', { HTTP_CONTENT_LENGTH: '40', CONTENT_LENGTH: '5' }, 'hello'],
+    ['an HTTP_CONTENT_LENGTH and no body', { HTTP_CONTENT_LENGTH: '40' }, ''],
+  ] as const) {
+    test(`with ${what} gets a 502, and the backend never sees it`, async () => {
+      const backend = await lenientBackend(() => OK);
+      const spry = await startSpryWith(['--socket', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${backend.port}`, '--http-timeout', '5'], /^spry: serving .* on uwsgi:\/\/127\.0\.0\.1:(\d+) /m);
+      cleanup.push(() => spry.stop());
+      const port = Number(spry.match![1]);
+      const vars = { REQUEST_METHOD: 'POST', REQUEST_URI: '/mismatched', SERVER_PROTOCOL: 'HTTP/1.1', HTTP_HOST: 'spry.test', REMOTE_ADDR: '127.0.0.1', ...extra };
+      const answer = await uwsgiRequest(port, vars, body);
+      assert.match(answer, /^HTTP\/1\.1 502 /);
+      assert.match(spry.output(), /SPRY_ERR_BACKEND_BODY_LENGTH/);
+      assert.match(await uwsgiRequest(port, { REQUEST_METHOD: 'GET', REQUEST_URI: '/after', SERVER_PROTOCOL: 'HTTP/1.1', HTTP_HOST: 'spry.test' }), /^HTTP\/1\.1 200 /);
+      assert.deepEqual(backend.requests.map((line) => line.slice(line.indexOf(' ') + 1)), ['GET /after 0']);
+    });
+  }
+});
