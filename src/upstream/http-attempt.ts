@@ -1,11 +1,12 @@
 // One try of a request at an HTTP/1.1 backend, on a kept-alive connection of its pool
 // (http-backend-pool.ts) or a new one: the head written (httpBackendHead), the body as it came
-// (Content-Length) or chunked when it has no length, the response parsed back into the exchange
-// (HttpResponseParser: Content-Length, chunked or close-delimited bodies, none after HEAD, 204,
-// 304), and the connection given back when the response left it clean: persistent (HTTP/1.1
-// without Connection: close, HTTP/1.0 only with keep-alive), nothing after the response, the
-// request's body all sent. node:http's ClientRequest and Agent did this for ~50 µs more CPU
-// per request. Upgrades stay on node:http (forwarded-upgrade.ts).
+// (Content-Length, counted against it) or chunked when it has no length, the response parsed
+// back into the exchange (HttpResponseParser: Content-Length, chunked or close-delimited bodies,
+// none after HEAD, 204, 304), and the connection given back when the response left it clean:
+// persistent (HTTP/1.1 without Connection: close, HTTP/1.0 only with keep-alive, framing that
+// agreed with itself), nothing after the response, the request's body all sent and as long as
+// declared. node:http's ClientRequest and Agent did this for ~50 µs more CPU per request.
+// Upgrades stay on node:http (forwarded-upgrade.ts).
 //
 // A reused connection that fails before any response byte was most likely closed by the backend
 // between requests: the request goes once more on a fresh connection if the retry rule lets it

@@ -8,6 +8,8 @@
 // CR, LF, NUL or other control character (node:http refuses to send such a value and cut the
 // client's connection; node:http2 and SPDY sent it on), and the status is 100-599. Transfer-Encoding overrides Content-Length (RFC 9112 §6.3),
 // which is then not forwarded: a client would read the body by a length it does not have.
+// Only HTTP/1.1, and HTTP/1.0 with keep-alive, leave the connection fit for another request
+// (`persistent`), and only while the framing agreed with itself.
 
 import { SpryError } from '../errors.ts';
 import type { FlatHeaders } from '../exchange/exchange.ts';
@@ -27,6 +29,8 @@ export interface ResponseSink {
 }
 
 const SWITCHED = Symbol('switched');
+/** A chunk size (up to 15 hex digits: within exact doubles) and what may follow it: whitespace, extensions. */
+const CHUNK_SIZE_LINE = /^[ \t]*([0-9a-fA-F]{1,15})[ \t]*(?:;.*)?$/;
 /** What `pending` holds when nothing is: one shared empty buffer, not one per chunk. */
 const EMPTY = Buffer.alloc(0);
 const Step = { HEAD: 0, BODY_LENGTH: 1, BODY_UNTIL_CLOSE: 2, CHUNK_SIZE: 3, CHUNK_DATA: 4, CHUNK_DATA_END: 5, TRAILERS: 6, DONE: 7 } as const;
@@ -112,8 +116,10 @@ export class HttpResponseParser {
           }
           const line = data.toString('latin1', 0, end);
           data = data.subarray(end + 2);
-          const size = Number.parseInt(line.split(';')[0].trim(), 16);
-          if (!Number.isFinite(size) || size < 0 || !/^[0-9a-fA-F]+/.test(line.trim())) throw bad(`bad chunk size line ${JSON.stringify(line.slice(0, 40))}`);
+          // RFC 9112 §7.1: hex digits, then only extensions: "5zz" is not 5 (whatever the rest meant).
+          const digits = CHUNK_SIZE_LINE.exec(line)?.[1];
+          if (digits === undefined) throw bad(`bad chunk size line ${JSON.stringify(line.slice(0, 40))}`);
+          const size = Number.parseInt(digits, 16);
           if (size === 0) this.step = Step.TRAILERS;
           else {
             this.remaining = size;
@@ -211,10 +217,12 @@ export class HttpResponseParser {
       return SWITCHED;
     }
     if (status >= 100 && status < 200) return; // interim; the real head follows
-    // HTTP/1.1 persists unless it says close; HTTP/1.0 only when it says keep-alive. A body
-    // delimited by the close (set below) never does.
+    // HTTP/1.1 persists unless it says close; HTTP/1.0 only when it says keep-alive; nothing
+    // else does (a uwsgi worker's Status: line or HTTP/2.0), nor a body delimited by the close
+    // (set below), nor a response framed twice.
     const tokens = connection === '' ? [] : connection.split(',').map((token) => token.trim());
-    this.persistent = !framedTwice && (match[1] === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive'));
+    const version = match[1];
+    this.persistent = !framedTwice && (version === '1.1' ? !tokens.includes('close') : version === '1.0' && tokens.includes('keep-alive'));
     this.sink.head(status, headers);
     if (this.noBody || status === 204 || status === 304) this.finish();
     else if (chunked) this.step = Step.CHUNK_SIZE;

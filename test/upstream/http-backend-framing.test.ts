@@ -1,7 +1,9 @@
 // spry's own HTTP/1.1 backend client (src/upstream/http-attempt.ts) keeps a connection for the
-// next request only while the framing held: a request body that does not add up to its
-// content-length fails its attempt (SPRY_ERR_BACKEND_BODY_LENGTH) and closes the connection,
-// before a byte past the length goes out. Against a raw backend that reads requests as a lenient
+// next request only while both directions' framing held: a request body that does not add up
+// to its content-length fails its attempt (SPRY_ERR_BACKEND_BODY_LENGTH) and closes the
+// connection, before a byte past the length goes out; and a response whose framing cannot be
+// trusted (Transfer-Encoding and Content-Length at once, a chunk size with more than digits) is
+// the last on its connection, or a 502. Against a raw backend that reads requests as a lenient
 // server would (by the first content-length), so a desynchronised connection would show as a
 // request the client never sent.
 
@@ -14,7 +16,8 @@ import type { BackendNode } from '../../src/upstream/balancer.ts';
 import { HttpAttempt, type HttpAttemptOwner } from '../../src/upstream/http-attempt.ts';
 import { HttpBackendPool } from '../../src/upstream/http-backend-pool.ts';
 import { encodeUwsgiRequest } from '../../src/uwsgi/packet.ts';
-import { startSpryWith, within } from '../uwsgi/helpers.ts';
+import { plainRequest, startSpryWith, within } from '../uwsgi/helpers.ts';
+import { startSpry } from '../helpers/spry-process.ts';
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -221,4 +224,33 @@ describe('a request over the uwsgi front end, forwarded to an HTTP backend', { t
       assert.deepEqual(backend.requests.map((line) => line.slice(line.indexOf(' ') + 1)), ['GET /after 0']);
     });
   }
+});
+
+describe('a response whose framing spry cannot trust', { timeout: 60_000 }, () => {
+  test('Transfer-Encoding with Content-Length: relayed without the Content-Length, and the last on its connection', async () => {
+    const backend = await lenientBackend((target) =>
+      target === '/both' ? 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n' : OK,
+    );
+    const spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${backend.port}`, '--http-timeout', '5']);
+    cleanup.push(() => spry.stop());
+    const port = spry.listener('http').port;
+    const both = await plainRequest(port, '/both');
+    assert.equal(both.status, 200);
+    assert.equal(both.body.toString(), 'hello');
+    assert.notEqual(both.headers['content-length'], '3');
+    assert.equal((await plainRequest(port, '/after')).status, 200);
+    assert.deepEqual(backend.requests, ['1 GET /both 0', '2 GET /after 0']);
+  });
+
+  test('a chunk size with more than hex digits and extensions is a 502, not a size read from its first digits', async () => {
+    const backend = await lenientBackend((target) => (target === '/junk' ? 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5zz\r\nhello\r\n0\r\n\r\n' : OK));
+    const spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${backend.port}`, '--http-timeout', '5']);
+    cleanup.push(() => spry.stop());
+    const port = spry.listener('http').port;
+    // The head is out before the bad chunk: the client sees its response cut.
+    await assert.rejects(plainRequest(port, '/junk'));
+    const extension = await plainRequest(port, '/after');
+    assert.equal(extension.status, 200);
+    assert.deepEqual(backend.requests, ['1 GET /junk 0', '2 GET /after 0']);
+  });
 });
