@@ -96,14 +96,10 @@ export class HttpResponseParser {
           }
           break;
         }
-        case Step.BODY_LENGTH: {
-          const take = Math.min(this.remaining, data.length);
-          this.remaining -= take;
-          this.sink.body(data.subarray(0, take));
-          data = data.subarray(take);
+        case Step.BODY_LENGTH:
+          data = this.passBody(data);
           if (this.remaining === 0) this.finish();
           break;
-        }
         case Step.BODY_UNTIL_CLOSE:
           this.sink.body(data);
           return;
@@ -132,14 +128,10 @@ export class HttpResponseParser {
           }
           break;
         }
-        case Step.CHUNK_DATA: {
-          const take = Math.min(this.remaining, data.length);
-          this.remaining -= take;
-          this.sink.body(data.subarray(0, take));
-          data = data.subarray(take);
+        case Step.CHUNK_DATA:
+          data = this.passBody(data);
           if (this.remaining === 0) this.step = Step.CHUNK_DATA_END;
           break;
-        }
         case Step.CHUNK_DATA_END: {
           if (data.length < 2) {
             this.pending = data;
@@ -234,6 +226,14 @@ export class HttpResponseParser {
       this.persistent = false;
       this.step = Step.BODY_UNTIL_CLOSE;
     }
+  }
+
+  /** Passes on as much of `data` as the body (or chunk) has left to come; returns the rest. */
+  private passBody(data: Buffer): Buffer {
+    const take = Math.min(this.remaining, data.length);
+    this.remaining -= take;
+    this.sink.body(data.subarray(0, take));
+    return data.subarray(take);
   }
 
   private finish(): void {
