@@ -2,7 +2,7 @@
 // a dozen families, rendered only when scraped, so the hot path pays nothing for them. (prom-
 // client's counters cost a label-key lookup per increment per request; see README.)
 
-import { DURATION_BOUNDS, type StatsSnapshot } from './stats.ts';
+import { DURATION_BOUNDS, type ProtocolStats, type StatsSnapshot } from './stats.ts';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -12,29 +12,27 @@ export function renderMetrics(snapshot: StatsSnapshot): string {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   };
   const protocols = Object.entries(snapshot.protocols);
+  /** A family with one sample per wire protocol. */
+  const perProtocol = (name: string, type: 'counter' | 'gauge', help: string, value: (stats: ProtocolStats) => number): void => {
+    family(name, type, help);
+    for (const [protocol, stats] of protocols) out.push(`${name}{protocol="${label(protocol)}"} ${value(stats)}`);
+  };
 
   family('spry_requests_total', 'counter', 'Requests answered, by wire protocol and status class.');
   for (const [protocol, stats] of protocols) {
     for (const [status, count] of Object.entries(stats.statusClasses)) out.push(`spry_requests_total{protocol="${label(protocol)}",status="${label(status)}"} ${count}`);
   }
-  family('spry_connections_open', 'gauge', 'Connections open now, by wire protocol (connections, not streams).');
-  for (const [protocol, stats] of protocols) out.push(`spry_connections_open{protocol="${label(protocol)}"} ${stats.connections}`);
-  family('spry_connections_total', 'counter', 'Connections accepted, by wire protocol.');
-  for (const [protocol, stats] of protocols) out.push(`spry_connections_total{protocol="${label(protocol)}"} ${stats.connectionsTotal}`);
+  perProtocol('spry_connections_open', 'gauge', 'Connections open now, by wire protocol (connections, not streams).', (stats) => stats.connections);
+  perProtocol('spry_connections_total', 'counter', 'Connections accepted, by wire protocol.', (stats) => stats.connectionsTotal);
   family('spry_protocol_errors_total', 'counter', 'Protocol errors by wire protocol and stable code: bad frames and sessions, refused request heads.');
   for (const [protocol, stats] of protocols) {
     for (const [code, count] of Object.entries(stats.errors)) out.push(`spry_protocol_errors_total{protocol="${label(protocol)}",code="${label(code)}"} ${count}`);
   }
-  family('spry_requests_in_flight', 'gauge', 'Requests being served (open streams on SPDY and h2), by wire protocol.');
-  for (const [protocol, stats] of protocols) out.push(`spry_requests_in_flight{protocol="${label(protocol)}"} ${stats.inFlight}`);
-  family('spry_upgrades_open', 'gauge', 'Upgraded connections open now (HTTP/1.1 101s, h2 extended CONNECT tunnels), by wire protocol.');
-  for (const [protocol, stats] of protocols) out.push(`spry_upgrades_open{protocol="${label(protocol)}"} ${stats.upgrades}`);
-  family('spry_upgrades_total', 'counter', 'Connections switched to another protocol (WebSocket), by wire protocol.');
-  for (const [protocol, stats] of protocols) out.push(`spry_upgrades_total{protocol="${label(protocol)}"} ${stats.upgradesTotal}`);
-  family('spry_request_body_bytes_total', 'counter', 'Request body bytes read, by wire protocol.');
-  for (const [protocol, stats] of protocols) out.push(`spry_request_body_bytes_total{protocol="${label(protocol)}"} ${stats.bytesIn}`);
-  family('spry_response_body_bytes_total', 'counter', 'Response body bytes sent, by wire protocol.');
-  for (const [protocol, stats] of protocols) out.push(`spry_response_body_bytes_total{protocol="${label(protocol)}"} ${stats.bytesOut}`);
+  perProtocol('spry_requests_in_flight', 'gauge', 'Requests being served (open streams on SPDY and h2), by wire protocol.', (stats) => stats.inFlight);
+  perProtocol('spry_upgrades_open', 'gauge', 'Upgraded connections open now (HTTP/1.1 101s, h2 extended CONNECT tunnels), by wire protocol.', (stats) => stats.upgrades);
+  perProtocol('spry_upgrades_total', 'counter', 'Connections switched to another protocol (WebSocket), by wire protocol.', (stats) => stats.upgradesTotal);
+  perProtocol('spry_request_body_bytes_total', 'counter', 'Request body bytes read, by wire protocol.', (stats) => stats.bytesIn);
+  perProtocol('spry_response_body_bytes_total', 'counter', 'Response body bytes sent, by wire protocol.', (stats) => stats.bytesOut);
   family('spry_request_duration_seconds', 'histogram', 'Time from a request reaching the app to its response ending, by wire protocol.');
   for (const [protocol, stats] of protocols) {
     const p = label(protocol);
