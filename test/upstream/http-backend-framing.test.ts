@@ -33,11 +33,14 @@ interface LenientBackend {
   closed: number;
 }
 
+/** What the backend answers a request with: the bytes, and whether it then closes the connection. */
+type Answer = string | { readonly text: string; readonly thenEnd: true };
+
 /**
  * A raw HTTP/1.1 backend that reads request after request on each connection, a body as long as
  * the first content-length says, and answers each with `answer` (by path, or the default).
  */
-async function lenientBackend(answer: (target: string) => string): Promise<LenientBackend> {
+async function lenientBackend(answer: (target: string) => Answer): Promise<LenientBackend> {
   const sockets = new Set<Socket>();
   const backend: LenientBackend = { port: 0, requests: [], connections: 0, closed: 0 };
   const server = createServer((socket) => {
@@ -60,7 +63,9 @@ async function lenientBackend(answer: (target: string) => string): Promise<Lenie
         const [method, target] = head.split(' ');
         backend.requests.push(`${id} ${method} ${target} ${length}`);
         buffered = buffered.subarray(end + 4 + length);
-        socket.write(answer(target));
+        const answered = answer(target);
+        if (typeof answered === 'string') socket.write(answered);
+        else return void socket.end(answered.text);
       }
     });
   });
@@ -240,6 +245,28 @@ describe('a response whose framing spry cannot trust', { timeout: 60_000 }, () =
     assert.notEqual(both.headers['content-length'], '3');
     assert.equal((await plainRequest(port, '/after')).status, 200);
     assert.deepEqual(backend.requests, ['1 GET /both 0', '2 GET /after 0']);
+  });
+
+  test('a Transfer-Encoding whose last coding is not chunked runs to the close, whatever its Content-Length says', async () => {
+    const backend = await lenientBackend((target) =>
+      target === '/coded' ? { text: 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\ncontent-length: 2\r\n\r\nok and more', thenEnd: true } : OK,
+    );
+    const spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${backend.port}`, '--http-timeout', '5']);
+    cleanup.push(() => spry.stop());
+    const port = spry.listener('http').port;
+    assert.equal((await plainRequest(port, '/coded')).body.toString(), 'ok and more');
+    assert.equal((await plainRequest(port, '/after')).status, 200);
+    assert.deepEqual(backend.requests, ['1 GET /coded 0', '2 GET /after 0']);
+  });
+
+  test('a status line of another version than HTTP/1.x is the last on its connection, though it says keep-alive', async () => {
+    const backend = await lenientBackend((target) => (target === '/other' ? 'HTTP/2.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok' : OK));
+    const spry = await startSpry(['--http', '127.0.0.1:0', '--http-to', `http://127.0.0.1:${backend.port}`, '--http-timeout', '5']);
+    cleanup.push(() => spry.stop());
+    const port = spry.listener('http').port;
+    assert.equal((await plainRequest(port, '/other')).status, 200);
+    assert.equal((await plainRequest(port, '/after')).status, 200);
+    assert.deepEqual(backend.requests, ['1 GET /other 0', '2 GET /after 0']);
   });
 
   test('a chunk size with more than hex digits and extensions is a 502, not a size read from its first digits', async () => {
