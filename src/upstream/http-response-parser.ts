@@ -158,9 +158,8 @@ export class HttpResponseParser {
   }
 
   private readHead(text: string): typeof SWITCHED | undefined {
-    if (FORBIDDEN_IN_HEAD.test(text)) throw bad(forbiddenByteOf(text));
-    const control = controlCharAt(text);
-    if (control >= 0) throw bad(`the response head holds the control character 0x${text.charCodeAt(control).toString(16).padStart(2, '0')} (RFC 9110 §5.5)`);
+    const fault = forbiddenCharOf(text);
+    if (fault !== undefined) throw bad(fault);
     const lines = text.split('\r\n');
     // uWSGI echoes SERVER_PROTOCOL: HTTP/2.0 for h2 requests; only the status matters here.
     const match = /^HTTP\/(\d(?:\.\d)?) (\d{3})(?: .*)?$/.exec(lines[0]) ?? /^Status: ()(\d{3})/.exec(lines[0]);
@@ -244,27 +243,28 @@ export class HttpResponseParser {
 
 /** A header name as llhttp reads one (RFC 9112 §5.1): a token, so no obs-fold and no space before the colon. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** NUL, or CR or LF anywhere but together ending a line (RFC 9110 §5.5): one scan of the whole head. */
-const FORBIDDEN_IN_HEAD = /\0|\r(?!\n)|(?<!\r)\n/;
-
-/** Which forbidden byte a head FORBIDDEN_IN_HEAD matched holds, for the message. */
-function forbiddenByteOf(head: string): string {
-  const at = FORBIDDEN_IN_HEAD.exec(head)!;
-  const line = head.slice(head.lastIndexOf('\r\n', at.index) + 2, at.index);
-  return `a header line holds ${at[0] === '\0' ? 'NUL' : at[0] === '\r' ? 'a bare CR' : 'a bare LF'} after ${JSON.stringify(line.slice(0, 60))} (RFC 9110 §5.5)`;
-}
-
 /**
- * Where the head holds another control character (but HTAB; CR and LF are FORBIDDEN_IN_HEAD's),
- * or DEL, or -1: node:http refuses to send those too (ERR_INVALID_CHAR, the client's connection
- * cut). A loop: a character class in the regular expression above made its scan several times slower.
+ * What is wrong with a head that holds NUL, a CR or LF other than a line's CRLF, or another
+ * control character but HTAB (or DEL), or undefined (RFC 9110 §5.5): node:http refuses to send
+ * such a value (ERR_INVALID_CHAR, the client's connection cut), node:http2 and SPDY would pass
+ * it on. One scan of the whole head, a character at a time (a regular expression with a
+ * character class for the controls scanned several times slower).
  */
-function controlCharAt(head: string): number {
+function forbiddenCharOf(head: string): string | undefined {
   for (let i = 0; i < head.length; i++) {
     const c = head.charCodeAt(i);
-    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c === 0x7f) return i;
+    if ((c >= 0x20 && c !== 0x7f) || c === 0x09) continue;
+    if (c === 0x0d && head.charCodeAt(i + 1) === 0x0a) {
+      i++; // a line's end
+      continue;
+    }
+    if (c === 0x00 || c === 0x0d || c === 0x0a) {
+      const line = head.slice(head.lastIndexOf('\r\n', i) + 2, i);
+      return `a header line holds ${c === 0x00 ? 'NUL' : c === 0x0d ? 'a bare CR' : 'a bare LF'} after ${JSON.stringify(line.slice(0, 60))} (RFC 9110 §5.5)`;
+    }
+    return `the response head holds the control character 0x${c.toString(16).padStart(2, '0')} (RFC 9110 §5.5)`;
   }
-  return -1;
+  return undefined;
 }
 
 function withoutContentLength(headers: FlatHeaders): FlatHeaders {
