@@ -9,8 +9,6 @@ import { NO_DECLARED_LENGTH } from '../exchange/declared-length.ts';
 import { RstStatus } from './constants.ts';
 import { SpdyStreamError } from './protocol-error.ts';
 
-export { declaredBodyLength, NO_DECLARED_LENGTH } from '../exchange/declared-length.ts';
-
 /** The problem, if a stream declaring `declared` bytes has `received` once this DATA is counted. */
 export function bodyLengthFault(streamId: number, declared: number, received: number, fin: boolean): SpdyStreamError | undefined {
   if (declared === NO_DECLARED_LENGTH || (received < declared && !fin) || received === declared) return undefined;

@@ -15,7 +15,8 @@ import type { BufferSizes, ConnectionInfo, FlatHeaders } from '../exchange/excha
 import { setHighWaterMarks } from '../internals/node-internals.ts';
 import type { PushedResource } from '../push/push-planner.ts';
 import { AbuseBudgets } from './abuse-budget.ts';
-import { NO_DECLARED_LENGTH, bodyLengthFault } from './body-length.ts';
+import { NO_DECLARED_LENGTH } from '../exchange/declared-length.ts';
+import { bodyLengthFault } from './body-length.ts';
 import { HeaderInflater } from './compression.ts';
 import { FrameType, GoawayStatus, RstStatus } from './constants.ts';
 import { type CreditSink, FlowControl } from './flow-control.ts';

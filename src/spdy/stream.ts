@@ -5,7 +5,7 @@
 import type { BodySink, BufferSizes, FlatHeaders, RequestHead, ServerExchange } from '../exchange/exchange.ts';
 import { SpryError } from '../errors.ts';
 import type { PushedResource } from '../push/push-planner.ts';
-import { NO_DECLARED_LENGTH } from './body-length.ts';
+import { NO_DECLARED_LENGTH } from '../exchange/declared-length.ts';
 import { SendPhase, StreamState, afterLocalFin, afterRemoteFin } from './stream-state.ts';
 
 /** What a stream needs from its session. */
